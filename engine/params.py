@@ -1,0 +1,60 @@
+"""Every tunable of a style-transfer run, with its default, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Init = Literal["content", "noise", "style"]
+Optimizer = Literal["lbfgs", "adam"]
+
+# A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
+BASE_STYLE_WEIGHT = 1.0e1
+
+MIN_SIZE = 16
+MAX_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class StyleParams:
+    """One job's settings. Plain numbers only, so it crosses process boundaries as is."""
+
+    size: int = 512
+    iterations: int = 200
+    strength: float = 1.0
+    content_weight: float = 1.0
+    tv_weight: float = 1.0e-3
+    init: Init = "content"
+    optimizer: Optimizer = "lbfgs"
+    seed: int = 0
+    preserve_colors: bool = False
+    style_scale: float = 1.0
+    style_blend: tuple[float, ...] = field(default=())
+    min_scale: int = 128
+    preview_every: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} px, got {self.size}")
+        if self.iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {self.iterations}")
+        if self.strength < 0:
+            raise ValueError(f"strength must not be negative, got {self.strength}")
+        if self.content_weight < 0 or self.tv_weight < 0:
+            raise ValueError("content_weight and tv_weight must not be negative")
+        if self.init not in ("content", "noise", "style"):
+            raise ValueError(f"init must be content, noise or style, got {self.init!r}")
+        if self.optimizer not in ("lbfgs", "adam"):
+            raise ValueError(f"optimizer must be lbfgs or adam, got {self.optimizer!r}")
+        if not 0.1 <= self.style_scale <= 4.0:
+            raise ValueError(f"style_scale must be between 0.1 and 4, got {self.style_scale}")
+        if any(w < 0 for w in self.style_blend) or (self.style_blend and sum(self.style_blend) == 0):
+            raise ValueError("style_blend weights must be non-negative and not all zero")
+
+    @property
+    def style_weight(self) -> float:
+        return BASE_STYLE_WEIGHT * self.strength
+
+    def with_changes(self, **changes: object) -> StyleParams:
+        return replace(self, **changes)
