@@ -1,0 +1,51 @@
+"""What a pool job reports to its caller. Plain, torch-free dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from engine.events import Preview, Progress
+
+FailureKind = Literal[
+    "invalid_image", "cancelled", "timeout", "worker_died", "out_of_memory", "error"
+]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The job waits for a worker; sent on submit and again whenever its place changes."""
+
+    position: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Started:
+    """A worker picked the job up."""
+
+    device: str  # e.g. "cpu", "cuda:0"
+
+
+@dataclass(frozen=True)
+class Done:
+    """The finished picture."""
+
+    png: bytes
+    width: int
+    height: int
+    iterations: int
+    seconds: float  # time the worker spent on the job
+    device: str
+    note: str | None = None  # e.g. "ran out of GPU memory; finished at 384 px"
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The job ended without a picture. `reason` is a sentence safe to show to a user."""
+
+    kind: FailureKind
+    reason: str
+
+
+Outcome = Done | Failed
+JobEvent = Queued | Started | Progress | Preview | Done | Failed

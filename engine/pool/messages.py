@@ -1,0 +1,55 @@
+"""What travels between the pool and its worker processes: plain data only, pickled over pipes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.events import Preview, Progress
+from engine.params import StyleParams
+from engine.pool.events import Done, Failed
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How a worker process sets itself up before it takes jobs."""
+
+    device: str
+    weights: str
+    threads: int  # torch intra-op threads, so CPU workers share the cores instead of fighting
+    preview_interval: float  # seconds between previews sent back; the engine may render more
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """One job, undecoded: the worker decodes the images so the parent never holds pixels."""
+
+    serial: int  # unique per pool; the worker stops when the stop flag holds this number
+    content: bytes
+    styles: tuple[bytes, ...]
+    params: StyleParams
+
+
+@dataclass(frozen=True)
+class WorkerReady:
+    """The model is loaded; the worker waits for jobs."""
+
+    device: str  # as the engine names it, e.g. "cuda:0"
+
+
+@dataclass(frozen=True)
+class WorkerStartFailed:
+    """The model could not be loaded; the worker exits after sending this."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobUpdate:
+    """An event of the job with this serial, stamped when the worker sent it."""
+
+    serial: int
+    event: Progress | Preview | Done | Failed
+    sent_at: float  # time.monotonic() in the worker; the clock is system-wide on Linux
+
+
+FromWorker = WorkerReady | WorkerStartFailed | JobUpdate
