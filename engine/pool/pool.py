@@ -107,7 +107,7 @@ class EnginePool:
             self._workers.append(self._spawn(slot, config))
         first = list(self._workers)
         if not any(await asyncio.gather(*(w.ready for w in first))):
-            reasons = "; ".join(sorted({w.start_error or "it exited" for w in first}))
+            reasons = "; ".join(sorted({w.start_error or _exit_reason(w) for w in first}))
             await self.close()
             raise EngineUnavailable(f"no engine worker could start: {reasons}")
         log.info("engine pool ready: %s", ", ".join(w.device for w in self._workers))
@@ -170,6 +170,10 @@ class EnginePool:
         styles = (bytes(style),) if isinstance(style, bytes | bytearray) else tuple(style)
         if not styles:
             raise ValueError("at least one style image is needed")
+        if params.style_blend and len(params.style_blend) != len(styles):
+            raise ValueError(
+                f"{len(styles)} style images but {len(params.style_blend)} blend weights"
+            )
         job_id = job_id or uuid.uuid4().hex
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
@@ -290,7 +294,12 @@ class EnginePool:
             )
             self._workers.append(self._spawn(worker.slot, worker.config))
         else:
-            log.error("engine worker %s could not start: %s", worker.slot, worker.start_error)
+            reason = worker.start_error or _exit_reason(worker)
+            log.error("engine worker %s could not start: %s", worker.slot, reason)
             if not self._workers:
                 while self._queue:
                     self._queue.popleft().job.publish(UNAVAILABLE)
+
+
+def _exit_reason(worker: WorkerProcess) -> str:
+    return f"the worker process exited with code {worker.process.exitcode}"
