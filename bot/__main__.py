@@ -1,0 +1,85 @@
+"""`python -m bot` runs Atelier; `python -m bot --check` only checks that it could start.
+
+Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 1 crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+import discord
+
+from bot.config import EXIT_CONFIG, EXIT_LOGIN_REJECTED, Config, ConfigError, load_config
+from bot.log import configure_logging
+
+log = logging.getLogger("bot")
+
+
+async def serve(config: Config) -> int:
+    from bot.client import AtelierBot  # imported late: --check and config errors need none of it
+
+    bot = AtelierBot(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # discord.py's Client.run() only handles Ctrl-C; Docker and systemd send SIGTERM.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    running = asyncio.create_task(bot.start(config.token), name="discord")
+    stopping = asyncio.create_task(stop.wait(), name="signals")
+    try:
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stopping.done():
+            log.info("stopping: parking running jobs for the next start")
+        await bot.shutdown()
+        if running.done():
+            running.result()  # re-raise what ended the connection, if anything did
+        else:
+            await running
+    except discord.LoginFailure:
+        log.error(
+            "Discord rejected DISCORD_TOKEN. Copy the bot's token again from the Developer "
+            "Portal (Applications → your app → Bot → Reset Token) into .env."
+        )
+        return EXIT_LOGIN_REJECTED
+    finally:
+        stopping.cancel()
+        if not bot.is_closed():
+            await bot.shutdown()
+    return 0
+
+
+async def check(config: Config) -> int:
+    from bot.check import run_check
+
+    for line in await run_check(config):
+        print(line)
+    print("ok: Atelier can start")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="load the config, open and migrate the database, load the engine weights, exit",
+    )
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as error:
+        print(f"atelier: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(config.log_level, [config.token])
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(check(config) if args.check else serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

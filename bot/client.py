@@ -1,0 +1,158 @@
+"""AtelierBot: the discord.py client wiring config, database, engine pool, runner and commands."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.buttons import Action, JobButton
+from bot.cogs.atelier import AtelierCog
+from bot.cogs.stylize import StylizeCog
+from bot.config import DISCORD_GATEWAY_URL, Config
+from bot.database import Database
+from bot.guild_settings import GuildSettingsStore
+from bot.health import HealthServer
+from bot.intake import Intake
+from bot.job_actions import JobActions
+from bot.job_files import JobFiles
+from bot.jobs import JobStore
+from bot.runner import Runner
+from engine.pool import EnginePool
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
+
+
+def engine_pool(config: Config) -> EnginePool:
+    return EnginePool(
+        devices=config.engine_devices,
+        workers=config.engine_workers,
+        max_queue=config.engine_max_queue,
+        job_timeout=config.engine_job_timeout,
+        preview_interval=config.status_edit_seconds,
+        on_shutdown="cancel",
+        weights=config.engine_weights,
+    )
+
+
+def point_at_api(config: Config) -> None:
+    """discord.py reads its REST base and gateway from class attributes: one bot per process."""
+    discord.http.Route.BASE = config.api_base
+    if config.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
+class AtelierTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("command failed", exc_info=error)
+        await _tell_privately(interaction, INTERNAL_ERROR)
+
+
+async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member about the error either")
+
+
+class AtelierBot(commands.Bot):
+    def __init__(self, config: Config, *, pool: EnginePool | None = None) -> None:
+        """`pool` lets a caller share one already started pool; otherwise the bot owns one."""
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=AtelierTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        point_at_api(config)
+        self.config = config
+        self.owns_pool = pool is None
+        self.pool = pool or engine_pool(config)
+        self.health = HealthServer(self, config.health_host, config.health_port)
+        self.database = Database(config.database_path)
+        self.jobs = JobStore(self.database)
+        self.guild_settings = GuildSettingsStore(self.database)
+        files = JobFiles(config.files_dir)
+        self.runner = Runner(
+            self,
+            self.pool,
+            self.jobs,
+            files,
+            edit_seconds=config.status_edit_seconds,
+            retention_hours=config.retention_hours,
+        )
+        self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
+        self.job_actions = JobActions(
+            self.jobs, files, self.guild_settings, self.intake, self.runner
+        )
+
+    async def setup_hook(self) -> None:
+        await self._find_gateway()
+        await self.database.open()
+        if self.owns_pool:
+            await self.pool.start()
+        self.add_dynamic_items(JobButton)
+        await self.add_cog(StylizeCog(self))
+        await self.add_cog(AtelierCog(self))
+        await self._sync_commands()
+        resumed = await self.runner.start()
+        if resumed:
+            log.info("resuming %d job(s) from before the restart", resumed)
+        await self.health.start()
+
+    async def _find_gateway(self) -> None:
+        """Behind a custom API base with no gateway URL given, ask that API where its gateway is."""
+        if self.config.gateway_url or not self.config.custom_api_base:
+            return
+        _, url, _ = await self.http.get_bot_gateway()
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url or DISCORD_GATEWAY_URL)
+        log.info("gateway: %s", url)
+
+    async def _sync_commands(self) -> None:
+        try:
+            if self.config.dev_guild_id:
+                guild = discord.Object(self.config.dev_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("could not sync slash commands (the old ones stay): %s", exc)
+            return
+        log.info("synced %d slash commands", len(synced))
+
+    async def on_job_button(
+        self, interaction: discord.Interaction, action: Action, job_id: str
+    ) -> None:
+        try:
+            await self.job_actions.handle(interaction, action, job_id)
+        except Exception:
+            log.exception("button %s on job %s failed", action, job_id)
+            await _tell_privately(interaction, INTERNAL_ERROR)
+
+    @property
+    def gateway_connected(self) -> bool:
+        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+
+    async def shutdown(self) -> None:
+        """Stop accepting, park running jobs for the next start, then close everything."""
+        self.intake.accepting = False
+        await self.runner.park()
+        await self.health.stop()
+        if self.owns_pool:
+            await self.pool.close()
+        await self.close()
+        await self.database.close()

@@ -1,0 +1,283 @@
+"""Durable job records: every accepted job is a row before the member hears it is queued.
+
+States: queued → running → done | failed | cancelled. A running job found at startup was
+interrupted and starts over. `posted` makes the final announcement (result or failure message,
+or the cancelled status) exactly-once: `posting_started_at` is set before sending, `posted` with
+the message id after, and a restart that finds the first without the second looks for the
+message before sending again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bot.database import Database
+from bot.request import StyleRequest
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+def new_job_id() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    id: str
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    request: StyleRequest
+    notes: tuple[str, ...]
+    content_path: Path
+    style_path: Path
+    filesize_limit: int
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    state: JobState
+    request: StyleRequest
+    notes: tuple[str, ...]
+    content_path: Path
+    style_path: Path
+    result_path: Path | None
+    filesize_limit: int
+    thread_id: int | None
+    request_message_id: int | None
+    status_message_id: int | None
+    result_message_id: int | None
+    attempts: int
+    error: str | None
+    width: int | None
+    height: int | None
+    seconds: float | None
+    device: str | None
+    engine_note: str | None
+    posting_started_at: float | None
+    posted: bool
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def destination_id(self) -> int:
+        """Where the job talks: its thread, or the channel itself where no thread could be made."""
+        return self.thread_id or self.channel_id
+
+    @property
+    def all_notes(self) -> tuple[str, ...]:
+        return (*self.notes, self.engine_note) if self.engine_note else self.notes
+
+
+def _from_row(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        user_id=row["user_id"],
+        state=row["state"],
+        request=StyleRequest(
+            iterations=row["iterations"],
+            size=row["size"],
+            strength=row["strength"],
+            preserve_colors=bool(row["preserve_colors"]),
+            seed=row["seed"],
+        ),
+        notes=tuple(n for n in row["notes"].split("\n") if n),
+        content_path=Path(row["content_path"]),
+        style_path=Path(row["style_path"]),
+        result_path=Path(row["result_path"]) if row["result_path"] else None,
+        filesize_limit=row["filesize_limit"],
+        thread_id=row["thread_id"],
+        request_message_id=row["request_message_id"],
+        status_message_id=row["status_message_id"],
+        result_message_id=row["result_message_id"],
+        attempts=row["attempts"],
+        error=row["error"],
+        width=row["width"],
+        height=row["height"],
+        seconds=row["seconds"],
+        device=row["device"],
+        engine_note=row["engine_note"],
+        posting_started_at=row["posting_started_at"],
+        posted=bool(row["posted"]),
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+class JobStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(self, new: NewJob) -> Job:
+        r = new.request
+        await self._db.write(
+            """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
+                   strength, preserve_colors, seed, notes, content_path, style_path,
+                   filesize_limit, created_at)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
+                r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
+                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
+            ),
+        )  # fmt: skip
+        return await self.require(new.id)
+
+    async def get(self, job_id: str) -> Job | None:
+        row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _from_row(row) if row else None
+
+    async def require(self, job_id: str) -> Job:
+        job = await self.get(job_id)
+        if job is None:
+            raise KeyError(f"no job {job_id}")
+        return job
+
+    async def set_messages(
+        self,
+        job_id: str,
+        *,
+        thread_id: int | None,
+        request_message_id: int | None,
+        status_message_id: int,
+    ) -> None:
+        await self._db.write(
+            "UPDATE jobs SET thread_id = ?, request_message_id = ?, status_message_id = ? "
+            "WHERE id = ?",
+            (thread_id, request_message_id, status_message_id, job_id),
+        )
+
+    async def mark_running(self, job_id: str) -> None:
+        await self._db.write(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'running')",
+            (self._clock(), job_id),
+        )
+
+    async def mark_done(
+        self,
+        job_id: str,
+        *,
+        result_path: Path,
+        width: int,
+        height: int,
+        seconds: float,
+        device: str,
+        engine_note: str | None,
+    ) -> None:
+        await self._db.write(
+            "UPDATE jobs SET state = 'done', result_path = ?, width = ?, height = ?, seconds = ?, "
+            "device = ?, engine_note = ?, finished_at = ? WHERE id = ? AND state IN (?, ?)",
+            (
+                str(result_path),
+                width,
+                height,
+                seconds,
+                device,
+                engine_note,
+                self._clock(),
+                job_id,
+                *ACTIVE_STATES,
+            ),
+        )
+
+    async def mark_failed(self, job_id: str, reason: str) -> None:
+        await self._finish(job_id, "failed", reason)
+
+    async def mark_cancelled(self, job_id: str, reason: str) -> bool:
+        """False when the job had already ended, so nothing was cancelled."""
+        return await self._finish(job_id, "cancelled", reason)
+
+    async def _finish(self, job_id: str, state: JobState, reason: str) -> bool:
+        changed = await self._db.write(
+            "UPDATE jobs SET state = ?, error = ?, finished_at = ? "
+            "WHERE id = ? AND state IN (?, ?)",
+            (state, reason, self._clock(), job_id, *ACTIVE_STATES),
+        )
+        return changed == 1
+
+    async def park(self, job_id: str) -> None:
+        """Put a running job back in line, to start over after a restart."""
+        await self._db.write(
+            "UPDATE jobs SET state = 'queued', started_at = NULL "
+            "WHERE id = ? AND state = 'running'",
+            (job_id,),
+        )
+
+    async def begin_posting(self, job_id: str) -> None:
+        await self._db.write(
+            "UPDATE jobs SET posting_started_at = ? WHERE id = ? AND posted = 0",
+            (self._clock(), job_id),
+        )
+
+    async def mark_posted(self, job_id: str, message_id: int | None) -> None:
+        await self._db.write(
+            "UPDATE jobs SET posted = 1, result_message_id = ? WHERE id = ?", (message_id, job_id)
+        )
+
+    async def to_resume(self) -> list[Job]:
+        """What a (re)started bot must carry on: unfinished jobs, and ended ones not yet posted."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE state IN ('queued', 'running') "
+            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0) ORDER BY created_at"
+        )
+        return [_from_row(row) for row in rows]
+
+    async def active(self, guild_id: int | None = None) -> list[Job]:
+        if guild_id is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at", ACTIVE_STATES
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM jobs WHERE guild_id = ? AND state IN (?, ?) ORDER BY created_at",
+                (guild_id, *ACTIVE_STATES),
+            )
+        return [_from_row(row) for row in rows]
+
+    async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
+        """(jobs waiting or running, when the member's last job was accepted)."""
+        row = await self._db.fetch_one(
+            "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
+            "WHERE guild_id IS ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return (row[0] or 0, row[1]) if row else (0, None)
+
+    async def counts_by_state(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        counts = dict.fromkeys((*ACTIVE_STATES, *FINAL_STATES), 0)
+        counts.update({row[0]: row[1] for row in rows})
+        return counts
+
+    async def expired(self, finished_before: float) -> list[Job]:
+        """Ended jobs whose files are old enough to delete."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE files_deleted = 0 AND state IN (?, ?, ?) AND finished_at < ?",
+            (*FINAL_STATES, finished_before),
+        )
+        return [_from_row(row) for row in rows]
+
+    async def mark_files_deleted(self, job_id: str) -> None:
+        await self._db.write("UPDATE jobs SET files_deleted = 1 WHERE id = ?", (job_id,))
+
+    async def files_deleted(self, job_id: str) -> bool:
+        row = await self._db.fetch_one("SELECT files_deleted FROM jobs WHERE id = ?", (job_id,))
+        return bool(row and row[0])

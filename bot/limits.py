@@ -1,0 +1,205 @@
+"""Pure checks between a member's request and what the server and the bot allow.
+
+Each check returns the effective values plus human-readable notes, or an error sentence that is
+shown to the member as is.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from bot.config import Limits
+from bot.guild_settings import GuildSettings
+from bot.request import (
+    SEED_MAX,
+    STRENGTH_DEFAULT,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    RequestedOptions,
+    StyleRequest,
+)
+from engine.params import MIN_SIZE
+
+
+class RequestRefused(Exception):
+    """Why a request cannot be queued, in a sentence fit for the member."""
+
+
+@dataclass(frozen=True)
+class EffectiveLimits:
+    max_iterations: int
+    max_size: int
+    default_iterations: int
+    default_size: int
+    iterations_by_server: bool  # whether the server (not the bot) set the ceiling
+    size_by_server: bool
+
+
+def effective_limits(settings: GuildSettings, limits: Limits) -> EffectiveLimits:
+    max_iterations = min(settings.max_iterations or limits.max_iterations, limits.max_iterations)
+    max_size = min(settings.max_size or limits.max_size, limits.max_size)
+    return EffectiveLimits(
+        max_iterations=max_iterations,
+        max_size=max_size,
+        default_iterations=min(
+            settings.default_iterations or limits.default_iterations, max_iterations
+        ),
+        default_size=min(settings.default_size or limits.default_size, max_size),
+        iterations_by_server=max_iterations < limits.max_iterations,
+        size_by_server=max_size < limits.max_size,
+    )
+
+
+@dataclass(frozen=True)
+class Clamped:
+    request: StyleRequest
+    notes: tuple[str, ...]
+
+
+def clamp_request(
+    options: RequestedOptions, settings: GuildSettings, limits: Limits, *, random_seed: int
+) -> Clamped:
+    """Fill in defaults and pull each value into range, noting every change the member sees."""
+    bounds = effective_limits(settings, limits)
+    notes: list[str] = []
+
+    def bounded(name: str, value: int, low: int, high: int, by_server: bool, unit: str) -> int:
+        who = "this server" if by_server else "this bot"
+        if value > high:
+            notes.append(f"{name} capped at {high}{unit} by {who}")
+            return high
+        if value < low:
+            notes.append(f"{name} raised to the minimum of {low}{unit}")
+            return low
+        return value
+
+    iterations = bounded(
+        "iterations",
+        bounds.default_iterations if options.iterations is None else options.iterations,
+        1,
+        bounds.max_iterations,
+        bounds.iterations_by_server,
+        "",
+    )
+    size = bounded(
+        "size",
+        bounds.default_size if options.size is None else options.size,
+        MIN_SIZE,
+        bounds.max_size,
+        bounds.size_by_server,
+        " px",
+    )
+    strength = STRENGTH_DEFAULT if options.strength is None else options.strength
+    if not STRENGTH_MIN <= strength <= STRENGTH_MAX:
+        clipped = min(max(strength, STRENGTH_MIN), STRENGTH_MAX)
+        notes.append(f"strength goes from {STRENGTH_MIN} to {STRENGTH_MAX}; used {clipped}")
+        strength = clipped
+    seed = random_seed if options.seed is None else options.seed
+    if not 0 <= seed <= SEED_MAX:
+        seed %= SEED_MAX + 1
+        notes.append(f"seed must be between 0 and {SEED_MAX}; used {seed}")
+    request = StyleRequest(
+        iterations=iterations,
+        size=size,
+        strength=strength,
+        preserve_colors=bool(options.preserve_colors),
+        seed=seed,
+    )
+    return Clamped(request, tuple(notes))
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.1f} MP"
+
+
+def check_attachment(
+    label: str, filename: str, content_type: str | None, size: int, limits: Limits
+) -> None:
+    """What Discord tells us before we download anything: type and size."""
+    if content_type and not content_type.lower().startswith("image/"):
+        raise RequestRefused(
+            f"The {label} image `{filename}` is not an image ({content_type}). "
+            "Attach a PNG, JPEG, WebP or GIF."
+        )
+    if size > limits.max_input_bytes:
+        raise RequestRefused(
+            f"The {label} image `{filename}` is {megabytes(size)}; "
+            f"the limit is {megabytes(limits.max_input_bytes)}."
+        )
+
+
+def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) -> tuple[int, int]:
+    """Read only the header to check the pixel count, then decode fully to prove it is readable.
+
+    Returns (width, height). The full decode happens only below the pixel cap, so a
+    decompression bomb is refused before it is expanded.
+    """
+    if len(data) > limits.max_input_bytes:
+        raise RequestRefused(
+            f"The {label} image `{filename}` is {megabytes(len(data))}; "
+            f"the limit is {megabytes(limits.max_input_bytes)}."
+        )
+    unreadable = RequestRefused(
+        f"The {label} image `{filename}` could not be read. "
+        "Is it a complete PNG, JPEG, WebP or GIF?"
+    )
+    with warnings.catch_warnings():
+        # Our own pixel cap replaces Pillow's decompression-bomb warning and error.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > limits.max_input_pixels:
+                    raise RequestRefused(
+                        f"The {label} image `{filename}` is {width}×{height} "
+                        f"({megapixels(width * height)}); the limit is "
+                        f"{megapixels(limits.max_input_pixels)}."
+                    )
+                image.load()
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            ValueError,
+            SyntaxError,
+        ):
+            raise unreadable from None
+    if width < 1 or height < 1:
+        raise unreadable
+    return width, height
+
+
+def check_member_quota(
+    settings: GuildSettings, active_jobs: int, last_job_at: float | None, now: float
+) -> None:
+    if active_jobs >= settings.jobs_per_member:
+        jobs = "job" if settings.jobs_per_member == 1 else "jobs"
+        raise RequestRefused(
+            f"You already have {active_jobs} {jobs} waiting or running; this server allows "
+            f"{settings.jobs_per_member} at once. Try again when one is done."
+        )
+    if last_job_at is not None and settings.cooldown_seconds:
+        wait = last_job_at + settings.cooldown_seconds - now
+        if wait > 0:
+            raise RequestRefused(
+                f"This server has a {settings.cooldown_seconds} s cooldown between jobs; "
+                f"try again in {int(wait) + 1} s."
+            )
+
+
+def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | None) -> None:
+    """A thread counts as its parent channel, so allowing a channel allows its threads."""
+    allowed = settings.allowed_channels
+    if allowed and channel_id not in allowed and parent_id not in allowed:
+        where = ", ".join(f"<#{c}>" for c in sorted(allowed))
+        raise RequestRefused(
+            f"`/stylize` is not allowed in this channel on this server. Use {where}."
+        )

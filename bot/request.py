@@ -1,0 +1,65 @@
+"""What a member asked for, in the units Discord shows, and how it maps onto the engine's params."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.params import StyleParams
+
+# `strength` is a friendly 1..10 dial; each step multiplies the style weight by √2, 5 is the
+# engine's balanced default, so 1 is a light wash and 10 buries the content.
+STRENGTH_MIN = 1
+STRENGTH_MAX = 10
+STRENGTH_DEFAULT = 5
+STRENGTH_STEP = 2  # how far the Stronger / Weaker buttons turn the dial
+
+SEED_MAX = 2**31 - 1
+PREVIEWS_PER_JOB = 3
+
+
+def strength_factor(level: int) -> float:
+    return 2.0 ** ((level - STRENGTH_DEFAULT) / 2)
+
+
+@dataclass(frozen=True)
+class RequestedOptions:
+    """The optional `/stylize` options as typed; None where the member left them out."""
+
+    iterations: int | None = None
+    size: int | None = None
+    strength: int | None = None
+    preserve_colors: bool | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class StyleRequest:
+    """The values a job runs with, after server limits and defaults were applied."""
+
+    iterations: int
+    size: int
+    strength: int
+    preserve_colors: bool
+    seed: int
+
+    def style_params(self) -> StyleParams:
+        return StyleParams(
+            size=self.size,
+            iterations=self.iterations,
+            strength=strength_factor(self.strength),
+            preserve_colors=self.preserve_colors,
+            seed=self.seed,
+            preview_every=max(1, self.iterations // (PREVIEWS_PER_JOB + 1)),
+        )
+
+    def as_options(self, **changes: int | bool) -> RequestedOptions:
+        """This request as if typed again, e.g. for the Run again / Stronger / Weaker buttons."""
+        values = {
+            "iterations": self.iterations,
+            "size": self.size,
+            "strength": self.strength,
+            "preserve_colors": self.preserve_colors,
+            "seed": self.seed,
+        }
+        values.update(changes)
+        return RequestedOptions(**values)  # type: ignore[arg-type]

@@ -1,0 +1,82 @@
+"""The one message per job that is edited as the job moves, never faster than the rate limit allows.
+
+Callers set the latest line (and preview) as often as they like; a background loop sends at most
+one edit per interval, always the newest state, and the final edit goes out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+import discord
+
+log = logging.getLogger(__name__)
+
+
+class StatusMessage:
+    def __init__(
+        self,
+        message: discord.PartialMessage,
+        header: str,
+        view: discord.ui.View | None,
+        interval: float,
+    ) -> None:
+        self._message = message
+        self._header = header
+        self._view = view
+        self._interval = interval
+        self._line = ""
+        self._preview: bytes | None = None
+        self._preview_sent: bytes | None = None
+        self._dirty = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self.edits = 0
+
+    def show(self, line: str) -> None:
+        if line != self._line:
+            self._line = line
+            self._dirty.set()
+
+    def show_preview(self, png: bytes) -> None:
+        self._preview = png
+        self._dirty.set()
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._flush_forever(), name="status-message")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._edit()
+            await asyncio.sleep(self._interval)
+
+    async def _edit(self, *, final: bool = False) -> None:
+        changes: dict[str, object] = {"content": f"{self._header}\n{self._line}"}
+        if final:
+            changes.update(view=None, attachments=[])
+        elif self._preview is not None and self._preview is not self._preview_sent:
+            changes["attachments"] = [discord.File(io.BytesIO(self._preview), "preview.png")]
+            self._preview_sent = self._preview
+        if self._view is not None and not final:
+            changes["view"] = self._view
+        try:
+            await self._message.edit(**changes)
+            self.edits += 1
+        except discord.HTTPException as exc:
+            # A deleted or locked status message must not stop the job itself.
+            log.warning("could not edit status message %s: %s", self._message.id, exc)
+
+    async def finish(self, line: str) -> None:
+        """Stop the loop and show the final line right away, without buttons or preview."""
+        await self.stop()
+        self._line = line
+        await self._edit(final=True)
+
+    async def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None
