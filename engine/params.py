@@ -9,7 +9,7 @@ Init = Literal["content", "noise", "style"]
 Optimizer = Literal["lbfgs", "adam"]
 
 # A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
-BASE_STYLE_WEIGHT = 1.0e1
+BASE_STYLE_WEIGHT = 4.0
 
 MIN_SIZE = 16
 MAX_SIZE = 4096
@@ -20,7 +20,7 @@ class StyleParams:
     """One job's settings. Plain numbers only, so it crosses process boundaries as is."""
 
     size: int = 512
-    iterations: int = 200
+    iterations: int = 150
     strength: float = 1.0
     content_weight: float = 1.0
     tv_weight: float = 1.0e-3
@@ -49,7 +49,9 @@ class StyleParams:
             raise ValueError(f"optimizer must be lbfgs or adam, got {self.optimizer!r}")
         if not 0.1 <= self.style_scale <= 4.0:
             raise ValueError(f"style_scale must be between 0.1 and 4, got {self.style_scale}")
-        if any(w < 0 for w in self.style_blend) or (self.style_blend and sum(self.style_blend) == 0):
+        if any(w < 0 for w in self.style_blend) or (
+            self.style_blend and sum(self.style_blend) == 0
+        ):
             raise ValueError("style_blend weights must be non-negative and not all zero")
 
     @property

@@ -1,0 +1,236 @@
+"""The Gatys optimisation loop: coarse-to-fine, with progress events, previews and cancellation."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torchvision.transforms.functional import pil_to_tensor, to_pil_image
+
+from engine.color import luminance, match_luminance, recolor
+from engine.device import precision_for, resolve_device
+from engine.errors import Cancelled
+from engine.events import Preview, Progress
+from engine.images import encode_png, resize_longest
+from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, total_variation
+from engine.params import StyleParams
+from engine.schedule import Stage, plan, stage_costs
+from engine.vgg import VGGFeatures
+from engine.weights import load_weights
+
+# Style images bigger than this add memory and time but no visible detail.
+MAX_STYLE_SIDE = 2048
+ADAM_LR = 0.02
+
+ProgressCallback = Callable[[Progress], None]
+PreviewCallback = Callable[[Preview], None]
+StopCheck = Callable[[], bool]
+
+
+def to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
+    return pil_to_tensor(image).to(device).float().div(255).unsqueeze(0)
+
+
+def to_image(tensor: torch.Tensor) -> Image.Image:
+    return to_pil_image(tensor.detach().squeeze(0).clamp(0, 1).float().cpu())
+
+
+@dataclass
+class _Run:
+    """Bookkeeping for progress and ETA across all stages of one call."""
+
+    stages: list[Stage]
+    started: float
+    done: int = 0
+    done_cost: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.costs = stage_costs(self.stages)
+        self.total = sum(s.iterations for s in self.stages)
+        self.total_cost = sum(
+            c * s.iterations for c, s in zip(self.costs, self.stages, strict=True)
+        )
+
+    def advance(self, stage_index: int, width: int, height: int, loss: float) -> Progress:
+        self.done += 1
+        self.done_cost += self.costs[stage_index]
+        elapsed = time.perf_counter() - self.started
+        eta = elapsed / self.done_cost * (self.total_cost - self.done_cost)
+        return Progress(
+            scale=stage_index + 1,
+            scales=len(self.stages),
+            width=width,
+            height=height,
+            iteration=self.done,
+            total=self.total,
+            loss=loss,
+            elapsed=elapsed,
+            eta=eta,
+        )
+
+
+class Stylizer:
+    """Holds VGG-19 on one device; call `stylize` as often as you like."""
+
+    def __init__(self, device: str = "auto", weights: str = "embedded") -> None:
+        self.device = resolve_device(device)
+        self.precision = precision_for(self.device)
+        loaded = load_weights(weights)
+        self.weights_source = loaded.source
+        vgg = VGGFeatures(loaded, (*STYLE_LAYERS, CONTENT_LAYER))
+        self.vgg = vgg.to(self.device, memory_format=self.precision.memory_format)
+
+    @property
+    def device_name(self) -> str:
+        return str(self.device)
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        with self.precision.autocast(self.device):
+            return self.vgg(image.contiguous(memory_format=self.precision.memory_format))
+
+    def stylize(
+        self,
+        content: Image.Image,
+        styles: Image.Image | Sequence[Image.Image],
+        params: StyleParams | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        on_preview: PreviewCallback | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> Image.Image:
+        params = params or StyleParams()
+        styles = [styles] if isinstance(styles, Image.Image) else list(styles)
+        blend = list(params.style_blend) or [1.0] * len(styles)
+        if not styles or len(blend) != len(styles):
+            raise ValueError(f"{len(styles)} style images but {len(blend)} blend weights")
+        generator = torch.Generator().manual_seed(params.seed)
+        run = _Run(plan(params.size, params.iterations, params.min_scale), time.perf_counter())
+        image: torch.Tensor | None = None
+        for index, stage in enumerate(run.stages):
+            colour = to_tensor(resize_longest(content, stage.longest), self.device)
+            target = luminance(colour) if params.preserve_colors else colour
+            style_tensors = [self._style_tensor(s, stage, params, target) for s in styles]
+            if image is None:
+                image = self._initial(params, target, style_tensors[0], generator)
+            else:
+                image = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
+            objective = self._objective(target, style_tensors, blend, params)
+            image = self._optimise(
+                image,
+                objective,
+                stage,
+                index,
+                run,
+                params,
+                colour,
+                callbacks=(on_progress, on_preview, should_stop),
+            )
+        assert image is not None
+        return to_image(self._finish(image, colour, params))
+
+    def _style_tensor(
+        self, style: Image.Image, stage: Stage, params: StyleParams, content: torch.Tensor
+    ) -> torch.Tensor:
+        side = min(MAX_STYLE_SIDE, max(16, round(stage.longest * params.style_scale)))
+        tensor = to_tensor(resize_longest(style, side), self.device)
+        if params.preserve_colors:
+            return match_luminance(luminance(tensor), content)
+        return tensor
+
+    @staticmethod
+    def _initial(
+        params: StyleParams, content: torch.Tensor, style: torch.Tensor, generator: torch.Generator
+    ) -> torch.Tensor:
+        if params.init == "content":
+            return content.clone()
+        if params.init == "style":
+            return F.interpolate(style, size=content.shape[-2:], mode="bicubic").clamp(0, 1)
+        return torch.rand(content.shape, generator=generator).to(content.device)
+
+    def _objective(
+        self,
+        content: torch.Tensor,
+        styles: list[torch.Tensor],
+        blend: list[float],
+        params: StyleParams,
+    ) -> Callable[[torch.Tensor], torch.Tensor]:
+        with torch.no_grad():
+            content_loss = ContentLoss(self.features(content)[CONTENT_LAYER])
+            style_loss = StyleLoss(StyleLoss.targets([self.features(s) for s in styles], blend))
+
+        def objective(image: torch.Tensor) -> torch.Tensor:
+            features = self.features(image)
+            loss = params.style_weight * style_loss(features)
+            if params.content_weight:
+                loss = loss + params.content_weight * content_loss(features)
+            if params.tv_weight:
+                loss = loss + params.tv_weight * total_variation(image.float())
+            return loss
+
+        return objective
+
+    def _optimise(
+        self,
+        start: torch.Tensor,
+        objective: Callable[[torch.Tensor], torch.Tensor],
+        stage: Stage,
+        index: int,
+        run: _Run,
+        params: StyleParams,
+        colour: torch.Tensor,
+        callbacks: tuple[ProgressCallback | None, PreviewCallback | None, StopCheck | None],
+    ) -> torch.Tensor:
+        on_progress, on_preview, should_stop = callbacks
+        image = start.detach().contiguous().requires_grad_(True)
+        optimizer = make_optimizer(params.optimizer, image)
+        scale = self.precision.loss_scale
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss = objective(image)
+            (loss * scale).backward()
+            if scale != 1.0:
+                image.grad.div_(scale)
+            return loss
+
+        height, width = image.shape[-2:]
+        for _ in range(stage.iterations):
+            if should_stop is not None and should_stop():
+                raise Cancelled(f"cancelled after {run.done} of {run.total} iterations")
+            loss = float(optimizer.step(closure).detach())
+            if params.optimizer == "adam":
+                with torch.no_grad():
+                    image.clamp_(0, 1)
+            progress = run.advance(index, width, height, loss)
+            if on_progress is not None:
+                on_progress(progress)
+            wants_preview = params.preview_every and run.done % params.preview_every == 0
+            if on_preview is not None and wants_preview and run.done < run.total:
+                png = encode_png(to_image(self._finish(image, colour, params)))
+                on_preview(Preview(run.done, run.total, png))
+        return image.detach()
+
+    @staticmethod
+    def _finish(image: torch.Tensor, colour: torch.Tensor, params: StyleParams) -> torch.Tensor:
+        image = image.detach().float().clamp(0, 1)
+        return recolor(image, colour) if params.preserve_colors else image
+
+
+@functools.cache
+def shared_stylizer(device: str = "auto", weights: str = "embedded") -> Stylizer:
+    return Stylizer(device, weights)
+
+
+def make_optimizer(name: str, image: torch.Tensor) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam([image], lr=ADAM_LR)
+    # One function evaluation per step() so every iteration can report progress and be cancelled;
+    # tolerances off because relative losses have legitimately tiny gradients.
+    return torch.optim.LBFGS(
+        [image], lr=1, max_iter=1, history_size=20, tolerance_grad=0, tolerance_change=0
+    )
