@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dotenv import dotenv_values
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = ("cuda", "cpu")
@@ -284,6 +285,19 @@ def test_compose_keeps_the_data_on_a_named_volume_at_the_images_data_directory()
     assert target == dockerfile().final.last("VOLUME").exec_form()[0]
     assert volume in compose()["volumes"], "a named volume, not a host path"
     assert service["environment"]["ATELIER_DATA_DIR"] == target
+
+
+def test_env_example_reads_the_same_to_docker_as_to_the_bot() -> None:
+    """`docker run --env-file` takes each line literally (no quotes, no inline comments), unlike
+    python-dotenv and compose: a .env copied from the example must mean the same to all three."""
+    literal = {}
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, separator, value = line.partition("=")
+            assert separator, f"not NAME=value: {line!r}"
+            literal[name] = value
+    assert literal == dotenv_values(ROOT / ".env.example")
+    assert literal["DISCORD_TOKEN"] == "", "the example must not carry a token"
 
 
 def test_compose_reads_the_token_from_the_env_file_only() -> None:

@@ -1,5 +1,5 @@
 """The container's health probe (docker/healthcheck.py), run as Docker runs it: a subprocess whose
-exit code says healthy or not, against a real HTTP server on 127.0.0.1."""
+exit code says healthy or not, asking the bot's real /healthz endpoint (bot.health.HealthServer)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,34 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.config import Config
+from bot.health import HealthServer
 
 PROBE = Path(__file__).resolve().parents[1] / "docker" / "healthcheck.py"
+
+
+@dataclass
+class EngineState:
+    alive: bool = True
+
+
+@dataclass
+class BotState:
+    """The two facts /healthz reports, which the test can flip as a live bot's would change."""
+
+    gateway_connected: bool = True
+    pool: EngineState = field(default_factory=EngineState)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def run_probe(health_port: str | None) -> tuple[int, str]:
@@ -27,53 +47,43 @@ async def run_probe(health_port: str | None) -> tuple[int, str]:
         sys.executable, str(PROBE), env=env, stdout=asyncio.subprocess.PIPE
     )
     stdout, _ = await asyncio.wait_for(process.communicate(), timeout=30)
-    return process.returncode, stdout.decode()
+    return process.returncode, stdout.decode().strip()
 
 
 @pytest.fixture
-async def healthz() -> AsyncIterator[tuple[int, dict[str, int]]]:
-    """A /healthz whose answer the test sets, like the bot's: 200 when connected, 503 when not."""
-    answer = {"status": 200}
-
-    async def handler(_: web.Request) -> web.Response:
-        ok = answer["status"] == 200
-        return web.Response(status=answer["status"], text="ok" if ok else "gateway disconnected")
-
-    app = web.Application()
-    app.router.add_get("/healthz", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield port, answer
-    await runner.cleanup()
+async def bot_health() -> AsyncIterator[tuple[int, BotState]]:
+    state = BotState()
+    port = free_port()
+    server = HealthServer(state, "127.0.0.1", port)
+    await server.start()
+    yield port, state
+    await server.stop()
 
 
-async def test_container_is_healthy_while_healthz_answers_ok(healthz) -> None:
-    port, _ = healthz
-    code, output = await run_probe(str(port))
-    assert code == 0
-    assert output.strip() == "200 ok"
-
-
-async def test_container_turns_unhealthy_with_the_reason_when_the_bot_reports_trouble(
-    healthz,
+async def test_container_is_healthy_while_the_bot_is_connected_and_its_engine_alive(
+    bot_health,
 ) -> None:
-    port, answer = healthz
-    answer["status"] = 503
-    code, output = await run_probe(str(port))
-    assert code == 1
-    assert output.strip() == "503 gateway disconnected"
+    port, _ = bot_health
+    assert await run_probe(str(port)) == (0, "200 gateway connected, engine alive")
+
+
+async def test_container_turns_unhealthy_with_the_reason_when_the_gateway_drops(bot_health) -> None:
+    port, state = bot_health
+    state.gateway_connected = False
+    assert await run_probe(str(port)) == (1, "503 gateway disconnected, engine alive")
+
+
+async def test_container_turns_unhealthy_when_the_engine_pool_dies(bot_health) -> None:
+    port, state = bot_health
+    state.pool.alive = False
+    assert await run_probe(str(port)) == (1, "503 gateway connected, engine down")
 
 
 async def test_container_is_unhealthy_when_nothing_listens_on_the_health_port() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        free_port = sock.getsockname()[1]
-    code, output = await run_probe(str(free_port))
+    port = free_port()
+    code, output = await run_probe(str(port))
     assert code == 1
-    assert f"no answer from http://127.0.0.1:{free_port}/healthz" in output
+    assert output.startswith(f"no answer from http://127.0.0.1:{port}/healthz")
 
 
 async def test_a_disabled_health_endpoint_is_reported_not_probed() -> None:
