@@ -112,12 +112,14 @@ def clamp_request(
     return Clamped(request, tuple(notes))
 
 
-def megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def human_bytes(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    return f"{size / 1000:.0f} KB" if size >= 1000 else f"{size} bytes"
 
 
-def megapixels(pixels: int) -> str:
-    return f"{pixels / 1_000_000:.1f} MP"
+def human_pixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.1f} MP" if pixels >= 1_000_000 else f"{pixels:,} pixels"
 
 
 def check_attachment(
@@ -131,8 +133,8 @@ def check_attachment(
         )
     if size > limits.max_input_bytes:
         raise RequestRefused(
-            f"The {label} image `{filename}` is {megabytes(size)}; "
-            f"the limit is {megabytes(limits.max_input_bytes)}."
+            f"The {label} image `{filename}` is {human_bytes(size)}; "
+            f"the limit is {human_bytes(limits.max_input_bytes)}."
         )
 
 
@@ -144,8 +146,8 @@ def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) ->
     """
     if len(data) > limits.max_input_bytes:
         raise RequestRefused(
-            f"The {label} image `{filename}` is {megabytes(len(data))}; "
-            f"the limit is {megabytes(limits.max_input_bytes)}."
+            f"The {label} image `{filename}` is {human_bytes(len(data))}; "
+            f"the limit is {human_bytes(limits.max_input_bytes)}."
         )
     unreadable = RequestRefused(
         f"The {label} image `{filename}` could not be read. "
@@ -160,8 +162,8 @@ def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) ->
                 if width * height > limits.max_input_pixels:
                     raise RequestRefused(
                         f"The {label} image `{filename}` is {width}×{height} "
-                        f"({megapixels(width * height)}); the limit is "
-                        f"{megapixels(limits.max_input_pixels)}."
+                        f"({human_pixels(width * height)}); the limit is "
+                        f"{human_pixels(limits.max_input_pixels)}."
                     )
                 image.load()
         except (

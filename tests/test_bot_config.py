@@ -1,0 +1,132 @@
+"""Configuration from the environment: defaults, clear errors, and a token that never shows."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DISCORD_API_BASE,
+    EXIT_CONFIG,
+    Config,
+    ConfigError,
+    Limits,
+)
+from bot.log import RedactSecrets
+
+TOKEN = "MTIzNDU2Nzg5.secret-token-value"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_token_alone_gives_the_documented_defaults() -> None:
+    config = Config.from_env({"DISCORD_TOKEN": TOKEN})
+    assert config.token == TOKEN
+    assert config.limits == Limits()
+    assert config.api_base == DISCORD_API_BASE and not config.custom_api_base
+    assert config.gateway_url is None
+    assert config.engine_devices is None and config.engine_workers is None
+    assert config.database_path == Path("data") / "atelier.sqlite3"
+    assert config.health_port == 8080
+
+
+def test_every_variable_is_read() -> None:
+    config = Config.from_env(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "ATELIER_DATA_DIR": "/srv/atelier",
+            "ENGINE_DEVICES": "cuda:0, cuda:1",
+            "ENGINE_WORKERS": "4",
+            "ENGINE_WEIGHTS": "torchvision",
+            "MAX_ITERATIONS": "500",
+            "DEFAULT_ITERATIONS": "100",
+            "MAX_SIZE": "768",
+            "DEFAULT_SIZE": "256",
+            "MAX_INPUT_BYTES": "1000000",
+            "MAX_INPUT_PIXELS": "2000000",
+            "DEV_GUILD_ID": "42",
+            "LOG_LEVEL": "debug",
+            "HEALTH_PORT": "0",
+            "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
+            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
+            "STATUS_EDIT_SECONDS": "0.5",
+            "RETENTION_HOURS": "1",
+        }
+    )
+    assert config.data_dir == Path("/srv/atelier")
+    assert config.engine_devices == ("cuda:0", "cuda:1")
+    assert config.engine_workers == 4
+    assert config.engine_weights == "torchvision"
+    assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000)
+    assert config.dev_guild_id == 42
+    assert config.log_level == "DEBUG"
+    assert config.health_port == 0
+    assert config.api_base == "http://127.0.0.1:9000/api/v10" and config.custom_api_base
+    assert config.gateway_url == "ws://127.0.0.1:9000/gateway"
+    assert config.status_edit_seconds == 0.5 and config.retention_hours == 1
+
+
+def test_every_variable_is_documented_in_env_example() -> None:
+    example = (REPO / ".env.example").read_text()
+    names = [
+        "DISCORD_TOKEN", "ATELIER_DATA_DIR", "ENGINE_DEVICES", "ENGINE_WORKERS", "ENGINE_WEIGHTS",
+        "ENGINE_MAX_QUEUE", "ENGINE_JOB_TIMEOUT", "DEFAULT_ITERATIONS", "DEFAULT_SIZE",
+        "MAX_ITERATIONS", "MAX_SIZE", "MAX_INPUT_BYTES", "MAX_INPUT_PIXELS", "DEV_GUILD_ID",
+        "LOG_LEVEL", "HEALTH_PORT", "HEALTH_HOST", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL",
+        "STATUS_EDIT_SECONDS", "RETENTION_HOURS",
+    ]  # fmt: skip
+    for name in names:
+        assert f"\n{name}=" in example, name
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "DISCORD_TOKEN is not set"),
+        ({"DISCORD_TOKEN": "  "}, "DISCORD_TOKEN is not set"),
+        ({"DISCORD_TOKEN": TOKEN, "MAX_SIZE": "big"}, "MAX_SIZE must be a whole number"),
+        ({"DISCORD_TOKEN": TOKEN, "MAX_SIZE": "9000"}, "MAX_SIZE must be between 16 and 4096"),
+        ({"DISCORD_TOKEN": TOKEN, "DEFAULT_SIZE": "2000"}, "DEFAULT_SIZE must not be above"),
+        ({"DISCORD_TOKEN": TOKEN, "ENGINE_WORKERS": "0"}, "ENGINE_WORKERS must be at least 1"),
+        ({"DISCORD_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of"),
+        ({"DISCORD_TOKEN": TOKEN, "STATUS_EDIT_SECONDS": "-1"}, "must be above 0"),
+    ],
+)
+def test_bad_settings_say_which_variable_and_why(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env(env)
+
+
+def test_the_token_never_shows_in_repr_or_str() -> None:
+    config = Config.from_env({"DISCORD_TOKEN": TOKEN})
+    assert TOKEN not in repr(config) and TOKEN not in str(config)
+
+
+def test_log_lines_never_contain_the_token(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.redaction")
+    logger.addFilter(RedactSecrets([TOKEN]))
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("connecting with %s", TOKEN)
+            try:
+                raise RuntimeError(f"bad header Bot {TOKEN}")
+            except RuntimeError:
+                logger.exception("request failed")
+    finally:
+        logger.filters.clear()
+    assert caplog.records
+    assert TOKEN not in caplog.text
+    assert "[redacted]" in caplog.text
+
+
+def test_missing_token_exits_with_a_clear_message_and_its_own_code(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == EXIT_CONFIG
+    assert "DISCORD_TOKEN is not set" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,192 @@
+"""The SQLite file: migrations, job lifecycle, exactly-once posting flags, server settings."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.database import MIGRATIONS, Database
+from bot.guild_settings import GuildSettings, GuildSettingsStore
+from bot.jobs import JobStore, NewJob
+from bot.request import StyleRequest
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await Database(tmp_path / "atelier.sqlite3").open()
+    yield db
+    await db.close()
+
+
+def new_job(job_id: str, user_id: int = 7, guild_id: int | None = 1) -> NewJob:
+    return NewJob(
+        id=job_id,
+        guild_id=guild_id,
+        channel_id=100,
+        user_id=user_id,
+        request=StyleRequest(iterations=4, size=32, strength=5, preserve_colors=True, seed=3),
+        notes=("iterations capped at 4 by this server",),
+        content_path=Path(f"/data/jobs/{job_id}/content"),
+        style_path=Path(f"/data/jobs/{job_id}/style"),
+        filesize_limit=10_000_000,
+    )
+
+
+async def test_a_new_file_is_migrated_to_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "atelier.sqlite3"
+    db = await Database(path).open()
+    assert await db.version() == len(MIGRATIONS)
+    assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"
+    await db.close()
+    again = await Database(path).open()  # reopening applies nothing twice
+    assert await again.version() == len(MIGRATIONS)
+    await again.close()
+
+
+async def test_a_later_migration_upgrades_an_existing_file_and_keeps_its_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "atelier.sqlite3"
+    db = await Database(path).open()
+    await JobStore(db).create(new_job("aaaa0001"))
+    await db.close()
+    upgraded_schema = (*MIGRATIONS, "ALTER TABLE jobs ADD COLUMN label TEXT DEFAULT 'x';")
+    db = await Database(path, upgraded_schema).open()
+    assert await db.version() == len(MIGRATIONS) + 1
+    assert (await db.fetch_one("SELECT id, label FROM jobs"))[:] == ("aaaa0001", "x")
+    await db.close()
+
+
+async def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.sqlite3"
+    broken = (*MIGRATIONS, "CREATE TABLE extra (id INTEGER); SELECT * FROM no_such_table;")
+    with pytest.raises(sqlite3.OperationalError):
+        await Database(path, broken).open()
+    db = await Database(path).open()
+    assert await db.version() == len(MIGRATIONS)
+    assert await db.fetch_one("SELECT name FROM sqlite_master WHERE name = 'extra'") is None
+    await db.close()
+
+
+async def test_a_database_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    with pytest.raises(RuntimeError, match="newer than this bot knows"):
+        await Database(path).open()
+
+
+async def test_a_job_moves_from_queued_to_done_and_keeps_what_it_was_asked(
+    database: Database,
+) -> None:
+    clock = Clock()
+    jobs = JobStore(database, clock)
+    job = await jobs.create(new_job("aaaa0001"))
+    assert job.state == "queued" and job.attempts == 0 and not job.posted
+    assert job.request == new_job("aaaa0001").request and job.notes == new_job("x").notes
+    await jobs.set_messages("aaaa0001", thread_id=5, request_message_id=6, status_message_id=8)
+    await jobs.mark_running("aaaa0001")
+    clock.now += 10
+    await jobs.mark_done(
+        "aaaa0001", result_path=Path("/r.png"), width=32, height=24, seconds=9.5,
+        device="cpu", engine_note=None,
+    )  # fmt: skip
+    done = await jobs.require("aaaa0001")
+    assert (done.state, done.attempts, done.width, done.height) == ("done", 1, 32, 24)
+    assert done.destination_id == 5 and done.status_message_id == 8
+    assert done.finished_at == clock.now
+    assert await jobs.mark_cancelled("aaaa0001", "too late") is False  # ended jobs stay ended
+
+
+async def test_exactly_once_posting_flags_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "atelier.sqlite3"
+    db = await Database(path).open()
+    jobs = JobStore(db)
+    for job_id in ("aaaa0001", "aaaa0002", "aaaa0003", "aaaa0004"):
+        await jobs.create(new_job(job_id))
+    await jobs.mark_running("aaaa0002")  # interrupted mid-run
+    for job_id in ("aaaa0003", "aaaa0004"):
+        await jobs.mark_done(
+            job_id, result_path=Path("/r.png"), width=1, height=1, seconds=1, device="cpu",
+            engine_note=None,
+        )  # fmt: skip
+    await jobs.begin_posting("aaaa0003")  # died between "about to post" and "posted"
+    await jobs.begin_posting("aaaa0004")
+    await jobs.mark_posted("aaaa0004", 999)
+    await db.close()
+
+    db = await Database(path).open()
+    jobs = JobStore(db)
+    resume = {job.id: job for job in await jobs.to_resume()}
+    assert set(resume) == {"aaaa0001", "aaaa0002", "aaaa0003"}
+    assert resume["aaaa0002"].state == "running" and resume["aaaa0002"].attempts == 1
+    assert resume["aaaa0003"].posting_started_at is not None and not resume["aaaa0003"].posted
+    posted = await jobs.require("aaaa0004")
+    assert posted.posted and posted.result_message_id == 999
+    await jobs.begin_posting("aaaa0004")  # a late second attempt cannot un-post it
+    assert (await jobs.require("aaaa0004")).posted
+    await db.close()
+
+
+async def test_parking_puts_a_running_job_back_in_line(database: Database) -> None:
+    jobs = JobStore(database)
+    await jobs.create(new_job("aaaa0001"))
+    await jobs.mark_running("aaaa0001")
+    await jobs.park("aaaa0001")
+    job = await jobs.require("aaaa0001")
+    assert job.state == "queued" and job.attempts == 1 and job.started_at is None
+
+
+async def test_member_activity_counts_waiting_jobs_and_the_last_start(database: Database) -> None:
+    clock = Clock()
+    jobs = JobStore(database, clock)
+    await jobs.create(new_job("aaaa0001", user_id=7))
+    clock.now += 5
+    await jobs.create(new_job("aaaa0002", user_id=7))
+    await jobs.create(new_job("aaaa0003", user_id=8))
+    await jobs.mark_failed("aaaa0001", "broken")
+    assert await jobs.member_activity(1, 7) == (1, clock.now)
+    assert await jobs.member_activity(2, 7) == (0, None)
+    counts = await jobs.counts_by_state()
+    assert counts == {"queued": 2, "running": 0, "done": 0, "failed": 1, "cancelled": 0}
+    assert [job.id for job in await jobs.active(1)] == ["aaaa0002", "aaaa0003"]
+
+
+async def test_only_ended_jobs_past_retention_expire(database: Database) -> None:
+    clock = Clock()
+    jobs = JobStore(database, clock)
+    await jobs.create(new_job("aaaa0001"))
+    await jobs.create(new_job("aaaa0002"))
+    await jobs.mark_cancelled("aaaa0001", "by someone")
+    clock.now += 100
+    assert [job.id for job in await jobs.expired(clock.now - 50)] == ["aaaa0001"]
+    assert await jobs.expired(clock.now - 200) == []
+    await jobs.mark_files_deleted("aaaa0001")
+    assert await jobs.files_deleted("aaaa0001")
+    assert await jobs.expired(clock.now) == []
+
+
+async def test_server_settings_round_trip_and_reset(database: Database) -> None:
+    store = GuildSettingsStore(database)
+    assert await store.get(5) == GuildSettings(guild_id=5)
+    settings = GuildSettings(
+        guild_id=5, max_iterations=300, max_size=256, default_iterations=100, default_size=128,
+        jobs_per_member=3, cooldown_seconds=30, allowed_channels=frozenset({11, 12}),
+    )  # fmt: skip
+    await store.save(settings)
+    assert await store.get(5) == settings
+    assert await store.get(6) == GuildSettings(guild_id=6)
+    assert await store.reset(5) == GuildSettings(guild_id=5)
+    assert await store.get(5) == GuildSettings(guild_id=5)
+    assert await store.get(None) == GuildSettings(guild_id=None)

@@ -1,0 +1,125 @@
+"""What members read: status lines, summaries, listings; and the files they receive."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from bot import render
+from bot.config import Limits
+from bot.guild_settings import GuildSettings
+from bot.metrics import DurationHistogram, prometheus_text
+from bot.request import StyleRequest
+from bot.upload import fit_upload, thumbnail_png
+from engine.events import Progress
+
+REQUEST = StyleRequest(iterations=200, size=512, strength=5, preserve_colors=False, seed=42)
+
+
+def noisy_png(size: int) -> bytes:
+    out = io.BytesIO()
+    Image.effect_noise((size, size), 80).convert("RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_progress_line_has_bar_percent_scale_and_eta() -> None:
+    progress = Progress(
+        scale=2, scales=4, width=256, height=192, iteration=94, total=200, loss=1.0,
+        elapsed=30.0, eta=35.4,
+    )  # fmt: skip
+    assert render.progress_line(progress) == "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · ETA 0:35"
+
+
+def test_progress_bar_fills_in_proportion_and_stays_in_bounds() -> None:
+    assert render.progress_bar(0.0, 6) == "▱▱▱▱▱▱"
+    assert render.progress_bar(0.5, 6) == "▰▰▰▱▱▱"
+    assert render.progress_bar(1.7, 6) == "▰▰▰▰▰▰"
+
+
+def test_durations_read_like_a_clock() -> None:
+    assert render.duration(35.4) == "0:35"
+    assert render.duration(725) == "12:05"
+    assert render.duration(3723) == "1:02:03"
+
+
+def test_queue_position_text() -> None:
+    assert render.queued_line(1) == "⏳ Queued — next in line"
+    assert render.queued_line(3) == "⏳ Queued — #3 in line"
+    assert render.queue_post_text(7, "ab12cd34", 2) == "🖼️ <@7> queued job `ab12cd34` — #2 in line"
+
+
+def test_status_message_shows_the_request_notes_and_state() -> None:
+    text = render.status_text("ab12cd34", REQUEST, "⏳ Queued — #2 in line", ["size capped"])
+    assert text.splitlines() == [
+        "Job `ab12cd34` · 512 px · 200 iterations · strength 5 · seed 42",
+        "ℹ️ size capped",
+        "⏳ Queued — #2 in line",
+    ]
+
+
+def test_done_summary_names_size_iterations_and_time() -> None:
+    assert render.done_line(512, 384, 200, 83, "cuda:0") == (
+        "✅ Done: 512×384 px · 200 iterations · 1:23 on cuda:0"
+    )
+    text = render.result_text(7, "ab12cd34", 512, 384, 200, 83, ["a note"])
+    assert text.startswith("<@7> your painting is ready — 512×384 px · 200 iterations · 1:23")
+    assert "job `ab12cd34`" in text and text.endswith("ℹ️ a note")
+
+
+def test_failures_read_as_a_sentence() -> None:
+    assert render.failed_line("timeout", "the job took over 900 s and was stopped") == (
+        "❌ Took too long and was stopped: the job took over 900 s and was stopped"
+    )
+    assert render.cancelled_line(9) == "🚫 Cancelled by <@9>"
+
+
+def test_queue_listing_and_settings_text() -> None:
+    assert render.queue_listing([]) == "The queue is empty."
+    listing = render.queue_listing([("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")])
+    assert listing.splitlines() == [
+        "`a1` · <@7> · 🎨 running",
+        "`b2` · <@8> · ⏳ Queued — #1 in line",
+    ]
+    text = render.settings_text(
+        GuildSettings(guild_id=1, max_iterations=300, allowed_channels=frozenset({5})), Limits()
+    )
+    assert "Max iterations: **300** · bot ceiling 1000" in text
+    assert "Max size: 1024 px (bot default)" in text
+    assert "allowed in: <#5>" in text
+
+
+def test_metrics_are_prometheus_text() -> None:
+    durations = DurationHistogram()
+    for seconds in (3.0, 20.0, 4000.0):
+        durations.observe(seconds)
+    text = prometheus_text({"queued": 2, "done": 5}, 2, 1, durations, True)
+    assert 'atelier_jobs{state="queued"} 2' in text
+    assert "atelier_queue_length 2" in text and "atelier_running_jobs 1" in text
+    assert 'atelier_job_duration_seconds_bucket{le="5"} 1' in text
+    assert 'atelier_job_duration_seconds_bucket{le="30"} 2' in text
+    assert 'atelier_job_duration_seconds_bucket{le="+Inf"} 3' in text
+    assert "atelier_job_duration_seconds_count 3" in text
+
+
+def test_a_result_under_the_upload_limit_stays_a_png() -> None:
+    png = noisy_png(64)
+    upload = fit_upload(png, len(png) + 100_000, "atelier-x")
+    assert upload.data == png and upload.filename == "atelier-x.png" and upload.note is None
+
+
+def test_a_result_over_the_upload_limit_is_reencoded_and_says_so() -> None:
+    png = noisy_png(256)
+    limit = 64 * 1024 + len(png) // 4
+    upload = fit_upload(png, limit, "atelier-x")
+    assert len(upload.data) <= limit - 64 * 1024
+    assert upload.filename == "atelier-x.webp"
+    assert upload.note and "over this server's" in upload.note and "WebP" in upload.note
+    with Image.open(io.BytesIO(upload.data)) as image:
+        assert image.format == "WEBP"
+
+
+def test_thumbnails_are_small_pngs() -> None:
+    thumb = thumbnail_png(noisy_png(600), size=128)
+    with Image.open(io.BytesIO(thumb)) as image:
+        assert image.format == "PNG" and max(image.size) == 128
