@@ -103,9 +103,9 @@ def test_a_text_file_is_refused_before_download() -> None:
 
 
 def test_a_file_too_large_in_bytes_is_refused_with_the_limit() -> None:
-    with pytest.raises(RequestRefused, match="`big.png` is 60 KB; the limit is 50 KB"):
+    with pytest.raises(RequestRefused, match=r"`big\.png` is 60 KB; the limit is 50 KB"):
         check_attachment("style", "big.png", "image/png", 60_000, LIMITS)
-    with pytest.raises(RequestRefused, match="`big.png` is 60 KB; the limit is 50 KB"):
+    with pytest.raises(RequestRefused, match=r"`big\.png` is 60 KB; the limit is 50 KB"):
         check_image_bytes("style", "big.png", b"\0" * 60_000, LIMITS)
 
 
@@ -117,7 +117,7 @@ def test_an_image_with_too_many_pixels_is_refused_without_decoding_it() -> None:
 
 
 def test_unreadable_and_truncated_images_are_refused() -> None:
-    with pytest.raises(RequestRefused, match="`junk.png` could not be read"):
+    with pytest.raises(RequestRefused, match=r"`junk\.png` could not be read"):
         check_image_bytes("content", "junk.png", b"this is not a picture", LIMITS)
     truncated = png(64, 64)[:-40]
     with pytest.raises(RequestRefused, match="could not be read"):
