@@ -1,0 +1,110 @@
+"""The limits Discord enforces on what a bot sends, so the fake rejects what Discord would.
+
+Each check returns Discord's nested "errors" object for a 400 Invalid Form Body (code 50035);
+an empty dict means the request is fine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import iter_components
+
+COMPONENTS_V2 = 1 << 15
+
+Errors = dict[str, Any]
+
+
+def _add(errors: Errors, path: str, code: str, text: str) -> None:
+    node = errors
+    for key in path.split("."):
+        node = node.setdefault(key, {})
+    node.setdefault("_errors", []).append({"code": code, "message": text})
+
+
+def _too_long(errors: Errors, path: str, value: Any, limit: int) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        _add(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+
+def embed_errors(embeds: list[dict[str, Any]]) -> Errors:
+    errors: Errors = {}
+    if len(embeds) > 10:
+        _add(errors, "embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    total = 0
+    for i, embed in enumerate(embeds):
+        texts = {
+            "title": (embed.get("title"), 256),
+            "description": (embed.get("description"), 4096),
+            "footer.text": (embed.get("footer", {}).get("text"), 2048),
+            "author.name": (embed.get("author", {}).get("name"), 256),
+        }
+        fields = embed.get("fields", [])
+        if len(fields) > 25:
+            _add(errors, f"embeds.{i}.fields", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer.")
+        for j, f in enumerate(fields):
+            texts[f"fields.{j}.name"] = (f.get("name"), 256)
+            texts[f"fields.{j}.value"] = (f.get("value"), 1024)
+        for path, (value, limit) in texts.items():
+            _too_long(errors, f"embeds.{i}.{path}", value, limit)
+            total += len(value or "")
+    if total > 6000:
+        _add(errors, "embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+    return errors
+
+
+def component_errors(components: list[dict[str, Any]], flags: int) -> Errors:
+    errors: Errors = {}
+    if not flags & COMPONENTS_V2:
+        if len(components) > 5:
+            _add(errors, "components", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+        for i, row in enumerate(components):
+            if len(row.get("components", [])) > 5:
+                _add(errors, f"components.{i}.components", "BASE_TYPE_MAX_LENGTH", "Max 5.")
+    seen: set[str] = set()
+    for component in iter_components(components):
+        custom_id = component.get("custom_id")
+        if custom_id is not None:
+            _too_long(errors, "components.custom_id", custom_id, 100)
+            if custom_id in seen:
+                _add(
+                    errors,
+                    "components.custom_id",
+                    "COMPONENT_CUSTOM_ID_DUPLICATED",
+                    "Component custom id cannot be duplicated",
+                )
+            seen.add(custom_id)
+        _too_long(errors, "components.label", component.get("label"), 80)
+        if component.get("type") == 2 and ("url" in component) == (custom_id is not None):
+            _add(
+                errors, "components", "BUTTON_COMPONENT_INVALID", "A button needs url or custom_id"
+            )
+    return errors
+
+
+def message_errors(
+    content: str,
+    embeds: list[dict[str, Any]],
+    components: list[dict[str, Any]],
+    attachment_count: int,
+    flags: int,
+) -> Errors:
+    errors: Errors = {}
+    _too_long(errors, "content", content, 2000)
+    if attachment_count > 10:
+        _add(errors, "attachments", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    return errors | embed_errors(embeds) | component_errors(components, flags)
+
+
+def is_empty(content: str, embeds: list[Any], components: list[Any], attachment_count: int) -> bool:
+    """Discord answers 50006 "Cannot send an empty message" to these."""
+    return not (content or embeds or components or attachment_count)
+
+
+def thread_name_errors(name: Any) -> Errors:
+    errors: Errors = {}
+    if not isinstance(name, str) or not name:
+        _add(errors, "name", "BASE_TYPE_REQUIRED", "This field is required")
+    else:
+        _too_long(errors, "name", name, 100)
+    return errors

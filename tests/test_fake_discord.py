@@ -1,0 +1,251 @@
+"""The fake Discord against the real discord.py client: commands, replies, files, threads, buttons,
+reconnects and refused tokens behave the way the bot will see them on Discord."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+import pytest
+from discord import app_commands
+from fake_discord import FakeDiscord
+from PIL import Image
+
+
+def png(width: int = 8, height: int = 6) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class PressMe(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Press me", custom_id="press")
+    async def press(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await interaction.response.edit_message(content=f"pressed by {interaction.user}", view=None)
+
+
+class EchoBot(discord.Client):
+    """A minimal bot: /echo answers ephemerally, then posts the image back with a thread."""
+
+    def __init__(self, guild_id: str) -> None:
+        super().__init__(intents=discord.Intents.default())
+        self.guild = discord.Object(int(guild_id))
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(
+            app_commands.Command(name="echo", description="Echo an image", callback=self.echo),
+            guild=self.guild,
+        )
+        self.tree.add_command(self.settings_group(), guild=self.guild)
+        self.tree.add_command(
+            app_commands.Command(name="slow", description="Think first", callback=self.slow)
+        )
+        self.resumes = 0
+        self.last_interaction: discord.Interaction | None = None
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync(guild=self.guild)
+        await self.tree.sync()
+
+    async def slow(self, interaction: discord.Interaction) -> None:
+        self.last_interaction = interaction
+        await interaction.response.defer(thinking=True)
+        where = "dm" if interaction.guild is None else "guild"
+        await interaction.followup.send(f"thought about it in a {where}")
+        await interaction.followup.send("and one more thing", ephemeral=True)
+
+    async def on_resumed(self) -> None:
+        self.resumes += 1
+
+    async def echo(
+        self, interaction: discord.Interaction, image: discord.Attachment, scale: float = 1.0
+    ) -> None:
+        await interaction.response.send_message(
+            f"got {image.filename} {image.width}x{image.height}", ephemeral=True
+        )
+        data = await image.read()
+        posted = await interaction.followup.send(
+            f"{interaction.user.mention} here it is at {scale}x",
+            file=discord.File(io.BytesIO(data), "echo.png"),
+            wait=True,
+        )
+        # A followup's WebhookMessage has no guild in discord.py: go through the channel.
+        anchor = interaction.channel.get_partial_message(posted.id)
+        thread = await anchor.create_thread(name=f"echo {image.filename}")
+        await thread.send("press when done", view=PressMe())
+
+    def settings_group(self) -> app_commands.Group:
+        group = app_commands.Group(name="atelier", description="Atelier")
+        settings = app_commands.Group(name="settings", description="Settings", parent=group)
+
+        @settings.command(name="set", description="Change a limit")
+        async def set_limit(
+            interaction: discord.Interaction, max_iterations: int, public: bool
+        ) -> None:
+            allowed = interaction.permissions.manage_guild
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            await interaction.edit_original_response(
+                content=f"max_iterations={max_iterations} public={public} allowed={allowed}"
+            )
+
+        return group
+
+
+async def test_member_runs_a_command_and_clicks_a_button_in_the_thread(fake_discord: FakeDiscord):
+    fake = fake_discord
+    bot = EchoBot(fake.guild.id)
+    async with fake.running(bot):
+        assert fake.command("echo", fake.guild)["options"][0]["type"] == 11
+
+        run = await fake.slash_command(
+            "echo", {"scale": 2.5}, user=fake.member, attachments={"image": (png(8, 6), "cat.png")}
+        )
+
+        reply = await run.wait_for_reply()
+        assert reply.ephemeral and reply.content == "got cat.png 8x6"
+        assert run.ack_seconds < 3
+        posted = await fake.wait_for(
+            lambda: [m for m in fake.messages_in(fake.channel) if m.attachments]
+        )
+        assert fake.member.mention in posted[0].content and "2.5x" in posted[0].content
+        echoed = posted[0].attachments[0]
+        assert echoed.filename == "echo.png" and (echoed.width, echoed.height) == (8, 6)
+        assert Image.open(io.BytesIO(echoed.data)).size == (8, 6)
+
+        thread = await fake.wait_for(lambda: fake.thread_of(posted[0]))
+        assert thread.name == "echo cat.png" and thread.parent_id == fake.channel.id
+        prompt = (await fake.wait_for(lambda: fake.messages_in(thread)))[0]
+        assert bot.get_channel(int(thread.id)) is not None, "THREAD_CREATE reached the client"
+
+        click = await fake.click(prompt, "press", user=fake.member)
+        await click.wait_for_ack()
+        assert click.response_type == 7
+        assert prompt.content == "pressed by member" and prompt.components == []
+        assert len(prompt.edits) == 1
+
+    assert fake.unknown_requests == [] and fake.rejected_requests == []
+
+
+async def test_subcommand_group_carries_member_permissions(fake_discord: FakeDiscord):
+    fake = fake_discord
+    async with fake.running(EchoBot(fake.guild.id)):
+        by_moderator = await fake.slash_command(
+            "atelier settings set", {"max_iterations": 50, "public": True}, user=fake.moderator
+        )
+        by_member = await fake.slash_command(
+            "atelier settings set", {"max_iterations": 50, "public": False}, user=fake.member
+        )
+
+        assert (await by_moderator.wait_for_reply()).content.endswith("allowed=True")
+        answer = await by_member.wait_for_reply()
+        assert answer.content == "max_iterations=50 public=False allowed=False"
+        assert by_member.response_type == 5 and answer.ephemeral and not answer.loading
+
+
+async def test_invocations_discord_would_not_allow_are_refused_in_the_test(
+    fake_discord: FakeDiscord,
+):
+    fake = fake_discord
+    async with fake.running(EchoBot(fake.guild.id)):
+        with pytest.raises(ValueError, match="required"):
+            await fake.slash_command("echo", {"scale": 1.0})
+        with pytest.raises(ValueError, match="takes"):
+            await fake.slash_command(
+                "atelier settings set", {"max_iterations": "50", "public": True}
+            )
+        with pytest.raises(LookupError, match="not registered"):
+            await fake.slash_command("paint")
+
+
+async def test_gateway_drop_is_resumed_and_missed_interactions_replayed(fake_discord: FakeDiscord):
+    fake = fake_discord
+    bot = EchoBot(fake.guild.id)
+    async with fake.running(bot):
+        await fake.disconnect_gateway()
+        run = await fake.slash_command("echo", attachments={"image": (png(), "late.png")})
+
+        await fake.wait_until_connected()
+        assert (await run.wait_for_reply()).content == "got late.png 8x6"
+        first, second = fake.connections[0], fake.connections[-1]
+        assert (first.path, first.op) == ("/gateway", "identify")
+        assert (second.path, second.op) == ("/gateway/resume", "resume")
+        await fake.wait_for(lambda: bot.resumes)
+        await fake.wait_for(lambda: fake.threads and fake.messages_in(fake.threads[0]))
+
+
+async def test_a_rejected_token_fails_login(fake_discord: FakeDiscord):
+    client = discord.Client(intents=discord.Intents.default())
+    with pytest.raises(discord.LoginFailure):
+        async with fake_discord.running(client, token="not-the-token"):
+            pass
+    assert fake_discord.requests[0].status == 401
+
+
+async def test_refusals_the_bot_must_handle(fake_discord: FakeDiscord):
+    fake = fake_discord
+    fake.set_upload_limit(100)
+    async with fake.running(EchoBot(fake.guild.id)) as bot:
+        channel = bot.get_channel(int(fake.channel.id))
+        with pytest.raises(discord.HTTPException) as too_big:
+            await channel.send(file=discord.File(io.BytesIO(png(64, 64)), "big.png"))
+        assert (too_big.value.status, too_big.value.code) == (413, 40005)
+
+        message = await channel.send("no threads here")
+        await fake.forbid_threads()
+        with pytest.raises(discord.Forbidden) as forbidden:
+            await message.create_thread(name="nope")
+        assert forbidden.value.code == 50013
+
+        with pytest.raises(discord.HTTPException) as empty:
+            await channel.send("")
+        assert empty.value.code == 50006
+
+
+async def test_deferred_answer_is_filled_by_the_first_followup_also_in_dms(
+    fake_discord: FakeDiscord,
+):
+    fake = fake_discord
+    bot = EchoBot(fake.guild.id)
+    async with fake.running(bot):
+        assert fake.command("slow") is not None and fake.command("slow", fake.guild) is None
+        for channel, where in ((fake.channel, "guild"), (fake.dm_channel(fake.member), "dm")):
+            run = await fake.slash_command("slow", channel=channel)
+            await fake.wait_for(lambda run=run: len(run.replies) == 2)
+            original, extra = run.replies
+            assert run.response_type == 5 and run.original is original
+            assert original.content == f"thought about it in a {where}" and not original.loading
+            assert extra.ephemeral and not original.ephemeral
+            assert fake.messages_in(channel) == [original]
+
+
+async def test_an_expired_interaction_token_is_refused(fake_discord: FakeDiscord):
+    fake = fake_discord
+    bot = EchoBot(fake.guild.id)
+    async with fake.running(bot):
+        run = await fake.slash_command("slow")
+        await fake.wait_for(lambda: len(run.replies) == 2)
+        fake.expire(run)
+        with pytest.raises(discord.HTTPException) as expired:
+            await bot.last_interaction.followup.send("fifteen minutes later")
+        assert (expired.value.status, expired.value.code) == (401, 50027)
+
+
+async def test_an_acknowledgement_after_the_deadline_is_refused():
+    async with FakeDiscord(ack_deadline=0.0) as strict:
+        with strict.patched():
+            async with strict.running(EchoBot(strict.guild.id)):
+                run = await strict.slash_command("slow")
+                refused = await strict.wait_for(lambda: strict.rejected_requests)
+    assert not run.acknowledged
+    assert (
+        refused[0].path.startswith(f"/api/v10/interactions/{run.id}/") and refused[0].status == 404
+    )
+
+
+async def test_gateway_bot_points_back_at_the_fake(fake_discord: FakeDiscord):
+    client = discord.Client(intents=discord.Intents.default())
+    async with fake_discord.running(client):
+        shards, url, _ = await client.http.get_bot_gateway()
+    assert (shards, url) == (1, fake_discord.gateway_url)
