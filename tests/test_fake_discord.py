@@ -3,6 +3,7 @@ reconnects and refused tokens behave the way the bot will see them on Discord.""
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
@@ -249,3 +250,48 @@ async def test_gateway_bot_points_back_at_the_fake(fake_discord: FakeDiscord):
     async with fake_discord.running(client):
         shards, url, _ = await client.http.get_bot_gateway()
     assert (shards, url) == (1, fake_discord.gateway_url)
+
+
+class Picker(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.select(custom_id="size", options=[discord.SelectOption(label=s) for s in "SML"])
+    async def pick(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content=f"size {select.values[0]}", view=None)
+
+
+async def test_everyday_rest_calls_parse_in_discord_py(fake_discord: FakeDiscord):
+    fake = fake_discord
+    client = discord.Client(intents=discord.Intents.all(), guild_ready_timeout=0.05)
+    async with fake.running(client):
+        await client.wait_until_ready()
+        guild = client.get_guild(int(fake.guild.id))
+        assert guild.chunked and guild.get_member(int(fake.moderator.id)) is not None
+
+        channel = await client.fetch_channel(int(fake.channel.id))
+        assert [c.name for c in await guild.fetch_channels()] == ["general"]
+        assert (await guild.fetch_member(int(fake.member.id))).name == "member"
+        assert (await client.fetch_guild(guild.id)).owner_id == int(fake.guild.owner_id)
+        created = asyncio.create_task(client.wait_for("message", timeout=2))
+        async with channel.typing():
+            sent = await channel.send("choose", view=Picker())
+        assert (await created).id == sent.id, "MESSAGE_CREATE reached the client"
+        await sent.add_reaction("👍")
+        assert [m.content async for m in channel.history()] == ["choose"]
+        assert (await channel.fetch_message(sent.id)).reactions[0].emoji == "👍"
+
+        pick = await fake.select(fake.message(sent.id), "size", ["M"], user=fake.member)
+        await fake.wait_for(lambda: fake.message(sent.id).content == "size M")
+        assert pick.response_type == 6 and fake.message(sent.id).components == []
+
+        thread = await channel.create_thread(
+            name="side room", type=discord.ChannelType.public_thread
+        )
+        await thread.add_user(guild.get_member(int(fake.member.id)))
+        await thread.edit(archived=True)
+        assert fake.threads[0].archived and fake.member.id in fake.threads[0].member_ids
+        await sent.delete()
+        assert fake.messages_in(fake.channel) == []
+    assert fake.unknown_requests == [] and fake.rejected_requests == []
