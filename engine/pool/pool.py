@@ -65,15 +65,20 @@ class EnginePool:
         weights: str = "embedded",
         stop_grace: float = 30.0,
     ) -> None:
-        """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers.
+        """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;
+        `workers` is the number of worker processes, spread over the devices.
 
+        `max_queue` bounds the jobs waiting for a worker. The engine renders a preview every
+        `params.preview_every` iterations; at most one per `preview_interval` seconds is sent on.
         `stop_grace` is how long a worker may take to stop a cancelled or timed-out job, or to
         exit on shutdown, before it is killed (and replaced).
         """
         if on_shutdown not in ("cancel", "finish"):
             raise ValueError(f"on_shutdown must be cancel or finish, got {on_shutdown!r}")
-        if max_queue < 0 or job_timeout <= 0 or preview_interval < 0 or stop_grace <= 0:
-            raise ValueError("queue, timeout, preview interval and grace must not be negative")
+        if max_queue < 0 or preview_interval < 0:
+            raise ValueError("max_queue and preview_interval must not be negative")
+        if job_timeout <= 0 or stop_grace <= 0:
+            raise ValueError("job_timeout and stop_grace must be positive")
         self._devices = devices
         self._workers_wanted = workers
         self._max_queue = max_queue
@@ -165,7 +170,7 @@ class EnginePool:
             raise ValueError(f"timeout must be positive, got {timeout}")
         if not self.alive:
             raise EngineUnavailable("the engine is shutting down or not running")
-        if len(self._queue) >= self._max_queue:
+        if len(self._queue) >= self._max_queue and not any(w.idle for w in self._workers):
             raise QueueFull(self._max_queue)
         styles = (bytes(style),) if isinstance(style, bytes | bytearray) else tuple(style)
         if not styles:
