@@ -203,6 +203,10 @@ async def test_refusals_the_bot_must_handle(fake_discord: FakeDiscord):
             await channel.send("")
         assert empty.value.code == 50006
 
+        with pytest.raises(discord.NotFound):
+            await bot.http.request(discord.http.Route("GET", "/voice/regions"))
+        assert [r.path for r in fake.unknown_requests] == ["/api/v10/voice/regions"]
+
 
 async def test_deferred_answer_is_filled_by_the_first_followup_also_in_dms(
     fake_discord: FakeDiscord,

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any
 
@@ -46,8 +47,9 @@ API = "/api/v10"
 MAX_REQUEST_BYTES = 256 * 1024 * 1024
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-PAYLOAD = web.RequestKey("payload", object)
-UNKNOWN_ROUTE = web.RequestKey("unknown_route", bool)
+# The parsed body of the request being handled, for the request log (handler and middleware
+# run in the same task, so they share this context).
+current_payload: ContextVar[Any] = ContextVar("current_payload", default=None)
 PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 1, 4, 5, 6, 7, 9
 APPLICATION_COMMAND, COMPONENT = 2, 3
 
@@ -77,7 +79,7 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
     else:
         text = await request.text() if request.body_exists else ""
         payload, uploads = (json.loads(text) if text else {}), []
-    request[PAYLOAD] = payload
+    current_payload.set(payload)
     return payload, uploads
 
 
@@ -161,6 +163,7 @@ class RestApi:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.monotonic()
+        current_payload.set(None)
         try:
             if self._needs_auth(request) and request.headers.get("Authorization") != (
                 f"Bot {self.token}"
@@ -178,9 +181,9 @@ class RestApi:
                 request.path_qs,
                 response.status,
                 started,
-                body=request.get(PAYLOAD),
+                body=current_payload.get(),
             ),
-            unknown_route=request.get(UNKNOWN_ROUTE, False),
+            unknown_route=request.match_info.handler == self.unknown_route,
         )
         return response
 
@@ -192,7 +195,6 @@ class RestApi:
 
     async def unknown_route(self, request: web.Request) -> web.Response:
         log.warning("fake discord: unknown route %s %s", request.method, request.path)
-        request[UNKNOWN_ROUTE] = True
         return ok({"message": "404: Not Found", "code": 0}, status=404)
 
     # -- lookups -------------------------------------------------------------------------------
