@@ -7,6 +7,7 @@ performs the image's install steps for real in a fresh virtualenv.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -244,6 +245,7 @@ def test_every_file_the_dockerfile_copies_is_in_the_build_context() -> None:
 
 def test_every_install_step_is_the_script_that_ci_runs_in_a_fresh_virtualenv() -> None:
     builder, final = dockerfile().stages
+    assert os.access(ROOT / "docker" / "build-steps.sh", os.X_OK), "RUN executes it directly"
     steps = [run.args for run in builder.all("RUN") if "build-steps.sh" in run.args]
     assert steps == ['docker/build-steps.sh torch "$TORCH_VARIANT"', "docker/build-steps.sh app"]
     check = final.last("RUN")
