@@ -1,6 +1,7 @@
 """The engine pool with real worker processes running the real engine on tiny pictures, on CPU.
 
-One two-worker pool serves the whole module: loading VGG-19 in a worker costs seconds.
+One two-worker pool serves most stories (loading VGG-19 in a worker costs seconds); the shutdown
+stories start one-worker pools of their own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from engine.params import StyleParams
 from engine.pool import (
     Done,
     EnginePool,
+    EngineUnavailable,
     Failed,
     Job,
     JobEvent,
@@ -38,6 +40,7 @@ TINY = StyleParams(size=SIDE, iterations=4, min_scale=SIDE)
 # Far more work than any test waits for: these jobs run until cancelled.
 ENDLESS = TINY.with_changes(iterations=100_000)
 WAIT = 120.0  # generous: the machine is shared, and a replacement worker must load VGG-19
+SHUTTING_DOWN = Failed("cancelled", "the bot is shutting down")
 
 
 def tiny_png(name: str) -> bytes:
@@ -73,6 +76,23 @@ class EventLog:
 
 def worker_processes() -> list[multiprocessing.Process]:
     return [p for p in multiprocessing.active_children() if p.name.startswith("atelier-worker")]
+
+
+def worker_pids() -> set[int]:
+    return {p.pid for p in worker_processes()}
+
+
+def child_processes() -> dict[int, str]:
+    """pid -> state ("Z" for a zombie) of every child of this process, read from /proc."""
+    children = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            state, parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+        except OSError:
+            continue  # it ended while we looked
+        if int(parent) == os.getpid():
+            children[int(pid)] = state
+    return children
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -180,14 +200,14 @@ async def test_unreadable_picture_fails_with_a_clear_reason_and_the_pool_keeps_s
 
 
 async def test_job_over_its_time_limit_is_stopped_and_its_worker_keeps_serving(pool, submit):
-    workers_before = {p.pid for p in worker_processes()}
+    workers_before = worker_pids()
     slow = await submit(params=ENDLESS, timeout=1.5)
 
     outcome = await asyncio.wait_for(slow.result(), WAIT)
 
     assert outcome == Failed("timeout", "the job took over 1.5 s and was stopped")
     assert isinstance(await (await submit()).result(), Done)
-    assert {p.pid for p in worker_processes()} == workers_before  # stopped, not killed
+    assert worker_pids() == workers_before  # stopped, not killed
 
 
 async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submit):
@@ -209,4 +229,39 @@ async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submi
     await survivor.wait_for(Progress)  # still painting on the other worker
     # The survivor holds the old worker, so this job can only run on the replacement.
     assert isinstance(await asyncio.wait_for((await submit()).result(), WAIT), Done)
-    assert len(worker_processes()) == 2 and victim.pid not in {p.pid for p in worker_processes()}
+    assert len(worker_pids()) == 2 and victim.pid not in worker_pids()
+
+
+async def test_shutdown_cancels_running_and_queued_jobs_and_leaves_no_process_behind():
+    others = worker_pids()
+    pool = EnginePool(devices=["cpu"], workers=1, on_shutdown="cancel")
+    await pool.start()
+    ours = worker_pids() - others
+    running = await pool.submit(CONTENT, STYLE, ENDLESS)
+    queued = await pool.submit(CONTENT, STYLE, TINY)
+    await EventLog(running).wait_for(Progress)
+
+    await asyncio.wait_for(pool.close(), WAIT)
+
+    assert await running.result() == SHUTTING_DOWN
+    queued_events = await EventLog(queued).to_the_end()
+    assert queued_events == [Queued(1), SHUTTING_DOWN]  # never started
+    assert not pool.alive
+    with pytest.raises(EngineUnavailable):
+        await pool.submit(CONTENT, STYLE, TINY)
+    assert len(ours) == 1 and not ours & child_processes().keys()
+    assert "Z" not in child_processes().values()
+
+
+async def test_shutdown_can_let_the_running_job_finish():
+    others = worker_pids()
+    async with EnginePool(devices=["cpu"], workers=1, on_shutdown="finish") as pool:
+        ours = worker_pids() - others
+        running = await pool.submit(CONTENT, STYLE, TINY.with_changes(iterations=8))
+        queued = await pool.submit(CONTENT, STYLE, TINY)
+        await EventLog(running).wait_for(Progress)
+
+    assert isinstance(await running.result(), Done)
+    assert await queued.result() == SHUTTING_DOWN
+    assert len(ours) == 1 and not ours & child_processes().keys()
+    assert "Z" not in child_processes().values()
