@@ -34,7 +34,7 @@ async def serve(config: Config) -> int:
     try:
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stopping.done():
-            log.info("stopping: parking running jobs for the next start")
+            log.info("stopping: running jobs are parked and resume at the next start")
         await bot.shutdown()
         if running.done():
             running.result()  # re-raise what ended the connection, if anything did

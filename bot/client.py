@@ -68,6 +68,8 @@ async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
 class AtelierBot(commands.Bot):
     def __init__(self, config: Config, *, pool: EnginePool | None = None) -> None:
         """`pool` lets a caller share one already started pool; otherwise the bot owns one."""
+        # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
         intents.guilds = True
         super().__init__(

@@ -133,22 +133,23 @@ class Runner:
     async def _run(self, job: Job) -> Job:
         status = await self._status(job)
         status.start()
+        engine_job: EngineJob | None = None
         try:
             engine_job = await self._submit(job, status)
-            if engine_job is None:
-                return await self._jobs.require(job.id)
-            self._engine_jobs[job.id] = engine_job
-            if job.id in self._cancelled_by:  # cancel arrived while submitting
-                await engine_job.cancel()
-            try:
+            if engine_job is not None:
+                self._engine_jobs[job.id] = engine_job
+                if job.id in self._cancelled_by:  # the cancel came while submitting
+                    await engine_job.cancel()
                 async for event in engine_job.events():
                     await self._relay(job, event, status)
-            finally:
-                self._engine_jobs.pop(job.id, None)
         except asyncio.CancelledError:
+            # Shutdown: back in line for the next start, and the worker freed now.
             await self._jobs.park(job.id)
+            if engine_job is not None:
+                await engine_job.cancel()
             raise
         finally:
+            self._engine_jobs.pop(job.id, None)
             await status.stop()
         return await self._jobs.require(job.id)
 

@@ -35,7 +35,9 @@ def fit_upload(png: bytes, limit: int, stem: str) -> Upload:
         return Upload(png, f"{stem}.png", None)
     with Image.open(io.BytesIO(png)) as original:
         image = original.convert("RGB")
-    over = f"The PNG ({human_bytes(len(png))}) is over this server's {human_bytes(limit)} upload limit"
+    over = (
+        f"The PNG ({human_bytes(len(png))}) is over this server's {human_bytes(limit)} upload limit"
+    )
     data = _encode(image, "WEBP", 90)
     if len(data) <= budget:
         return Upload(data, f"{stem}.webp", f"{over}, so this is a high-quality WebP.")

@@ -1,0 +1,459 @@
+"""The bot end to end: the real discord.py client in AtelierBot against the fake Discord, with a
+real one-worker engine pool on CPU painting tiny pictures.
+
+One fake Discord and one pool serve the whole module (a worker loads VGG-19 once); every test
+starts its own bot on its own data directory, as a restarted bot would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import signal
+import socket
+import sqlite3
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import TypeVar
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
+from PIL import Image
+
+from bot.client import AtelierBot
+from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
+from engine.pool import EnginePool
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "engine" / "examples"
+SIDE = 40
+JOB_ID = re.compile(r"job `([0-9a-f]{8})`")
+WAIT = 120.0  # for the engine: the machine is shared and a job may wait behind another test's
+LIMITS = Limits(
+    default_iterations=3,
+    default_size=32,
+    max_iterations=6,
+    max_size=48,
+    max_input_bytes=60_000,
+    max_input_pixels=100 * 100,
+)
+
+
+def picture(name: str, side: int = SIDE) -> bytes:
+    image = Image.open(EXAMPLES / name).convert("RGB").resize((side, side))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+CONTENT = (picture("astronaut.png"), "astronaut.png")
+STYLE = (picture("hubble_deep_field.jpg"), "hubble.png")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Module fixtures: one fake Discord, one engine pool. (Separate from conftest's per-test
+# `fake_discord` fixture so the whole module shares one server and one VGG-19 load.)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        with fake.patched():
+            yield fake
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool() -> AsyncIterator[EnginePool]:
+    async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
+        yield pool
+
+
+def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
+    config = Config(
+        token=fake.token,
+        data_dir=data_dir,
+        limits=LIMITS,
+        health_port=0,
+        api_base=fake.api_base,
+        gateway_url=fake.gateway_url,
+        status_edit_seconds=0.05,
+    )
+    return replace(config, **changes)
+
+
+@asynccontextmanager
+async def running_bot(
+    fake: FakeDiscord, pool: EnginePool, config: Config
+) -> AsyncIterator[AtelierBot]:
+    bot = AtelierBot(config, pool=pool)
+    task = asyncio.create_task(bot.start(config.token))
+    try:
+        await fake.wait_until_connected(timeout=30)
+        await asyncio.wait_for(bot.wait_until_ready(), 30)
+        yield bot
+    finally:
+        await bot.shutdown()
+        await task
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def bot(fake: FakeDiscord, pool: EnginePool, tmp_path: Path) -> AsyncIterator[AtelierBot]:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        yield bot
+
+
+# ---------------------------------------------------------------------------------------------
+# What a member does and sees
+# ---------------------------------------------------------------------------------------------
+
+
+async def stylize(
+    fake: FakeDiscord,
+    *,
+    user: Member | None = None,
+    channel: Channel | None = None,
+    content: tuple[bytes, str] | tuple[bytes, str, str] | StoredFile = CONTENT,
+    style: tuple[bytes, str] | tuple[bytes, str, str] | StoredFile = STYLE,
+    **options: object,
+) -> Interaction:
+    return await fake.slash_command(
+        "stylize",
+        options,
+        user=user or fake.member,
+        channel=channel,
+        attachments={"content": content, "style": style},
+    )
+
+
+async def private_answer(interaction: Interaction, timeout: float = 30) -> str:
+    reply = await interaction.wait_for_reply(timeout=timeout)
+    assert reply.ephemeral, reply.content
+    return reply.content
+
+
+async def queued_job(interaction: Interaction) -> str:
+    answer = await private_answer(interaction)
+    assert answer.startswith("Queued as job"), answer
+    return JOB_ID.search(answer)[1]
+
+
+def public_message(fake: FakeDiscord, channel: Channel, job_id: str) -> Message | None:
+    return next(
+        (m for m in fake.messages_in(channel) if f"job `{job_id}`" in m.content and m.attachments),
+        None,
+    )
+
+
+def status_message(fake: FakeDiscord, where: Channel, job_id: str) -> Message:
+    return next(m for m in fake.messages_in(where) if f"Job `{job_id}`" in m.content)
+
+
+def result_message(fake: FakeDiscord, where: Channel, job_id: str) -> Message | None:
+    return next(
+        (
+            m
+            for m in fake.messages_in(where)
+            if f"job `{job_id}`" in m.content and "your painting is ready" in m.content
+        ),
+        None,
+    )
+
+
+async def wait_for_result(fake: FakeDiscord, where: Channel, job_id: str) -> Message:
+    return await fake.wait_for(lambda: result_message(fake, where, job_id), timeout=WAIT)
+
+
+def picture_size(file: StoredFile) -> tuple[int, int]:
+    with Image.open(io.BytesIO(file.data)) as image:
+        image.load()
+        return image.size
+
+
+async def eventually(
+    read: Callable[[], Awaitable[T]], good: Callable[[T], bool], timeout: float = 10
+) -> T:
+    """Poll something the fake cannot see (the bot's own database) until it looks right."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not good(value := await read()):
+        assert asyncio.get_running_loop().time() < deadline, f"still {value!r}"
+        await asyncio.sleep(0.05)
+    return value
+
+
+def showed(message: Message, test: Callable[[str], bool]) -> bool:
+    return any(test(revision.content) for revision in message.revisions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stories
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = bot_config(fake, tmp_path, health_port=port, health_host="127.0.0.1")
+    async with running_bot(fake, pool, config):
+        asked = await stylize(fake, size=SIDE, iterations=4, seed=7)
+        await asked.wait_for_ack()
+        assert asked.deferred and asked.ack_seconds < 3
+        job_id = await queued_job(asked)
+
+        public = public_message(fake, fake.channel, job_id)
+        assert public is not None and "queued job" in public.content
+        assert sorted(f.filename for f in public.attachments) == ["content.png", "style.png"]
+        thread = fake.thread_of(public)
+        assert thread is not None and job_id in thread.name
+
+        result = await wait_for_result(fake, thread, job_id)
+        assert result.content.startswith(f"<@{fake.member.id}> your painting is ready")
+        assert f"{SIDE}×{SIDE} px · 4 iterations" in result.content
+        (png,) = result.attachments
+        assert png.filename.endswith(".png") and picture_size(png) == (SIDE, SIDE)
+        assert {"atelier:again:", "atelier:stronger:", "atelier:weaker:"} == {
+            cid.removesuffix(job_id) for cid in result.custom_ids
+        }
+
+        status = status_message(fake, thread, job_id)
+        assert showed(status, lambda text: "%" in text and "scale 1/1" in text)
+        await fake.wait_for(lambda: "✅ Done" in status.content)
+        assert status.custom_ids == []  # no Cancel button once it is over
+        assert "✅ Done" in fake.message(public.id).content
+
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+                assert health.status == 200
+                assert await health.text() == "gateway connected, engine alive\n"
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+                text = await metrics.text()
+        assert 'atelier_jobs{state="done"} 1' in text
+        assert "atelier_job_duration_seconds_count 1" in text
+
+
+@pytest.mark.parametrize(
+    ("content", "answer"),
+    [
+        ((b"just some words", "notes.txt", "text/plain"), "`notes.txt` is not an image"),
+        ((bytes(90_000), "huge.png", "image/png"), "`huge.png` is 90 KB; the limit is 60 KB"),
+        ((b"\x89PNG\r\n\x1a\n but not really", "broken.png", "image/png"), "could not be read"),
+    ],
+    ids=["not-an-image", "too-many-bytes", "unreadable"],
+)
+async def test_bad_input_gets_a_private_specific_answer_and_nothing_is_queued(
+    fake: FakeDiscord, bot: AtelierBot, content: tuple[bytes, str, str], answer: str
+) -> None:
+    before = len(fake.messages_in(fake.channel))
+    asked = await stylize(fake, content=content)
+    assert answer in await private_answer(asked)
+    assert len(fake.messages_in(fake.channel)) == before
+    assert await bot.jobs.counts_by_state() == dict.fromkeys(
+        ("queued", "running", "done", "failed", "cancelled"), 0
+    )
+
+
+async def test_a_picture_with_too_many_pixels_is_refused_with_the_limit(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), "white").save(out, format="PNG")
+    asked = await stylize(fake, style=(out.getvalue(), "wide.png"))
+    answer = await private_answer(asked)
+    assert "The style image `wide.png` is 300×200 (60,000 pixels)" in answer
+    assert "the limit is 10,000 pixels" in answer
+    assert await bot.jobs.active() == []
+
+
+async def test_a_member_cannot_change_the_servers_settings(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    asked = await fake.slash_command("atelier settings", {"max_iterations": 1}, user=fake.member)
+    assert "Only members with the **Manage Server** permission" in await private_answer(asked)
+    settings = await bot.guild_settings.get(int(fake.guild.id))
+    assert settings.max_iterations is None
+
+
+async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    asked = await fake.slash_command("atelier settings", {"max_iterations": 2}, user=fake.moderator)
+    answer = await private_answer(asked)
+    assert answer.startswith("Saved.") and "Max iterations: **2**" in answer
+
+    job_id = await queued_job(await stylize(fake, iterations=5))
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    assert "ℹ️ iterations capped at 2 by this server" in status_message(fake, thread, job_id).content
+    result = await wait_for_result(fake, thread, job_id)
+    assert "· 2 iterations ·" in result.content
+
+
+async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_cancels(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    endless = replace(LIMITS, max_iterations=100_000)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path, limits=endless)) as bot:
+        await private_answer(
+            await fake.slash_command(
+                "atelier settings", {"jobs_per_member": 1}, user=fake.moderator
+            )
+        )
+        job_id = await queued_job(await stylize(fake, iterations=100_000))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = status_message(fake, thread, job_id)
+        await fake.wait_for(lambda: "%" in status.content, timeout=WAIT)
+
+        second = await stylize(fake)
+        assert "this server allows 1 at once" in await private_answer(second)
+
+        bystander = await fake.add_member("bystander")
+        denied = await fake.click(status, f"atelier:cancel:{job_id}", user=bystander)
+        assert f"Only <@{fake.member.id}> or a moderator can cancel" in await private_answer(denied)
+        assert (await bot.jobs.require(job_id)).state == "running"
+
+        cancel = await fake.click(status, f"atelier:cancel:{job_id}", user=fake.member)
+        assert await private_answer(cancel) == f"Job `{job_id}` cancelled."
+        await fake.wait_for(lambda: f"🚫 Cancelled by <@{fake.member.id}>" in status.content)
+        assert (await bot.jobs.require(job_id)).state == "cancelled"
+        assert result_message(fake, thread, job_id) is None
+        await fake.wait_for(lambda: pool.running == 0)
+
+
+async def test_without_thread_permission_the_job_carries_on_as_replies_and_fits_the_limit(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    guild = await fake.add_guild("No Threads Here")
+    await fake.forbid_threads(guild)
+    fake.set_upload_limit(64 * 1024 + 600, guild)
+    painter = await fake.add_member("painter", guild=guild)
+    general = fake.state.channels[guild.channel_ids[0]]
+
+    job_id = await queued_job(await stylize(fake, user=painter, channel=general))
+    public = public_message(fake, general, job_id)
+    assert fake.thread_of(public) is None
+    assert [t for t in fake.threads if t.parent_id == general.id] == []
+    status = status_message(fake, general, job_id)
+    assert status.message_reference["message_id"] == public.id
+
+    result = await wait_for_result(fake, general, job_id)
+    (file,) = result.attachments
+    assert file.filename.endswith(".webp") and file.size <= 600
+    assert "over this server's" in result.content
+    assert max(picture_size(file)) <= 32
+
+
+async def test_a_result_sent_just_before_a_crash_is_not_sent_again_and_buttons_still_work(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path)
+    async with running_bot(fake, pool, config):
+        job_id = await queued_job(await stylize(fake))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        result = await wait_for_result(fake, thread, job_id)
+    # The bot died after Discord took the message but before the database heard of it.
+    with sqlite3.connect(config.database_path) as db:
+        db.execute("UPDATE jobs SET posted = 0, result_message_id = NULL WHERE id = ?", (job_id,))
+
+    async with running_bot(fake, pool, config) as bot:
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        assert job.result_message_id == int(result.id)
+        again = await fake.click(result, f"atelier:again:{job_id}")
+        new_id = await queued_job(again)
+        await wait_for_result(fake, thread, new_id)
+    results = [m for m in fake.messages_in(thread) if "your painting is ready" in m.content]
+    assert [JOB_ID.search(m.content)[1] for m in results] == [job_id, new_id]
+
+
+# ---------------------------------------------------------------------------------------------
+# `python -m bot` as a process: exit codes, SIGKILL mid-job and restart, SIGTERM.
+# ---------------------------------------------------------------------------------------------
+
+
+def bot_env(fake: FakeDiscord, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(data_dir),
+        "PYTHONPATH": str(REPO),
+        **fake.env(),
+        "ATELIER_DATA_DIR": str(data_dir / "data"),
+        "HEALTH_PORT": "0",
+        "ENGINE_DEVICES": "cpu",
+        "ENGINE_WORKERS": "1",
+        "DEFAULT_SIZE": "32",
+        "MAX_SIZE": "48",
+        "DEFAULT_ITERATIONS": "3",
+        "MAX_ITERATIONS": "50",
+        "STATUS_EDIT_SECONDS": "0.05",
+        **extra,
+    }
+
+
+async def start_bot_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=env["HOME"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its engine workers share its process group: one kill for all
+    )
+
+
+async def test_a_rejected_token_exits_with_a_clear_message(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    log = tmp_path / "bot.log"
+    process = await start_bot_process(
+        bot_env(fake, tmp_path, DISCORD_TOKEN="not-the-right-token"), log
+    )
+    assert await asyncio.wait_for(process.wait(), 60) == EXIT_LOGIN_REJECTED
+    assert "Discord rejected DISCORD_TOKEN" in log.read_text()
+
+
+async def test_a_bot_killed_mid_job_resumes_after_restart_and_posts_once(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    first = await start_bot_process(env, log)
+    try:
+        await fake.wait_until_connected(timeout=WAIT)
+        job_id = await queued_job(await stylize(fake, iterations=12))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = status_message(fake, thread, job_id)
+        await fake.wait_for(lambda: "%" in status.content, timeout=WAIT)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        await first.wait()
+    assert result_message(fake, thread, job_id) is None
+
+    second = await start_bot_process(env, log)
+    try:
+        result = await wait_for_result(fake, thread, job_id)
+        assert "· 12 iterations ·" in result.content
+        await asyncio.sleep(0.5)  # room for a duplicate to show up, if there were one
+    finally:
+        second.send_signal(signal.SIGTERM)
+        exit_code = await asyncio.wait_for(second.wait(), 60)
+    assert exit_code == 0  # SIGTERM is a clean stop
+    results = [m for m in fake.messages_in(thread) if "your painting is ready" in m.content]
+    assert results == [result]
+    assert fake.token not in log.read_text()
