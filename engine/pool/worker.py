@@ -27,6 +27,7 @@ from engine.pool.messages import (
     WorkerStartFailed,
 )
 from engine.pool.oom_retry import oom_note, params_after_oom
+from engine.pool.throttle import Throttle
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -105,13 +106,10 @@ def run_job(
     except InvalidImage as exc:
         return Failed("invalid_image", str(exc))
 
-    last_preview = began
+    throttle = Throttle(config.preview_interval, start=began)
 
     def on_preview(preview: Preview) -> None:
-        nonlocal last_preview
-        now = time.monotonic()
-        if now - last_preview >= config.preview_interval:
-            last_preview = now
+        if throttle.allow(time.monotonic()):
             send(preview)
 
     params, ooms = request.params, 0
