@@ -102,10 +102,10 @@ class EnginePool:
         """Start the workers and wait until each has loaded the model (or failed to)."""
         if self._started:
             return
-        self._started = True
-        self._closed = asyncio.get_running_loop().create_future()
         gpus = await asyncio.to_thread(gpu_count) if self._devices is None else 0
         plan = worker_devices(self._devices, self._workers_wanted, gpus)
+        self._started = True
+        self._closed = asyncio.get_running_loop().create_future()
         threads = threads_per_worker(len(plan), available_cpus())
         for slot, device in enumerate(plan):
             config = WorkerConfig(device, self._weights, threads, self._preview_interval)
