@@ -212,7 +212,7 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
     port = free_port()
     config = bot_config(fake, tmp_path, health_port=port, health_host="127.0.0.1")
     async with running_bot(fake, pool, config):
-        asked = await stylize(fake, size=SIDE, iterations=4, seed=7)
+        asked = await stylize(fake, size=SIDE, iterations=6, seed=7)
         await asked.wait_for_ack()
         assert asked.deferred and asked.ack_seconds < 3
         job_id = await queued_job(asked)
@@ -225,7 +225,7 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
 
         result = await wait_for_result(fake, thread, job_id)
         assert result.content.startswith(f"<@{fake.member.id}> your painting is ready")
-        assert f"{SIDE}×{SIDE} px · 4 iterations" in result.content
+        assert f"{SIDE}×{SIDE} px · 6 iterations" in result.content
         (png,) = result.attachments
         assert png.filename.endswith(".png") and picture_size(png) == (SIDE, SIDE)
         assert {"atelier:again:", "atelier:stronger:", "atelier:weaker:"} == {
@@ -234,6 +234,7 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
 
         status = status_message(fake, thread, job_id)
         assert showed(status, lambda text: "%" in text and "scale 1/1" in text)
+        assert any(f.filename == "preview.png" for r in status.revisions for f in r.attachments)
         await fake.wait_for(lambda: "✅ Done" in status.content)
         assert status.custom_ids == []  # no Cancel button once it is over
         assert "✅ Done" in fake.message(public.id).content
@@ -281,9 +282,11 @@ async def test_a_picture_with_too_many_pixels_is_refused_with_the_limit(
     assert await bot.jobs.active() == []
 
 
-async def test_a_member_cannot_change_the_servers_settings(
+async def test_a_member_reads_the_help_but_cannot_change_the_servers_settings(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
+    help_text = await private_answer(await fake.slash_command("atelier help", user=fake.member))
+    assert "**/stylize**" in help_text and "at most 6 here" in help_text
     asked = await fake.slash_command("atelier settings", {"max_iterations": 1}, user=fake.member)
     assert "Only members with the **Manage Server** permission" in await private_answer(asked)
     settings = await bot.guild_settings.get(int(fake.guild.id))
@@ -321,6 +324,8 @@ async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_canc
 
         second = await stylize(fake)
         assert "this server allows 1 at once" in await private_answer(second)
+        queue = await private_answer(await fake.slash_command("atelier queue"))
+        assert queue.startswith(f"`{job_id}` · <@{fake.member.id}> · 🎨 ") and "%" in queue
 
         bystander = await fake.add_member("bystander")
         denied = await fake.click(status, f"atelier:cancel:{job_id}", user=bystander)
@@ -356,6 +361,18 @@ async def test_without_thread_permission_the_job_carries_on_as_replies_and_fits_
     assert file.filename.endswith(".webp") and file.size <= 600
     assert "over this server's" in result.content
     assert max(picture_size(file)) <= 32
+
+
+async def test_in_direct_messages_the_job_carries_on_as_replies(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    dm = fake.dm_channel(fake.member)
+    job_id = await queued_job(await stylize(fake, channel=dm))
+    public = public_message(fake, dm, job_id)
+    status = status_message(fake, dm, job_id)
+    assert status.message_reference["message_id"] == public.id
+    result = await wait_for_result(fake, dm, job_id)
+    assert picture_size(result.attachments[0]) == (32, 32)
 
 
 async def test_a_result_sent_just_before_a_crash_is_not_sent_again_and_buttons_still_work(
