@@ -14,7 +14,7 @@ from engine.errors import InvalidImage
 DEFAULT_MAX_PIXELS = 40_000_000
 
 
-def _open(data: bytes | str | Path) -> Image.Image:
+def _open(data: bytes | str | Path, max_pixels: int) -> Image.Image:
     source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
     try:
         with warnings.catch_warnings():
@@ -23,7 +23,11 @@ def _open(data: bytes | str | Path) -> Image.Image:
             return Image.open(source)
     except FileNotFoundError:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:
+        raise InvalidImage(
+            f"the image is over the limit of {max_pixels / 1e6:.1f} megapixels"
+        ) from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
         raise InvalidImage(
             "this file is not an image we can read (PNG, JPEG, WebP, GIF, …)"
         ) from error
@@ -31,7 +35,7 @@ def _open(data: bytes | str | Path) -> Image.Image:
 
 def decode_image(data: bytes | str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Any readable still or animated image, as 8-bit RGB, upright, alpha flattened onto white."""
-    image = _open(data)
+    image = _open(data, max_pixels)
     width, height = image.size
     if width < 1 or height < 1:
         raise InvalidImage("the image is empty")

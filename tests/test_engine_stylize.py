@@ -1,0 +1,129 @@
+import pytest
+import torch
+from PIL import Image
+from torchvision.transforms.functional import pil_to_tensor
+
+from engine.color import to_yiq
+from engine.errors import Cancelled
+from engine.params import StyleParams
+from engine.stylizer import Stylizer
+from tests.engine_images import ASTRONAUT, HUBBLE, small
+
+TINY = StyleParams(size=40, iterations=6, min_scale=40)
+
+
+@pytest.fixture(scope="module")
+def stylizer():
+    return Stylizer("cpu")
+
+
+@pytest.fixture(scope="module")
+def content():
+    return small(ASTRONAUT, 48)
+
+
+@pytest.fixture(scope="module")
+def style():
+    return small(HUBBLE, 48)
+
+
+def run(stylizer, content, style, params, **callbacks):
+    events = []
+    image = stylizer.stylize(content, style, params, on_progress=events.append, **callbacks)
+    return image, events
+
+
+def test_the_loss_goes_down(stylizer, content, style):
+    _, events = run(stylizer, content, style, TINY.with_changes(iterations=12))
+    assert events[-1].loss < 0.5 * events[0].loss
+
+
+def test_output_has_the_requested_size_and_is_rgb(stylizer):
+    wide = Image.new("RGB", (120, 60), "orange")
+    image, _ = run(stylizer, wide, Image.new("RGB", (30, 30), "blue"), TINY.with_changes(size=36))
+    assert image.mode == "RGB" and image.size == (36, 18)
+
+
+def test_the_same_seed_gives_the_same_picture(stylizer, content, style):
+    params = TINY.with_changes(init="noise", seed=7)
+    first, _ = run(stylizer, content, style, params)
+    second, _ = run(stylizer, content, style, params)
+    other, _ = run(stylizer, content, style, params.with_changes(seed=8))
+    assert first.tobytes() == second.tobytes()
+    assert first.tobytes() != other.tobytes()
+
+
+def test_progress_reports_every_iteration_across_scales(stylizer, content, style):
+    params = StyleParams(size=48, iterations=6, min_scale=24)
+    _, events = run(stylizer, content, style, params)
+    assert [e.iteration for e in events] == [1, 2, 3, 4, 5, 6]
+    assert {e.total for e in events} == {6}
+    assert [e.scale for e in events][0] == 1 and events[-1].scale == events[-1].scales == 2
+    assert events[-1].width == 48 and events[0].width == 24
+    assert events[-1].eta == 0 and all(e.eta >= 0 for e in events)
+    assert events[-1].elapsed >= events[0].elapsed
+
+
+def test_should_stop_cancels_within_one_iteration(stylizer, content, style):
+    events = []
+
+    def stop_after_two():
+        return len(events) >= 2
+
+    with pytest.raises(Cancelled, match="after 2 of 6"):
+        stylizer.stylize(
+            content, style, TINY, on_progress=events.append, should_stop=stop_after_two
+        )
+    assert len(events) == 2
+
+
+def test_previews_arrive_every_n_iterations_as_png(stylizer, content, style):
+    previews = []
+    run(stylizer, content, style, TINY.with_changes(preview_every=2), on_preview=previews.append)
+    assert [p.iteration for p in previews] == [2, 4]
+    assert all(p.png.startswith(b"\x89PNG") for p in previews)
+
+
+def test_preserve_colors_keeps_the_contents_colours(stylizer, style):
+    red = Image.new("RGB", (40, 40), (200, 40, 40))
+    plain, _ = run(stylizer, red, style, TINY)
+    kept, _ = run(stylizer, red, style, TINY.with_changes(preserve_colors=True))
+
+    def chroma(image):
+        return to_yiq(pil_to_tensor(image).float().div(255).unsqueeze(0))[0, 1:].mean(dim=(1, 2))
+
+    target = chroma(red)
+    assert torch.dist(chroma(kept), target) < 0.03
+    assert torch.dist(chroma(plain), target) > torch.dist(chroma(kept), target)
+
+
+def test_several_styles_blend_by_weight(stylizer, content):
+    blue, yellow = (
+        Image.new("RGB", (32, 32), (20, 40, 220)),
+        Image.new("RGB", (32, 32), (240, 220, 20)),
+    )
+    params = TINY.with_changes(strength=5.0, iterations=10)
+    mostly_blue, _ = run(
+        stylizer, content, [blue, yellow], params.with_changes(style_blend=(0.9, 0.1))
+    )
+    mostly_yellow, _ = run(
+        stylizer, content, [blue, yellow], params.with_changes(style_blend=(0.1, 0.9))
+    )
+
+    def blueness(image):
+        r, g, b = (pil_to_tensor(image).float().mean(dim=(1, 2))).tolist()
+        return b - (r + g) / 2
+
+    assert blueness(mostly_blue) > blueness(mostly_yellow) + 10
+
+
+def test_adam_also_lowers_the_loss(stylizer, content, style):
+    _, events = run(stylizer, content, style, TINY.with_changes(optimizer="adam", iterations=10))
+    assert events[-1].loss < events[0].loss
+
+
+def test_bad_settings_are_refused_with_a_reason():
+    with pytest.raises(ValueError, match="size"):
+        StyleParams(size=5)
+    with pytest.raises(ValueError, match="init"):
+        StyleParams(init="banana")
