@@ -49,7 +49,7 @@ def test_animated_gif_takes_its_first_frame():
     frames = [Image.new("RGB", (8, 8), colour) for colour in ("blue", "yellow")]
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=50)
-    r, g, b = decode_image(buffer.getvalue()).getpixel((0, 0))
+    r, _, b = decode_image(buffer.getvalue()).getpixel((0, 0))
     assert b > 200 and r < 50
 
 

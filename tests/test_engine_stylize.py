@@ -58,7 +58,7 @@ def test_progress_reports_every_iteration_across_scales(stylizer, content, style
     _, events = run(stylizer, content, style, params)
     assert [e.iteration for e in events] == [1, 2, 3, 4, 5, 6]
     assert {e.total for e in events} == {6}
-    assert [e.scale for e in events][0] == 1 and events[-1].scale == events[-1].scales == 2
+    assert events[0].scale == 1 and events[-1].scale == events[-1].scales == 2
     assert events[-1].width == 48 and events[0].width == 24
     assert events[-1].eta == 0 and all(e.eta >= 0 for e in events)
     assert events[-1].elapsed >= events[0].elapsed
