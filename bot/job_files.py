@@ -7,6 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
+from bot.jobs import JobStore
+
 
 def _write_durably(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename: a crash leaves the old file or the new one."""
@@ -44,3 +46,12 @@ class JobFiles:
 
     async def delete(self, job_id: str) -> None:
         await asyncio.to_thread(shutil.rmtree, self.folder(job_id), True)
+
+
+async def delete_expired_files(jobs: JobStore, files: JobFiles, finished_before: float) -> int:
+    """Delete the folders of jobs that ended before `finished_before`; return how many."""
+    old = await jobs.expired(finished_before)
+    for job in old:
+        await files.delete(job.id)
+        await jobs.mark_files_deleted(job.id)
+    return len(old)

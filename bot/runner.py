@@ -16,7 +16,7 @@ import discord
 
 from bot import render
 from bot.buttons import cancel_view, result_view
-from bot.job_files import JobFiles
+from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.metrics import DurationHistogram
 from bot.status_message import StatusMessage
@@ -314,17 +314,12 @@ class Runner:
         except discord.HTTPException as exc:
             log.warning("could not edit message %s: %s", message.id, exc)
 
-    async def clean_old_files(self) -> int:
-        old = await self._jobs.expired(time.time() - self._retention_seconds)
-        for job in old:
-            await self._files.delete(job.id)
-            await self._jobs.mark_files_deleted(job.id)
-        return len(old)
-
     async def _clean_forever(self) -> None:
         while True:
             try:
-                removed = await self.clean_old_files()
+                removed = await delete_expired_files(
+                    self._jobs, self._files, time.time() - self._retention_seconds
+                )
                 if removed:
                     log.info("deleted the files of %d old jobs", removed)
             except Exception:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.database import MIGRATIONS, Database
 from bot.guild_settings import GuildSettings, GuildSettingsStore
+from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import JobStore, NewJob
 from bot.request import StyleRequest
 
@@ -175,6 +177,25 @@ async def test_only_ended_jobs_past_retention_expire(database: Database) -> None
     await jobs.mark_files_deleted("aaaa0001")
     assert await jobs.files_deleted("aaaa0001")
     assert await jobs.expired(clock.now) == []
+
+
+async def test_old_job_files_are_deleted_and_recent_ones_kept(
+    database: Database, tmp_path: Path
+) -> None:
+    clock = Clock()
+    jobs = JobStore(database, clock)
+    files = JobFiles(tmp_path / "jobs")
+    for job_id in ("aaaa0001", "aaaa0002", "aaaa0003"):
+        content, style = await files.save_inputs(job_id, b"content", b"style")
+        await jobs.create(replace(new_job(job_id), content_path=content, style_path=style))
+    await jobs.mark_failed("aaaa0001", "broken")  # ended long ago
+    clock.now += 7200
+    await jobs.mark_failed("aaaa0002", "broken")  # ended just now; aaaa0003 still waits
+    assert await delete_expired_files(jobs, files, finished_before=clock.now - 3600) == 1
+    assert not files.folder("aaaa0001").exists()
+    assert files.folder("aaaa0002").exists()
+    assert await jobs.files_deleted("aaaa0001") and not await jobs.files_deleted("aaaa0002")
+    assert (await jobs.require("aaaa0003")).content_path.read_bytes() == b"content"
 
 
 async def test_server_settings_round_trip_and_reset(database: Database) -> None:

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import aiohttp
+import discord
 import pytest
 import pytest_asyncio
+import yarl
 from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
 from PIL import Image
 
@@ -247,6 +249,19 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
                 text = await metrics.text()
         assert 'atelier_jobs{state="done"} 1' in text
         assert "atelier_job_duration_seconds_count 1" in text
+
+
+async def test_with_only_an_api_base_the_bot_asks_it_for_the_gateway(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    socket_class = discord.gateway.DiscordWebSocket
+    socket_class.DEFAULT_GATEWAY = yarl.URL("ws://127.0.0.1:9/nothing-listens-here")
+    config = bot_config(fake, tmp_path, gateway_url=None)
+    try:
+        async with running_bot(fake, pool, config):
+            assert any(r.path == "/api/v10/gateway/bot" for r in fake.requests)
+    finally:
+        socket_class.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
 
 
 @pytest.mark.parametrize(
