@@ -98,7 +98,7 @@ def child_processes() -> dict[int, str]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pool():
     async with EnginePool(
-        devices=["cpu"], workers=2, max_queue=2, job_timeout=WAIT, preview_interval=0
+        devices=["cpu"], workers=2, max_queue=2, job_timeout=WAIT, preview_interval=0, stop_grace=2
     ) as pool:
         yield pool
 
@@ -230,6 +230,26 @@ async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submi
     # The survivor holds the old worker, so this job can only run on the replacement.
     assert isinstance(await asyncio.wait_for((await submit()).result(), WAIT), Done)
     assert len(worker_pids()) == 2 and victim.pid not in worker_pids()
+
+
+async def test_frozen_worker_is_killed_after_the_grace_period_and_replaced(pool, submit):
+    stuck = await submit(params=ENDLESS, timeout=1.0)
+    other = await submit(params=ENDLESS)
+    for job in (stuck, other):
+        await EventLog(job).wait_for(Progress)
+    workers = worker_pids()
+    for pid in workers:  # frozen mid-iteration: neither can notice a stop request
+        os.kill(pid, signal.SIGSTOP)
+
+    outcome = await asyncio.wait_for(stuck.result(), WAIT)
+
+    assert outcome == Failed("timeout", "the job took over 1 s and was stopped")
+    survivors = workers & worker_pids()
+    assert len(survivors) == 1
+    os.kill(survivors.pop(), signal.SIGCONT)
+    await other.cancel()
+    assert isinstance(await asyncio.wait_for((await submit()).result(), WAIT), Done)
+    assert len(worker_pids()) == 2
 
 
 async def test_shutdown_cancels_running_and_queued_jobs_and_leaves_no_process_behind():
