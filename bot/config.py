@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
 
 from dotenv import load_dotenv
 
 from engine.params import MAX_SIZE, MIN_SIZE
+
+T = TypeVar("T")
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -137,25 +140,26 @@ class _Reader:
         return value
 
     def integer(self, name: str, default: int | None, *, minimum: int = 1) -> int | None:
-        raw = self.env.get(name, "").strip()
-        if not raw:
+        value = self._parsed(name, int, "a whole number")
+        if value is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
         if value < minimum:
             raise ConfigError(f"{name} must be at least {minimum}, got {value}")
         return value
 
     def number(self, name: str, default: float) -> float:
-        raw = self.env.get(name, "").strip()
-        if not raw:
+        value = self._parsed(name, float, "a number")
+        if value is None:
             return default
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be a number, got {raw!r}") from None
         if value <= 0:
             raise ConfigError(f"{name} must be above 0, got {value}")
         return value
+
+    def _parsed(self, name: str, kind: Callable[[str], T], what: str) -> T | None:
+        raw = self.env.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return kind(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be {what}, got {raw!r}") from None

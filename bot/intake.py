@@ -191,7 +191,8 @@ class Intake:
 
     def _status_text(self, job: Job) -> str:
         position = self._pool.queue_length + 1
-        return render.status_text(job.id, job.request, render.queued_line(position), job.notes)
+        header = render.status_header(job.id, job.request, job.notes)
+        return render.status_text(header, render.queued_line(position))
 
     async def _post_status_only(self, job: Job) -> None:
         channel = self._client.get_partial_messageable(job.channel_id)

@@ -75,14 +75,14 @@ def cancelled_line(by_user_id: int | None) -> str:
     return f"🚫 Cancelled by <@{by_user_id}>" if by_user_id else "🚫 Cancelled"
 
 
-def status_text(
-    job_id: str, request: StyleRequest, state_line: str, notes: Sequence[str] = ()
-) -> str:
-    """The one status message a job keeps editing: what it runs with, then where it stands."""
-    lines = [request_line(job_id, request)]
-    lines.extend(f"ℹ️ {note}" for note in notes)
-    lines.append(state_line)
-    return "\n".join(lines)
+def status_header(job_id: str, request: StyleRequest, notes: Sequence[str] = ()) -> str:
+    """The fixed top of a job's status message: what it runs with, and what was changed."""
+    return "\n".join([request_line(job_id, request), *(f"ℹ️ {note}" for note in notes)])
+
+
+def status_text(header: str, state_line: str) -> str:
+    """The one status message a job keeps editing: its header, then where it stands."""
+    return f"{header}\n{state_line}"
 
 
 def result_text(

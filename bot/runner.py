@@ -116,7 +116,7 @@ class Runner:
 
     async def _status(self, job: Job) -> StatusMessage:
         channel = self._client.get_partial_messageable(job.destination_id)
-        header = render.status_text(job.id, job.request, "", job.notes).rstrip("\n")
+        header = render.status_header(job.id, job.request, job.notes)
         if job.status_message_id is None:
             # The bot stopped between accepting the job and posting its status: post it now.
             sent = await channel.send(header, view=cancel_view(job.id))
@@ -216,7 +216,7 @@ class Runner:
         if job.status_message_id is not None:
             status = StatusMessage(
                 channel.get_partial_message(job.status_message_id),
-                render.status_text(job.id, job.request, "", job.notes).rstrip("\n"),
+                render.status_header(job.id, job.request, job.notes),
                 None,
                 self._edit_seconds,
             )

@@ -12,6 +12,8 @@ import logging
 
 import discord
 
+from bot import render
+
 log = logging.getLogger(__name__)
 
 
@@ -54,7 +56,7 @@ class StatusMessage:
             await asyncio.sleep(self._interval)
 
     async def _edit(self, *, final: bool = False) -> None:
-        changes: dict[str, object] = {"content": f"{self._header}\n{self._line}"}
+        changes: dict[str, object] = {"content": render.status_text(self._header, self._line)}
         if final:
             changes.update(view=None, attachments=[])
         elif self._preview is not None and self._preview is not self._preview_sent:

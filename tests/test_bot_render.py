@@ -50,7 +50,8 @@ def test_queue_position_text() -> None:
 
 
 def test_status_message_shows_the_request_notes_and_state() -> None:
-    text = render.status_text("ab12cd34", REQUEST, "⏳ Queued — #2 in line", ["size capped"])
+    header = render.status_header("ab12cd34", REQUEST, ["size capped"])
+    text = render.status_text(header, "⏳ Queued — #2 in line")
     assert text.splitlines() == [
         "Job `ab12cd34` · 512 px · 200 iterations · strength 5 · seed 42",
         "ℹ️ size capped",
