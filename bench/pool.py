@@ -5,7 +5,7 @@ worker on the same device, alternating so load from elsewhere hits both alike, a
 times, their ratio, and how long events take from the worker to the event loop.
 
     python bench/pool.py                      # CPU, iterations calibrated to a ~10 s job
-    python bench/pool.py --device cuda:0 --size 512
+    python -m bench.pool --device cuda:0 --size 512
 """
 
 from __future__ import annotations
@@ -13,14 +13,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 from pathlib import Path
 
-from engine.images import decode_image, encode_png, resize_longest
-from engine.params import StyleParams
-from engine.pool import Done, EnginePool
+# `python bench/pool.py` puts bench/ first on sys.path, where bench/engine.py shadows the package.
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "engine" / "examples"
+from engine.images import decode_image, encode_png, resize_longest  # noqa: E402
+from engine.params import StyleParams  # noqa: E402
+from engine.pool import Done, EnginePool  # noqa: E402
+
+EXAMPLES = ROOT / "engine" / "examples"
 CALIBRATION_ITERATIONS = 10
 
 
@@ -29,7 +34,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--size", type=int, default=96)
     parser.add_argument("--seconds", type=float, default=10.0, help="target length of one job")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--iterations", type=int, help="fixed iterations instead of --seconds")
+    parser.add_argument("--repeats", type=int, default=5)
     return parser.parse_args()
 
 
@@ -68,8 +74,10 @@ async def main() -> None:
         return time.perf_counter() - began
 
     in_process(base.with_changes(iterations=2))  # warm-up
-    per_iteration = in_process(base.with_changes(iterations=CALIBRATION_ITERATIONS))
-    iterations = max(1, round(args.seconds / (per_iteration / CALIBRATION_ITERATIONS)))
+    iterations = args.iterations
+    if iterations is None:
+        calibration = in_process(base.with_changes(iterations=CALIBRATION_ITERATIONS))
+        iterations = max(1, round(args.seconds / calibration * CALIBRATION_ITERATIONS))
     params = base.with_changes(iterations=iterations)
     print(f"device {stylizer.device_name}, {args.size} px, {iterations} iterations per job")
 
@@ -87,13 +95,16 @@ async def main() -> None:
             outside.append(seconds - in_worker)
             delays.extend(job_delays)
 
-    direct_s, pooled_s = statistics.median(direct), statistics.median(pooled)
-    print(f"in-process stylize   median {direct_s:7.3f} s   runs {_list(direct)}")
-    print(f"pool submit -> Done  median {pooled_s:7.3f} s   runs {_list(pooled)}")
-    print(
-        f"ratio {pooled_s / direct_s:.4f}   overhead {pooled_s - direct_s:+.3f} s "
-        f"({(pooled_s / direct_s - 1) * 100:+.2f} %, target < 5 %)"
-    )
+    print(f"in-process stylize   runs {_list(direct)}")
+    print(f"pool submit -> Done  runs {_list(pooled)}")
+    # The best run is the one least disturbed by other work on the machine; medians for balance.
+    for name, pick in (("best", min), ("median", statistics.median)):
+        direct_s, pooled_s = pick(direct), pick(pooled)
+        print(
+            f"{name:>6}: in-process {direct_s:.3f} s, pool {pooled_s:.3f} s, "
+            f"ratio {pooled_s / direct_s:.4f} ({(pooled_s / direct_s - 1) * 100:+.2f} %, "
+            f"target < 5 %)"
+        )
     print(
         f"time outside the worker's run (submit, transfer, events, result): "
         f"median {statistics.median(outside) * 1000:.1f} ms per job"
