@@ -12,9 +12,17 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 
-from bot.config import EXIT_CONFIG, EXIT_LOGIN_REJECTED, Config, ConfigError, load_config
+from bot.config import (
+    EXIT_CONFIG,
+    EXIT_CRASH,
+    EXIT_LOGIN_REJECTED,
+    Config,
+    ConfigError,
+    load_config,
+)
 from bot.log import configure_logging
 
 log = logging.getLogger("bot")
@@ -31,25 +39,25 @@ async def serve(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     running = asyncio.create_task(bot.start(config.token), name="discord")
     stopping = asyncio.create_task(stop.wait(), name="signals")
-    try:
-        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if stopping.done():
-            log.info("stopping: running jobs are parked and resume at the next start")
-        await bot.shutdown()
-        if running.done():
-            running.result()  # re-raise what ended the connection, if anything did
-        else:
-            await running
-    except discord.LoginFailure:
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if stop.is_set():
+        log.info("stopping: running jobs are parked and resume at the next start")
+    await bot.shutdown()
+    running.cancel()  # a signal during start-up: nothing left to wait for
+    (outcome,) = await asyncio.gather(running, return_exceptions=True)
+    if isinstance(outcome, discord.LoginFailure):
         log.error(
             "Discord rejected DISCORD_TOKEN. Copy the bot's token again from the Developer "
             "Portal (Applications → your app → Bot → Reset Token) into .env."
         )
         return EXIT_LOGIN_REJECTED
-    finally:
-        stopping.cancel()
-        if not bot.is_closed():
-            await bot.shutdown()
+    if isinstance(outcome, aiohttp.ClientError | OSError) and not stop.is_set():
+        log.critical("cannot reach Discord at %s: %s", config.api_base, outcome)
+        return EXIT_CRASH
+    if isinstance(outcome, Exception) and not stop.is_set():
+        log.critical("Atelier stopped on an error", exc_info=outcome)
+        return EXIT_CRASH
     return 0
 
 

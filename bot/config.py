@@ -18,6 +18,7 @@ DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 
 # Process exit codes `python -m bot` uses, so a supervisor can tell a bad setup from a crash.
+EXIT_CRASH = 1
 EXIT_CONFIG = 2
 EXIT_LOGIN_REJECTED = 3
 

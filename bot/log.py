@@ -7,6 +7,8 @@ import sys
 from collections.abc import Iterable
 
 REDACTED = "[redacted]"
+# Shorter "secrets" are no real Discord token, and redacting them would garble every line.
+MIN_SECRET_LENGTH = 8
 
 
 class RedactSecrets(logging.Filter):
@@ -14,7 +16,7 @@ class RedactSecrets(logging.Filter):
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        self._secrets = [s for s in secrets if s]
+        self._secrets = [s for s in secrets if len(s) >= MIN_SECRET_LENGTH]
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

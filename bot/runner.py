@@ -56,6 +56,7 @@ class Runner:
         self._engine_jobs: dict[str, EngineJob] = {}
         self._cancelled_by: dict[str, int] = {}
         self._cleanup: asyncio.Task[None] | None = None
+        self._parking = False
         self.where: dict[str, str] = {}  # job id → its latest status line, for /atelier queue
         self.durations = DurationHistogram()
 
@@ -167,8 +168,10 @@ class Runner:
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
                 await asyncio.sleep(QUEUE_FULL_RETRY_SECONDS)
-            except EngineUnavailable:
-                return None  # shutting down: the job stays queued for the next start
+            except EngineUnavailable as exc:
+                if not self._parking:  # no engine and none coming back: say so, don't hang
+                    await self._jobs.mark_failed(job.id, render.failed_line("error", str(exc)))
+                return None  # when shutting down, the job stays queued for the next start
 
     async def _relay(self, job: Job, event: object, status: StatusMessage) -> None:
         if isinstance(event, Queued):
@@ -328,6 +331,7 @@ class Runner:
 
     async def park(self) -> None:
         """Shutdown: stop every job task (running ones go back to queued); let posts finish."""
+        self._parking = True
         if self._cleanup is not None:
             self._cleanup.cancel()
         tasks = list(self._tasks.values())
