@@ -64,8 +64,12 @@ async def serve(config: Config) -> int:
 async def check(config: Config) -> int:
     from bot.check import run_check
 
-    for line in await run_check(config):
-        print(line)
+    try:
+        lines = await run_check(config)
+    except Exception as error:
+        print(f"atelier --check failed: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_CRASH
+    print("\n".join(lines))
     print("ok: Atelier can start")
     return 0
 

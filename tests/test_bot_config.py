@@ -130,3 +130,25 @@ def test_missing_token_exits_with_a_clear_message_and_its_own_code(tmp_path: Pat
     assert done.returncode == EXIT_CONFIG
     assert "DISCORD_TOKEN is not set" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_check_loads_config_database_and_weights_without_discord(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),
+        "DISCORD_TOKEN": "not-a-real-token",  # --check never talks to Discord
+        "ATELIER_DATA_DIR": str(tmp_path / "data"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "database: " in done.stdout and "schema version 1" in done.stdout
+    assert "engine weights: embedded VGG-19" in done.stdout
+    assert (tmp_path / "data" / "atelier.sqlite3").is_file()
