@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -82,13 +82,14 @@ class Job:
         return (*self.notes, self.engine_note) if self.engine_note else self.notes
 
 
+# Columns read as they are; the others need a conversion (below).
+_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", "posted"}
+_PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
+
+
 def _from_row(row: sqlite3.Row) -> Job:
     return Job(
-        id=row["id"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        user_id=row["user_id"],
-        state=row["state"],
+        **{name: row[name] for name in _PLAIN_COLUMNS},
         request=StyleRequest(
             iterations=row["iterations"],
             size=row["size"],
@@ -100,23 +101,7 @@ def _from_row(row: sqlite3.Row) -> Job:
         content_path=Path(row["content_path"]),
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
-        filesize_limit=row["filesize_limit"],
-        thread_id=row["thread_id"],
-        request_message_id=row["request_message_id"],
-        status_message_id=row["status_message_id"],
-        result_message_id=row["result_message_id"],
-        attempts=row["attempts"],
-        error=row["error"],
-        width=row["width"],
-        height=row["height"],
-        seconds=row["seconds"],
-        device=row["device"],
-        engine_note=row["engine_note"],
-        posting_started_at=row["posting_started_at"],
         posted=bool(row["posted"]),
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
     )
 
 
