@@ -199,9 +199,13 @@ class JobStore:
         return changed == 1
 
     async def park(self, job_id: str) -> None:
-        """Put a running job back in line, to start over after a restart."""
+        """Put a running job back in line, to start over after a restart.
+
+        A parked run does not count as an attempt: only runs the bot died in do, so a job that
+        keeps killing the bot is given up after a few, while clean restarts cost nothing.
+        """
         await self._db.write(
-            "UPDATE jobs SET state = 'queued', started_at = NULL "
+            "UPDATE jobs SET state = 'queued', started_at = NULL, attempts = attempts - 1 "
             "WHERE id = ? AND state = 'running'",
             (job_id,),
         )

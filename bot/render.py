@@ -103,8 +103,9 @@ def result_text(
     return "\n".join(lines)
 
 
-def failure_text(user_id: int, job_id: str, kind: str, reason: str) -> str:
-    return f"<@{user_id}> {failed_line(kind, reason)} · job `{job_id}`"
+def failure_text(user_id: int, job_id: str, line: str) -> str:
+    """The message that tells a member their job ended without a picture (`line` says why)."""
+    return f"<@{user_id}> {line} · job `{job_id}`"
 
 
 def queue_post_text(user_id: int, job_id: str, position: int | None) -> str:

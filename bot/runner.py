@@ -31,7 +31,7 @@ QUEUE_FULL_RETRY_SECONDS = 10.0
 POST_ATTEMPTS = 3
 CLEANUP_EVERY_SECONDS = 3600.0
 HISTORY_SCAN = 100  # messages read back to see whether a result was posted before a crash
-MAX_ATTEMPTS = 3  # a job that was running this often when the bot died is not tried again
+MAX_ATTEMPTS = 3  # a job that was running each time the bot died this often is given up
 
 
 class Runner:
@@ -97,7 +97,7 @@ class Runner:
             if job.state in ACTIVE_STATES and job.attempts >= MAX_ATTEMPTS:
                 await self._jobs.mark_failed(
                     job_id,
-                    render.failed_line("error", f"the bot stopped during {MAX_ATTEMPTS} attempts"),
+                    render.failed_line("error", f"the bot crashed during {MAX_ATTEMPTS} attempts"),
                 )
                 job = await self._jobs.require(job_id)
             if job.state in ACTIVE_STATES:
@@ -280,7 +280,7 @@ class Runner:
                     )
                 else:
                     message = await channel.send(
-                        render.failure_text(job.user_id, job.id, job.error or ""),
+                        render.failure_text(job.user_id, job.id, self._final_line(job)),
                         allowed_mentions=mention,
                         nonce=f"r{job.id}",
                     )

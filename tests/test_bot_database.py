@@ -147,7 +147,7 @@ async def test_parking_puts_a_running_job_back_in_line(database: Database) -> No
     await jobs.mark_running("aaaa0001")
     await jobs.park("aaaa0001")
     job = await jobs.require("aaaa0001")
-    assert job.state == "queued" and job.attempts == 1 and job.started_at is None
+    assert job.state == "queued" and job.attempts == 0 and job.started_at is None
 
 
 async def test_member_activity_counts_waiting_jobs_and_the_last_start(database: Database) -> None:

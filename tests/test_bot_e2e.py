@@ -31,6 +31,10 @@ from PIL import Image
 
 from bot.client import AtelierBot
 from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
+from bot.database import Database
+from bot.job_files import JobFiles
+from bot.jobs import JobStore, NewJob
+from bot.request import StyleRequest
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -410,6 +414,33 @@ async def test_a_result_sent_just_before_a_crash_is_not_sent_again_and_buttons_s
         await wait_for_result(fake, thread, new_id)
     results = [m for m in fake.messages_in(thread) if "your painting is ready" in m.content]
     assert [JOB_ID.search(m.content)[1] for m in results] == [job_id, new_id]
+
+
+async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path)
+    database = await Database(config.database_path).open()
+    jobs = JobStore(database)
+    content, style = await JobFiles(config.files_dir).save_inputs("dead0001", b"c", b"s")
+    request = StyleRequest(iterations=3, size=32, strength=5, preserve_colors=False, seed=1)
+    member, channel = int(fake.member.id), int(fake.channel.id)
+    await jobs.create(
+        NewJob("dead0001", int(fake.guild.id), channel, member, request, (), content, style, 10**7)
+    )
+    for _ in range(3):
+        await jobs.mark_running("dead0001")  # and each time, the bot died
+    await database.close()
+
+    async with running_bot(fake, pool, config):
+        failure = await fake.wait_for(
+            lambda: next(
+                (m for m in fake.messages_in(fake.channel) if "job `dead0001`" in m.content), None
+            )
+        )
+    assert failure.content == (
+        f"<@{member}> ❌ Failed: the bot crashed during 3 attempts · job `dead0001`"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,6 +73,10 @@ def test_failures_read_as_a_sentence() -> None:
         "❌ Took too long and was stopped: the job took over 900 s and was stopped"
     )
     assert render.cancelled_line(9) == "🚫 Cancelled by <@9>"
+    line = render.failed_line("invalid_image", "the style image is not a picture")
+    assert render.failure_text(7, "ab12cd34", line) == (
+        "<@7> ❌ Could not read an input image: the style image is not a picture · job `ab12cd34`"
+    )
 
 
 def test_queue_listing_and_settings_text() -> None:
