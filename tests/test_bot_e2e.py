@@ -312,6 +312,21 @@ async def test_a_member_reads_the_help_but_cannot_change_the_servers_settings(
     assert settings.max_iterations is None
 
 
+async def test_stylize_works_only_in_the_channels_a_moderator_allowed(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    art = await fake.add_text_channel("art")
+    asked = await fake.slash_command(
+        "atelier settings", {"allow_channel": art}, user=fake.moderator
+    )
+    assert f"allowed in: <#{art.id}>" in await private_answer(asked)
+    refused = await stylize(fake, channel=fake.channel)
+    assert f"not allowed in this channel on this server. Use <#{art.id}>." in (
+        await private_answer(refused)
+    )
+    assert await bot.jobs.active() == []
+
+
 async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
