@@ -24,6 +24,7 @@ sys.path[0] = str(ROOT)
 from engine.images import decode_image, encode_png, resize_longest  # noqa: E402
 from engine.params import StyleParams  # noqa: E402
 from engine.pool import Done, EnginePool  # noqa: E402
+from engine.pool.devices import available_cpus, threads_per_worker  # noqa: E402
 
 EXAMPLES = ROOT / "engine" / "examples"
 CALIBRATION_ITERATIONS = 10
@@ -63,8 +64,11 @@ async def main() -> None:
     style_png = example_png("hubble_deep_field.jpg", args.size)
     base = StyleParams(size=args.size, min_scale=args.size, device=args.device)
 
-    from engine.stylizer import Stylizer  # this process only: the baseline runs here
+    import torch  # this process only: the baseline runs here
 
+    from engine.stylizer import Stylizer
+
+    torch.set_num_threads(threads_per_worker(1, available_cpus()))  # as the pool's one worker
     stylizer = Stylizer(device=args.device)
     content, style = decode_image(content_png), decode_image(style_png)
 

@@ -1,8 +1,12 @@
 """Which devices pool workers land on, decided without importing torch."""
 
+import os
+
 import pytest
 
 from engine.pool.devices import (
+    available_cpus,
+    cgroup_cpu_limit,
     gpu_count,
     listed_gpus_count,
     threads_per_worker,
@@ -51,3 +55,10 @@ def test_nvidia_smi_listing_is_counted_line_by_line():
 def test_cpu_workers_share_the_cores():
     assert threads_per_worker(workers=2, cpus=16) == 8
     assert threads_per_worker(workers=4, cpus=2) == 1
+
+
+def test_a_container_cpu_limit_caps_the_cores_workers_count_on():
+    assert cgroup_cpu_limit("200000 100000\n") == 2
+    assert cgroup_cpu_limit("50000 100000") == 1
+    assert cgroup_cpu_limit("max 100000") is None
+    assert 1 <= available_cpus() <= len(os.sched_getaffinity(0))

@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 NVIDIA_SMI_TIMEOUT = 10.0
+CGROUP_CPU_MAX = "/sys/fs/cgroup/cpu.max"
 
 
 def visible_devices_count(value: str) -> int:
@@ -59,10 +61,25 @@ def worker_devices(devices: Sequence[str] | None, workers: int | None, gpus: int
     return [devices[index % len(devices)] for index in range(count)]
 
 
+def cgroup_cpu_limit(cpu_max: str) -> int | None:
+    """Whole CPUs a cgroup v2 `cpu.max` ("200000 100000", or "max 100000") allows, if limited.
+
+    `docker run --cpus=2` sets this but leaves every host core in the affinity mask, so without
+    it a container on a big host would start far more threads than it may run.
+    """
+    quota, _, period = cpu_max.strip().partition(" ")
+    if quota == "max" or not period:
+        return None
+    return max(1, int(quota) // int(period))
+
+
 def available_cpus() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        limit = cgroup_cpu_limit(Path(CGROUP_CPU_MAX).read_text())
+    except (OSError, ValueError):
+        limit = None
+    return min(cpus or 1, limit or cpus or 1)
 
 
 def threads_per_worker(workers: int, cpus: int) -> int:

@@ -68,6 +68,7 @@ class EnginePool:
         """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;
         `workers` is the number of worker processes, spread over the devices.
 
+        `job_timeout` counts from when a worker picks the job up, not from submission.
         `max_queue` bounds the jobs waiting for a worker. The engine renders a preview every
         `params.preview_every` iterations; at most one per `preview_interval` seconds is sent on.
         `stop_grace` is how long a worker may take to stop a cancelled or timed-out job, or to
