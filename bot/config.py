@@ -10,9 +10,12 @@ from typing import TypeVar
 
 from dotenv import load_dotenv
 
-from engine.params import MAX_SIZE, MIN_SIZE
+from engine.params import MAX_SIZE, MIN_SIZE, StyleParams
 
 T = TypeVar("T")
+
+# What a job gets when nobody asked for anything: the engine's own defaults, not a second copy.
+ENGINE_DEFAULTS = StyleParams()
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -33,8 +36,8 @@ class ConfigError(Exception):
 class Limits:
     """Bot-wide defaults and the hard ceilings no server setting can raise."""
 
-    default_iterations: int = 200
-    default_size: int = 512
+    default_iterations: int = ENGINE_DEFAULTS.iterations
+    default_size: int = ENGINE_DEFAULTS.size
     max_iterations: int = 1000
     max_size: int = 1024
     max_input_bytes: int = 20 * 1024 * 1024

@@ -31,7 +31,7 @@ class Precision:
 
     dtype: torch.dtype | None
     memory_format: torch.memory_format
-    # fp16 gradients of small relative losses underflow; a fixed scale keeps them representable.
+    # fp16 gradients through deep layers underflow; a fixed loss scale keeps them representable.
     loss_scale: float
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager[object]:

@@ -1,9 +1,10 @@
 """Content, style and smoothness terms, each normalised so its size does not depend on the images.
 
-Raw Gatys losses scale with the feature magnitudes of the particular pair and with the image size
-(bench/loss_balance.py measures how much). Here every term is a *relative* squared error,
-||x - target||² / ||target||², so 0 means a perfect match, ~1 means "as far off as the target is
-large", and one style weight gives a similar balance whatever the pictures are.
+Raw Gatys losses scale with the feature magnitudes of the particular pair and with the image size,
+so a style weight that suits one pair is far off for another (bench/loss_balance.py measures it).
+Every term here is a *scaled* squared error, Σd² / Σ|d| (as in crowsonkb's style-transfer-pytorch):
+its gradient has about the same size however large the features or the remaining error are, so
+one style weight gives a similar balance whatever the pictures and the size.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (h * w)
 
 
-def relative_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return (value.float() - target).pow(2).sum() / target.pow(2).sum().clamp_min(EPS)
+def scaled_error(value: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    diff = value.float() - target
+    return diff.pow(2).sum() / diff.abs().sum().clamp_min(EPS)
 
 
 class ContentLoss(nn.Module):
@@ -33,11 +35,11 @@ class ContentLoss(nn.Module):
         self.register_buffer("target", target.detach().float())
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        return relative_error(features[CONTENT_LAYER], self.target)
+        return scaled_error(features[CONTENT_LAYER], self.target)
 
 
 class StyleLoss(nn.Module):
-    """Mean over layers of the relative Gram error; targets blend several styles by weight."""
+    """Mean over layers of the Gram error; targets blend several styles by weight."""
 
     def __init__(self, targets: dict[str, torch.Tensor]) -> None:
         super().__init__()
@@ -59,7 +61,7 @@ class StyleLoss(nn.Module):
 
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
         losses = [
-            relative_error(gram(features[name]), getattr(self, f"target_{name}"))
+            scaled_error(gram(features[name]), getattr(self, f"target_{name}"))
             for name in self.layers
         ]
         return torch.stack(losses).mean()

@@ -9,7 +9,7 @@ Init = Literal["content", "noise", "style"]
 Optimizer = Literal["lbfgs", "adam"]
 
 # A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
-BASE_STYLE_WEIGHT = 4.0
+BASE_STYLE_WEIGHT = 5.0e-3
 
 MIN_SIZE = 16
 MAX_SIZE = 4096

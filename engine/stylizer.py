@@ -230,7 +230,7 @@ def make_optimizer(name: str, image: torch.Tensor) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam([image], lr=ADAM_LR)
     # One function evaluation per step() so every iteration can report progress and be cancelled;
-    # tolerances off because relative losses have legitimately tiny gradients.
+    # tolerances off: how small a gradient is says nothing about convergence with scaled losses.
     return torch.optim.LBFGS(
         [image], lr=1, max_iter=1, history_size=20, tolerance_grad=0, tolerance_change=0
     )
