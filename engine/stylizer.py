@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torchvision.transforms.functional import pil_to_tensor, to_pil_image
 
 from engine.color import luminance, match_luminance, recolor
 from engine.device import precision_for, resolve_device
@@ -33,11 +33,14 @@ StopCheck = Callable[[], bool]
 
 
 def to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
-    return pil_to_tensor(image).to(device).float().div(255).unsqueeze(0)
+    """8-bit RGB image to a 1×3×H×W float tensor in 0..1."""
+    pixels = torch.from_numpy(np.asarray(image.convert("RGB")).copy())
+    return pixels.to(device).permute(2, 0, 1).float().div(255).unsqueeze(0)
 
 
 def to_image(tensor: torch.Tensor) -> Image.Image:
-    return to_pil_image(tensor.detach().squeeze(0).clamp(0, 1).float().cpu())
+    pixels = tensor.detach().squeeze(0).clamp(0, 1).mul(255).round().byte()
+    return Image.fromarray(pixels.permute(1, 2, 0).cpu().numpy())
 
 
 @dataclass

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torchvision.models import vgg19
 
 from engine.weights import Weights
+
+# torchvision's `vgg19().features` layout ("E" in the VGG paper), built here because importing
+# torchvision costs each worker process about two seconds at start-up.
+CHANNELS = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+)
 
 LAYER_INDEX = {
     "relu1_1": 1, "relu1_2": 3,
@@ -43,6 +68,19 @@ class Normalize(nn.Module):
         return (x - self.mean) * self.scale
 
 
+def vgg19_features(last: int) -> nn.Sequential:
+    """Layers 0..last of torchvision's `vgg19().features`, same indices, uninitialised."""
+    layers: list[nn.Module] = []
+    in_channels = 3
+    for spec in CHANNELS:
+        if spec == "M":
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            layers += [nn.Conv2d(in_channels, int(spec), kernel_size=3, padding=1), nn.ReLU()]
+            in_channels = int(spec)
+    return nn.Sequential(*layers[: last + 1])
+
+
 class VGGFeatures(nn.Module):
     """`vgg19().features` cut after the deepest layer any loss needs; frozen, in eval mode."""
 
@@ -54,13 +92,9 @@ class VGGFeatures(nn.Module):
         self.layers = layers
         self.normalize = Normalize(weights.preprocessing)
         last = max(LAYER_INDEX[name] for name in layers)
-        features = vgg19().features[: last + 1]
+        features = vgg19_features(last)
         state = {k: v for k, v in weights.state_dict.items() if int(k.split(".")[0]) <= last}
         features.load_state_dict(state)
-        # In-place ReLUs would overwrite activations that a loss still holds a reference to.
-        for module in features:
-            if isinstance(module, nn.ReLU):
-                module.inplace = False
         self.features = features.eval().requires_grad_(False)
         self._by_index = {LAYER_INDEX[name]: name for name in layers}
 

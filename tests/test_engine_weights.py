@@ -4,7 +4,7 @@ import torch.nn.functional as F
 
 from engine.images import decode_image
 from engine.stylizer import to_tensor
-from engine.vgg import VGGFeatures
+from engine.vgg import VGGFeatures, vgg19_features
 from engine.weights import CONV_INDICES, load_weights
 from tests.engine_images import CAT
 
@@ -68,3 +68,14 @@ def test_a_saved_state_dict_loads_as_weights(tmp_path, weights):
     loaded = load_weights(str(path))
     assert loaded.preprocessing == "caffe"
     assert torch.equal(loaded.state_dict["0.weight"], weights.state_dict["0.weight"])
+
+
+def test_the_network_has_torchvisions_vgg19_features_layout():
+    from torchvision.models import vgg19
+
+    reference = vgg19().features
+    ours = vgg19_features(len(reference) - 1)
+    assert [type(m) for m in ours] == [type(m) for m in reference]
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {
+        k: v.shape for k, v in reference.state_dict().items()
+    }
