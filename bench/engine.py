@@ -30,6 +30,7 @@ from engine.stylizer import Stylizer
 EXAMPLES = Path(__file__).resolve().parents[1] / "engine" / "examples"
 OUT = Path(__file__).resolve().parent / "results"
 TIMED_ITERATIONS = 4
+OPTIMIZER_SIZE = 256
 
 
 def arguments() -> argparse.Namespace:
@@ -93,6 +94,21 @@ def main() -> None:
     print(f"seed recipe picture after {label} iterations")
     save_side_by_side(args.out, [content, style, seed_image, result], result.height)
     print(f"side by side (content | style | seed recipe | Atelier): {args.out}")
+
+
+def compare_optimizers(atelier: Stylizer, content: Image.Image, style: Image.Image) -> None:
+    """The default optimiser is the one that reaches the lower loss in the same iterations."""
+    finals = {}
+    for name in ("lbfgs", "adam"):
+        params = StyleParams(size=OPTIMIZER_SIZE, optimizer=name)
+        atelier.stylize(
+            content, style, params, on_progress=lambda e, n=name: finals.update({n: e.loss})
+        )
+    print(
+        f"final loss at {OPTIMIZER_SIZE} px, default iterations: "
+        + ", ".join(f"{name} {loss:.0f}" for name, loss in finals.items())
+        + f" (default: {StyleParams().optimizer})"
+    )
 
 
 def save_side_by_side(path: Path, images: list[Image.Image], height: int) -> None:

@@ -9,7 +9,7 @@ Init = Literal["content", "noise", "style"]
 Optimizer = Literal["lbfgs", "adam"]
 
 # A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
-BASE_STYLE_WEIGHT = 5.0e-3
+BASE_STYLE_WEIGHT = 1.2e-2
 
 MIN_SIZE = 16
 MAX_SIZE = 4096
@@ -20,7 +20,7 @@ class StyleParams:
     """One job's settings. Plain numbers only, so it crosses process boundaries as is."""
 
     size: int = 512
-    iterations: int = 150
+    iterations: int = 120
     strength: float = 1.0
     content_weight: float = 1.0
     tv_weight: float = 1.0e-3
