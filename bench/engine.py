@@ -39,7 +39,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--style", type=Path, default=EXAMPLES / "hubble_deep_field.jpg")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--seed-full", action="store_true", help="run all 800 seed iterations")
-    parser.add_argument("--out", type=Path, default=OUT / "engine_side_by_side.jpg")
+    parser.add_argument("--out", type=Path, default=OUT / "engine_side_by_side.png")
     return parser.parse_args()
 
 
@@ -86,6 +86,8 @@ def main() -> None:
         f"{seed_seconds / 60:.1f} min; Atelier is {seed_seconds / atelier_seconds:.1f}x faster"
     )
 
+    compare_optimizers(atelier, content, style)
+
     seed_budget = (
         SEED_ITERATIONS if args.seed_full else max(1, int(atelier_seconds / seed_per_iteration))
     )
@@ -120,7 +122,7 @@ def save_side_by_side(path: Path, images: list[Image.Image], height: int) -> Non
         canvas.paste(tile, (x, 0))
         x += tile.width
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path, quality=90)
+    canvas.save(path, optimize=True)
 
 
 if __name__ == "__main__":
