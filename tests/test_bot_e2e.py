@@ -301,11 +301,17 @@ async def test_a_picture_with_too_many_pixels_is_refused_with_the_limit(
     assert await bot.jobs.active() == []
 
 
-async def test_a_member_reads_the_help_but_cannot_change_the_servers_settings(
+async def test_settings_are_shown_to_moderators_only_and_refused_to_members_anyway(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
+    atelier = fake.command("atelier") or fake.command("atelier", fake.guild)
+    assert (
+        int(atelier["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    )
+    # A member an admin let into /atelier (Server Settings → Integrations) can read the help...
     help_text = await private_answer(await fake.slash_command("atelier help", user=fake.member))
     assert "**/stylize**" in help_text and "at most 6 here" in help_text
+    # ...but the bot itself still refuses them the settings.
     asked = await fake.slash_command("atelier settings", {"max_iterations": 1}, user=fake.member)
     assert "Only members with the **Manage Server** permission" in await private_answer(asked)
     settings = await bot.guild_settings.get(int(fake.guild.id))

@@ -1,8 +1,9 @@
-"""`/atelier settings`, `/atelier queue`, `/atelier help`.
+"""`/atelier settings`, `/atelier queue`, `/atelier help`: the moderators' commands.
 
-Discord can hide a command from members without a permission only for a whole top-level command,
-so `settings` (inside the `/atelier` group that members need for `help` and `queue`) checks the
-Manage Server permission itself, on every call.
+Discord hides commands by permission only per top-level command, so the whole `/atelier` group is
+shown to members with Manage Server by default (admins can open it to others under Server
+Settings → Integrations). `settings` checks the permission itself on every call all the same:
+the default is only a display hint that admins can override.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def can_manage_settings(permissions: discord.Permissions) -> bool:
     return permissions.administrator or permissions.manage_guild
 
 
+@app_commands.default_permissions(manage_guild=True)
 class AtelierCog(
     commands.GroupCog, group_name="atelier", group_description="Atelier's settings, queue and help"
 ):
