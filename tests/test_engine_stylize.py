@@ -28,6 +28,10 @@ def style():
     return small(HUBBLE, 48)
 
 
+def mean_rgb(image):
+    return to_tensor(image, torch.device("cpu")).mul(255).mean(dim=(2, 3))[0].tolist()
+
+
 def run(stylizer, content, style, params, **callbacks):
     events = []
     image = stylizer.stylize(content, style, params, on_progress=events.append, **callbacks)
@@ -115,7 +119,7 @@ def test_several_styles_blend_by_weight(stylizer, content):
     )
 
     def blueness(image):
-        r, g, b = to_tensor(image, torch.device("cpu")).mul(255).mean(dim=(2, 3))[0].tolist()
+        r, g, b = mean_rgb(image)
         return b - (r + g) / 2
 
     assert blueness(mostly_blue) > blueness(mostly_yellow) + 10
@@ -131,3 +135,16 @@ def test_bad_settings_are_refused_with_a_reason():
         StyleParams(size=5)
     with pytest.raises(ValueError, match="init"):
         StyleParams(init="banana")
+
+
+def test_init_style_starts_from_the_style_picture(stylizer, content):
+    blue = Image.new("RGB", (48, 48), (20, 40, 220))
+    image, _ = run(stylizer, content, blue, TINY.with_changes(init="style", iterations=1))
+    r, _, b = mean_rgb(image)
+    assert b > 150 and r < 80
+
+
+def test_style_scale_changes_the_size_of_the_brush_strokes(stylizer, content, style):
+    fine, _ = run(stylizer, content, style, TINY.with_changes(style_scale=0.5))
+    coarse, _ = run(stylizer, content, style, TINY.with_changes(style_scale=2.0))
+    assert fine.size == coarse.size and fine.tobytes() != coarse.tobytes()
