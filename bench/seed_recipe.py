@@ -1,8 +1,8 @@
 """The classic recipe Atelier is measured against: the PyTorch tutorial's Gatys transfer.
 
 White-noise start, L-BFGS, 800 iterations at one scale, content at conv2_2 ("conv_4"), style at
-conv1_1..conv3_1 ("conv_1".."conv_5"), raw MSE losses with style weight 1e6. Same VGG-19 weights
-as Atelier, so only the method differs.
+conv1_1..conv3_1 ("conv_1".."conv_5"), raw MSE losses with the tutorial's style weight 1e6. Same
+VGG-19 weights as Atelier, so only the method differs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,11 @@ from engine.weights import load_weights
 
 CONTENT_LAYERS = ("conv2_2",)
 STYLE_LAYERS = ("conv1_1", "conv1_2", "conv2_1", "conv2_2", "conv3_1")
-STYLE_WEIGHT = 1e6
+# The tutorial's 1e6 is for torchvision's network, fed (x - mean) / std with std ≈ 0.226; the
+# original Caffe network here is fed 0..255, so features are ~58x larger, the content MSE ~58²x
+# and the Gram MSE ~58⁴x. Dividing by 58² keeps the tutorial's balance between the two.
+INPUT_SCALE = 255 * 0.226
+STYLE_WEIGHT = 1e6 / INPUT_SCALE**2
 ITERATIONS = 800
 
 
