@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.min_scale,
         help="longest side of the coarsest scale",
     )
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="only the instant feed-forward preview (one pass, no VGG optimisation)",
+    )
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--weights",
@@ -116,6 +121,27 @@ def progress_printer(stream: TextIO) -> Callable[[Progress], None]:
     return show
 
 
+def write_preview(args: argparse.Namespace, params: StyleParams) -> int:
+    """`--preview`: the feed-forward picture alone, with its time (model loading excluded)."""
+    from engine.images import decode_image, encode_png
+    from engine.preview import shared_preview_model
+
+    try:
+        content = decode_image(args.content)
+        styles = [decode_image(path) for path in args.styles]
+        model = shared_preview_model()
+        started = time.perf_counter()
+        result = model.stylize(content, styles, params.size, params.style_blend)
+        seconds = time.perf_counter() - started
+    except (EngineError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(encode_png(result))
+    print(f"{args.output}: {result.width}×{result.height}, preview, {seconds:.2f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -127,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     from engine.images import decode_image, encode_png
     from engine.stylizer import Stylizer
 
+    if args.preview:
+        return write_preview(args, params)
     started = time.perf_counter()
     try:
         content = decode_image(args.content)
