@@ -20,6 +20,7 @@ from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
 from bot.jobs import JobStore
+from bot.preview_lane import PreviewLane
 from bot.runner import Runner
 from engine.pool import EnginePool
 
@@ -66,7 +67,13 @@ async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 class AtelierBot(commands.Bot):
-    def __init__(self, config: Config, *, pool: EnginePool | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        pool: EnginePool | None = None,
+        preview_lane: PreviewLane | None = None,
+    ) -> None:
         """`pool` lets a caller share one already started pool; otherwise the bot owns one."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
@@ -88,6 +95,7 @@ class AtelierBot(commands.Bot):
         self.jobs = JobStore(self.database)
         self.guild_settings = GuildSettingsStore(self.database)
         files = JobFiles(config.files_dir)
+        self.preview_lane = preview_lane or PreviewLane()
         self.runner = Runner(
             self,
             self.pool,
@@ -95,6 +103,7 @@ class AtelierBot(commands.Bot):
             files,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
+            preview_lane=self.preview_lane,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
         self.job_actions = JobActions(
@@ -153,6 +162,7 @@ class AtelierBot(commands.Bot):
         """Stop accepting, park running jobs for the next start, then close everything."""
         self.intake.accepting = False
         await self.runner.park()
+        self.preview_lane.close()
         await self.health.stop()
         if self.owns_pool:
             await self.pool.close()

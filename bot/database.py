@@ -66,6 +66,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_state ON jobs (state, created_at);
     CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at);
     """,
+    # `/stylize quality:preview`: the instant feed-forward picture only.
+    "ALTER TABLE jobs ADD COLUMN quality TEXT NOT NULL DEFAULT 'full';",
 )
 
 

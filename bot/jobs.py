@@ -96,6 +96,7 @@ def _from_row(row: sqlite3.Row) -> Job:
             strength=row["strength"],
             preserve_colors=bool(row["preserve_colors"]),
             seed=row["seed"],
+            quality=row["quality"],
         ),
         notes=tuple(n for n in row["notes"].split("\n") if n),
         content_path=Path(row["content_path"]),
@@ -115,12 +116,12 @@ class JobStore:
         await self._db.write(
             """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
                    strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   filesize_limit, created_at, quality)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
                 r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
-                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
+                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(), r.quality,
             ),
         )  # fmt: skip
         return await self.require(new.id)

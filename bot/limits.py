@@ -108,6 +108,7 @@ def clamp_request(
         strength=strength,
         preserve_colors=bool(options.preserve_colors),
         seed=seed,
+        quality=options.quality or "full",
     )
     return Clamped(request, tuple(notes))
 

@@ -33,10 +33,22 @@ def duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+INSTANT_PREVIEW_CAPTION = "🖼️ Instant preview: a one-pass sketch; the full painting follows"
+
+
+def work_done(iterations: int) -> str:
+    """What the engine did: `120 iterations`, or `instant preview` for none (quality:preview)."""
+    return f"{iterations} iterations" if iterations else "instant preview"
+
+
+def preview_caption(iteration: int, total: int) -> str:
+    return f"🖼️ Preview after {iteration} of {total} iterations"
+
+
 def request_line(job_id: str, request: StyleRequest) -> str:
     colours = " · content colours" if request.preserve_colors else ""
     return (
-        f"Job `{job_id}` · {request.size} px · {request.iterations} iterations · "
+        f"Job `{job_id}` · {request.size} px · {work_done(request.iterations_run)} · "
         f"strength {request.strength} · seed {request.seed}{colours}"
     )
 
@@ -63,7 +75,7 @@ def progress_line(progress: Progress) -> str:
 
 def done_line(width: int, height: int, iterations: int, seconds: float, device: str) -> str:
     return (
-        f"✅ Done: {width}×{height} px · {iterations} iterations · {duration(seconds)} on {device}"
+        f"✅ Done: {width}×{height} px · {work_done(iterations)} · {duration(seconds)} on {device}"
     )
 
 
@@ -96,7 +108,7 @@ def result_text(
 ) -> str:
     """The result message. It names the job id: a restart looks for it to avoid posting twice."""
     lines = [
-        f"<@{user_id}> your painting is ready — {width}×{height} px · {iterations} iterations · "
+        f"<@{user_id}> your painting is ready — {width}×{height} px · {work_done(iterations)} · "
         f"{duration(seconds)} · job `{job_id}`"
     ]
     lines.extend(f"ℹ️ {note}" for note in notes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from engine.params import StyleParams
 
@@ -14,6 +15,9 @@ STRENGTH_DEFAULT = 5
 STRENGTH_STEP = 2  # how far the Stronger / Weaker buttons turn the dial
 
 SEED_MAX = 2**31 - 1
+# `full` paints with the engine; `preview` answers with the instant feed-forward picture only.
+Quality = Literal["full", "preview"]
+QUALITIES: tuple[Quality, ...] = get_args(Quality)
 PREVIEWS_PER_JOB = 3
 
 
@@ -30,6 +34,7 @@ class RequestedOptions:
     strength: int | None = None
     preserve_colors: bool | None = None
     seed: int | None = None
+    quality: Quality | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,12 @@ class StyleRequest:
     strength: int
     preserve_colors: bool
     seed: int
+    quality: Quality = "full"
+
+    @property
+    def iterations_run(self) -> int:
+        """Optimiser iterations this request really runs: none for a preview."""
+        return 0 if self.quality == "preview" else self.iterations
 
     def style_params(self) -> StyleParams:
         return StyleParams(
@@ -52,7 +63,7 @@ class StyleRequest:
             preview_every=max(1, self.iterations // (PREVIEWS_PER_JOB + 1)),
         )
 
-    def as_options(self, **changes: int | bool) -> RequestedOptions:
+    def as_options(self, **changes: int | bool | str) -> RequestedOptions:
         """This request as if typed again, e.g. for the Run again / Stronger / Weaker buttons."""
         values = {
             "iterations": self.iterations,
@@ -60,6 +71,7 @@ class StyleRequest:
             "strength": self.strength,
             "preserve_colors": self.preserve_colors,
             "seed": self.seed,
+            "quality": self.quality,
         }
         values.update(changes)
         return RequestedOptions(**values)  # type: ignore[arg-type]

@@ -16,9 +16,11 @@ import discord
 
 from bot import render
 from bot.buttons import cancel_view, result_view
+from bot.instant_preview import InstantPreviews, paint_preview_job
 from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.metrics import DurationHistogram
+from bot.preview_lane import PreviewLane
 from bot.status_message import StatusMessage
 from bot.upload import fit_upload
 from engine.events import Preview, Progress
@@ -44,8 +46,11 @@ class Runner:
         *,
         edit_seconds: float,
         retention_hours: float,
+        preview_lane: PreviewLane,
     ) -> None:
         self._client = client
+        self._lane = preview_lane
+        self._previews = InstantPreviews(preview_lane)
         self._pool = pool
         self._jobs = jobs
         self._files = files
@@ -100,7 +105,9 @@ class Runner:
                     render.failed_line("error", f"the bot crashed during {MAX_ATTEMPTS} attempts"),
                 )
                 job = await self._jobs.require(job_id)
-            if job.state in ACTIVE_STATES:
+            if job.state in ACTIVE_STATES and job.request.quality == "preview":
+                job = await paint_preview_job(job, self._jobs, self._files, self._lane)
+            elif job.state in ACTIVE_STATES:
                 job = await self._run(job)
             if job.state not in ACTIVE_STATES and not job.posted:
                 announcement = asyncio.create_task(self._announce(job))
@@ -151,12 +158,14 @@ class Runner:
             raise
         finally:
             self._engine_jobs.pop(job.id, None)
+            self._previews.end(job.id)
             await status.stop()
         return await self._jobs.require(job.id)
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineJob | None:
         content = await self._files.read(job.content_path)
         style = await self._files.read(job.style_path)
+        self._previews.begin(job.id, content, style, job.request, status)
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
@@ -182,7 +191,8 @@ class Runner:
         elif isinstance(event, Progress):
             line = render.progress_line(event)
         elif isinstance(event, Preview):
-            status.show_preview(event.png)
+            self._previews.end(job.id)
+            status.show_preview(event.png, render.preview_caption(event.iteration, event.total))
             return
         elif isinstance(event, Done):
             path = await self._files.save_result(job.id, event.png)
@@ -249,7 +259,7 @@ class Runner:
             return render.done_line(
                 job.width or 0,
                 job.height or 0,
-                job.request.iterations,
+                job.request.iterations_run,
                 job.seconds or 0,
                 job.device or "?",
             )
@@ -269,7 +279,7 @@ class Runner:
                     notes = [*job.all_notes, *([upload.note] if upload.note else [])]
                     text = render.result_text(
                         job.user_id, job.id, job.width or 0, job.height or 0,
-                        job.request.iterations, job.seconds or 0, notes,
+                        job.request.iterations_run, job.seconds or 0, notes,
                     )  # fmt: skip
                     message = await channel.send(
                         text,

@@ -32,6 +32,7 @@ class StatusMessage:
         self._line = ""
         self._preview: bytes | None = None
         self._preview_sent: bytes | None = None
+        self._caption = ""
         self._dirty = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self.edits = 0
@@ -41,8 +42,10 @@ class StatusMessage:
             self._line = line
             self._dirty.set()
 
-    def show_preview(self, png: bytes) -> None:
+    def show_preview(self, png: bytes, caption: str) -> None:
+        """Attach `png` under the status, with `caption` saying what kind of preview it is."""
         self._preview = png
+        self._caption = caption
         self._dirty.set()
 
     def start(self) -> None:
@@ -56,7 +59,8 @@ class StatusMessage:
             await asyncio.sleep(self._interval)
 
     async def _edit(self, *, final: bool = False) -> None:
-        changes: dict[str, object] = {"content": render.status_text(self._header, self._line)}
+        line = self._line if final or not self._caption else f"{self._line}\n{self._caption}"
+        changes: dict[str, object] = {"content": render.status_text(self._header, line)}
         if final:
             changes.update(view=None, attachments=[])
         elif self._preview is not None and self._preview is not self._preview_sent:

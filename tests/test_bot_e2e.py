@@ -34,6 +34,7 @@ from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
 from bot.database import Database
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
+from bot.preview_lane import PreviewLane
 from bot.request import StyleRequest
 from engine.pool import EnginePool
 
@@ -106,9 +107,9 @@ def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, pool: EnginePool, config: Config
+    fake: FakeDiscord, pool: EnginePool, config: Config, preview_lane: PreviewLane | None = None
 ) -> AsyncIterator[AtelierBot]:
-    bot = AtelierBot(config, pool=pool)
+    bot = AtelierBot(config, pool=pool, preview_lane=preview_lane)
     task = asyncio.create_task(bot.start(config.token))
     try:
         await fake.wait_until_connected(timeout=30)

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.limits import RequestRefused
-from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, RequestedOptions
+from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, Quality, RequestedOptions
 
 if TYPE_CHECKING:
     from bot.client import AtelierBot
@@ -33,6 +33,7 @@ class StylizeCog(commands.Cog):
         strength=f"How strongly the style shows, {STRENGTH_MIN} (light) to {STRENGTH_MAX} (heavy)",
         preserve_colors="Keep the colours of the content picture",
         seed="Same seed and settings give the same picture; random if empty",
+        quality="full: the painting (default) · preview: an instant one-pass sketch only",
     )
     async def stylize(
         self,
@@ -44,10 +45,11 @@ class StylizeCog(commands.Cog):
         strength: app_commands.Range[int, STRENGTH_MIN, STRENGTH_MAX] | None = None,
         preserve_colors: bool | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
+        quality: Quality | None = None,
     ) -> None:
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        options = RequestedOptions(iterations, size, strength, preserve_colors, seed)
+        options = RequestedOptions(iterations, size, strength, preserve_colors, seed, quality)
         intake = self.bot.intake
         try:
             settings = await self.bot.guild_settings.get(interaction.guild_id)
