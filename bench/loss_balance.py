@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from bench.engine import EXAMPLES
+from bench.speed import EXAMPLES
 from engine.images import decode_image, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss
 from engine.params import BASE_STYLE_WEIGHT

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-# `python bench/pool.py` puts bench/ first on sys.path, where bench/engine.py shadows the package.
+# `python bench/pool.py` puts bench/ first on sys.path: import from the repository root instead.
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from engine.errors import EngineError
 from engine.events import Progress
-from engine.params import BASE_STYLE_WEIGHT, StyleParams
+from engine.params import BASE_STYLE_WEIGHT, INITS, OPTIMIZERS, StyleParams
 
 BAR_WIDTH = 24
 
@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--content-weight", type=float, default=defaults.content_weight)
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
-    parser.add_argument("--init", choices=("content", "noise", "style"), default=defaults.init)
-    parser.add_argument("--optimizer", choices=("lbfgs", "adam"), default=defaults.optimizer)
+    parser.add_argument("--init", choices=INITS, default=defaults.init)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--preserve-colors",

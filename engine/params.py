@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, get_args
 
-Init = Literal["content", "noise", "style"]
+# Each choice is written once, here; validation and the CLI read these tuples.
+Init = Literal["content", "noise", "style", "preview"]
 Optimizer = Literal["lbfgs", "adam"]
+INITS: tuple[Init, ...] = get_args(Init)
+OPTIMIZERS: tuple[Optimizer, ...] = get_args(Optimizer)
 
 # A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
 BASE_STYLE_WEIGHT = 1.2e-2
@@ -43,10 +46,12 @@ class StyleParams:
             raise ValueError(f"strength must not be negative, got {self.strength}")
         if self.content_weight < 0 or self.tv_weight < 0:
             raise ValueError("content_weight and tv_weight must not be negative")
-        if self.init not in ("content", "noise", "style"):
-            raise ValueError(f"init must be content, noise or style, got {self.init!r}")
-        if self.optimizer not in ("lbfgs", "adam"):
-            raise ValueError(f"optimizer must be lbfgs or adam, got {self.optimizer!r}")
+        if self.init not in INITS:
+            raise ValueError(f"init must be one of {', '.join(INITS)}; got {self.init!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+            )
         if not 0.1 <= self.style_scale <= 4.0:
             raise ValueError(f"style_scale must be between 0.1 and 4, got {self.style_scale}")
         if any(w < 0 for w in self.style_blend) or (

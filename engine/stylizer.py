@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,12 +43,23 @@ def to_image(tensor: torch.Tensor) -> Image.Image:
     return Image.fromarray(pixels.permute(1, 2, 0).cpu().numpy())
 
 
+@dataclass(frozen=True)
+class _Callbacks:
+    on_progress: ProgressCallback | None
+    on_preview: PreviewCallback | None
+    should_stop: StopCheck | None
+
+
 @dataclass
 class _Run:
-    """Bookkeeping for progress and ETA across all stages of one call."""
+    """One `stylize` call: its settings, callbacks, the scale being painted, progress and ETA."""
 
+    params: StyleParams
+    callbacks: _Callbacks
     stages: list[Stage]
-    started: float
+    started: float = field(default_factory=time.perf_counter)
+    index: int = 0  # of the stage being optimised
+    colour: torch.Tensor | None = None  # the content in colour at this stage's size
     done: int = 0
     done_cost: float = 0.0
 
@@ -59,13 +70,17 @@ class _Run:
             c * s.iterations for c, s in zip(self.costs, self.stages, strict=True)
         )
 
-    def advance(self, stage_index: int, width: int, height: int, loss: float) -> Progress:
+    @property
+    def stage(self) -> Stage:
+        return self.stages[self.index]
+
+    def advance(self, width: int, height: int, loss: float) -> Progress:
         self.done += 1
-        self.done_cost += self.costs[stage_index]
+        self.done_cost += self.costs[self.index]
         elapsed = time.perf_counter() - self.started
         eta = elapsed / self.done_cost * (self.total_cost - self.done_cost)
         return Progress(
-            scale=stage_index + 1,
+            scale=self.index + 1,
             scales=len(self.stages),
             width=width,
             height=height,
@@ -112,29 +127,26 @@ class Stylizer:
         if not styles or len(blend) != len(styles):
             raise ValueError(f"{len(styles)} style images but {len(blend)} blend weights")
         generator = torch.Generator().manual_seed(params.seed)
-        run = _Run(plan(params.size, params.iterations, params.min_scale), time.perf_counter())
+        run = _Run(
+            params,
+            _Callbacks(on_progress, on_preview, should_stop),
+            plan(params.size, params.iterations, params.min_scale),
+        )
         image: torch.Tensor | None = None
         for index, stage in enumerate(run.stages):
-            colour = to_tensor(resize_longest(content, stage.longest), self.device)
-            target = luminance(colour) if params.preserve_colors else colour
+            run.index = index
+            run.colour = to_tensor(resize_longest(content, stage.longest), self.device)
+            target = luminance(run.colour) if params.preserve_colors else run.colour
             style_tensors = [self._style_tensor(s, stage, params, target) for s in styles]
             if image is None:
-                image = self._initial(params, target, style_tensors[0], generator)
+                preview = functools.partial(preview_at, content, styles, blend)
+                image = self._initial(params, target, style_tensors[0], generator, preview)
             else:
                 image = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
             objective = self._objective(target, style_tensors, blend, params)
-            image = self._optimise(
-                image,
-                objective,
-                stage,
-                index,
-                run,
-                params,
-                colour,
-                callbacks=(on_progress, on_preview, should_stop),
-            )
-        assert image is not None
-        return to_image(self._finish(image, colour, params))
+            image = self._optimise(run, image, objective)
+        assert image is not None and run.colour is not None
+        return to_image(self._finish(image, run.colour, params))
 
     def _style_tensor(
         self, style: Image.Image, stage: Stage, params: StyleParams, content: torch.Tensor
@@ -147,8 +159,16 @@ class Stylizer:
 
     @staticmethod
     def _initial(
-        params: StyleParams, content: torch.Tensor, style: torch.Tensor, generator: torch.Generator
+        params: StyleParams,
+        content: torch.Tensor,
+        style: torch.Tensor,
+        generator: torch.Generator,
+        preview: Callable[[int], Image.Image],
     ) -> torch.Tensor:
+        if params.init == "preview":
+            height, width = content.shape[-2:]
+            start = to_tensor(preview(max(height, width)).resize((width, height)), content.device)
+            return luminance(start) if params.preserve_colors else start
         if params.init == "content":
             return content.clone()
         if params.init == "style":
@@ -178,17 +198,9 @@ class Stylizer:
         return objective
 
     def _optimise(
-        self,
-        start: torch.Tensor,
-        objective: Callable[[torch.Tensor], torch.Tensor],
-        stage: Stage,
-        index: int,
-        run: _Run,
-        params: StyleParams,
-        colour: torch.Tensor,
-        callbacks: tuple[ProgressCallback | None, PreviewCallback | None, StopCheck | None],
+        self, run: _Run, start: torch.Tensor, objective: Callable[[torch.Tensor], torch.Tensor]
     ) -> torch.Tensor:
-        on_progress, on_preview, should_stop = callbacks
+        params, callbacks = run.params, run.callbacks
         image = start.detach().contiguous().requires_grad_(True)
         optimizer = make_optimizer(params.optimizer, image)
         scale = self.precision.loss_scale
@@ -202,26 +214,35 @@ class Stylizer:
             return loss
 
         height, width = image.shape[-2:]
-        for _ in range(stage.iterations):
-            if should_stop is not None and should_stop():
+        for _ in range(run.stage.iterations):
+            if callbacks.should_stop is not None and callbacks.should_stop():
                 raise Cancelled(f"cancelled after {run.done} of {run.total} iterations")
             loss = float(optimizer.step(closure).detach())
             if params.optimizer == "adam":
                 with torch.no_grad():
                     image.clamp_(0, 1)
-            progress = run.advance(index, width, height, loss)
-            if on_progress is not None:
-                on_progress(progress)
+            progress = run.advance(width, height, loss)
+            if callbacks.on_progress is not None:
+                callbacks.on_progress(progress)
             wants_preview = params.preview_every and run.done % params.preview_every == 0
-            if on_preview is not None and wants_preview and run.done < run.total:
-                png = encode_png(to_image(self._finish(image, colour, params)))
-                on_preview(Preview(run.done, run.total, png))
+            if callbacks.on_preview is not None and wants_preview and run.done < run.total:
+                png = encode_png(to_image(self._finish(image, run.colour, params)))
+                callbacks.on_preview(Preview(run.done, run.total, png))
         return image.detach()
 
     @staticmethod
     def _finish(image: torch.Tensor, colour: torch.Tensor, params: StyleParams) -> torch.Tensor:
         image = image.detach().float().clamp(0, 1)
         return recolor(image, colour) if params.preserve_colors else image
+
+
+def preview_at(
+    content: Image.Image, styles: list[Image.Image], blend: list[float], longest: int
+) -> Image.Image:
+    """The feed-forward preview (engine/preview): most of the look in one pass, as a start."""
+    from engine.preview import shared_preview_model
+
+    return shared_preview_model().stylize(content, styles, longest, blend)
 
 
 @functools.cache

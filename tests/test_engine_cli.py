@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from engine.cli import build_parser, params_from_args
@@ -51,3 +52,11 @@ def test_style_weight_is_strength_times_the_base_weight():
                                       "--strength", "2", "--style-blend", "3,1"])  # fmt: skip
     params = params_from_args(args)
     assert params.style_weight == 2 * BASE_STYLE_WEIGHT and params.style_blend == (3.0, 1.0)
+
+
+def test_the_cli_offers_exactly_the_engines_choices():
+    args = build_parser().parse_args(["c.png", "s.png", "-o", "o.png", "--init", "preview"])
+    assert params_from_args(args).init == "preview"
+    for bad in (["--init", "banana"], ["--optimizer", "sgd"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["c.png", "s.png", "-o", "o.png", *bad])

@@ -7,6 +7,7 @@ from PIL import Image
 from engine.color import to_yiq
 from engine.errors import Cancelled
 from engine.params import StyleParams
+from engine.preview import shared_preview_model
 from engine.stylizer import Stylizer, to_tensor
 from tests.engine_images import ASTRONAUT, HUBBLE, small
 
@@ -148,3 +149,14 @@ def test_style_scale_changes_the_size_of_the_brush_strokes(stylizer, content, st
     fine, _ = run(stylizer, content, style, TINY.with_changes(style_scale=0.5))
     coarse, _ = run(stylizer, content, style, TINY.with_changes(style_scale=2.0))
     assert fine.size == coarse.size and fine.tobytes() != coarse.tobytes()
+
+
+def test_init_preview_starts_from_the_feed_forward_picture(stylizer, content, style):
+    preview = shared_preview_model().stylize(content, style, TINY.size)
+    image, _ = run(stylizer, content, style, TINY.with_changes(init="preview", iterations=1))
+
+    def distance(a, b):
+        return (to_tensor(a, torch.device("cpu")) - to_tensor(b, torch.device("cpu"))).abs().mean()
+
+    assert image.size == preview.size
+    assert distance(image, preview) < 0.5 * distance(content.resize(image.size), preview)

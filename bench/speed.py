@@ -4,10 +4,8 @@ Prints seconds per iteration at 256 and 512 px for both, the end-to-end time of 
 defaults at 512 px, the seed recipe's 800 iterations extrapolated from a few, and the ratio;
 writes a side-by-side picture (content | style | seed recipe | Atelier).
 
-    python -m bench.engine               # seed recipe picture at equal time to Atelier
-    python -m bench.engine --seed-full   # seed recipe picture after all 800 iterations
-
-Run it as a module from the repository root: as a script its folder would shadow `engine`.
+    python -m bench.speed               # seed recipe picture at equal time to Atelier
+    python -m bench.speed --seed-full   # seed recipe picture after all 800 iterations
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--style", type=Path, default=EXAMPLES / "hubble_deep_field.jpg")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--seed-full", action="store_true", help="run all 800 seed iterations")
-    parser.add_argument("--out", type=Path, default=OUT / "engine_side_by_side.png")
+    parser.add_argument("--out", type=Path, default=OUT / "speed_side_by_side.png")
     return parser.parse_args()
 
 

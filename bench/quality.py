@@ -1,0 +1,207 @@
+"""How good a picture each method paints for its time: style, content and palette distances.
+
+For each content × style pair and each iteration budget, prints the distances of Atelier's output
+(today's recipe and the current defaults), of the instant preview and of the classic recipe (noise
+start, 800 L-BFGS iterations, the PyTorch tutorial's layers and weights), all measured in the
+same run on the same VGG-19 (the original Caffe network):
+
+- style: mean over relu1_1…relu5_1 of ‖G(out) − G(style)‖ / ‖G(style)‖ (Gram matrices);
+- content: ‖F(out) − F(content)‖ / ‖F(content)‖ at relu4_2;
+- palette: the 2-Wasserstein distance between Gaussians fitted to the output's and the style's
+  RGB pixels (0..255): how far the colours are from the style's, in grey levels;
+
+lower is better for all three. `content itself` is the row to beat for style: a method that
+hands back the content scores it. Writes bench/results/quality_<pair>.png per pair: content |
+style | classic | preview | today at 20 | Atelier at 20 | today at default | Atelier at default.
+
+Small pictures (128 px, coarsest scale 64 px) keep the whole run to a few minutes on a loaded
+2-core CPU; the ranking, not the absolute numbers, is what carries over to 512 px.
+
+    python -m bench.quality
+    python -m bench.quality --size 192 --pairs cat-hubble
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image, ImageDraw
+
+from bench.seed_recipe import ITERATIONS as CLASSIC_ITERATIONS
+from bench.seed_recipe import SeedRecipe
+from engine.images import decode_image, resize_longest
+from engine.losses import CONTENT_LAYER, STYLE_LAYERS, gram
+from engine.params import StyleParams
+from engine.preview import shared_preview_model
+from engine.stylizer import Stylizer, to_tensor
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(__file__).resolve().parent / "results"
+EXAMPLES = ROOT / "engine" / "examples"
+CAT = ROOT / "tests" / "images" / "cat.png"
+ASTRONAUT = EXAMPLES / "astronaut.png"
+HUBBLE = EXAMPLES / "hubble_deep_field.jpg"
+# Public-domain pictures bundled with the repository (see engine/examples/SOURCES.md).
+PAIRS = {
+    "cat-hubble": (CAT, HUBBLE),
+    "astronaut-hubble": (ASTRONAUT, HUBBLE),
+    "cat-astronaut": (CAT, ASTRONAUT),
+}
+BUDGETS = (10, 20, 40, StyleParams().iterations)
+# Today's engine (before issue 9), pinned here so the comparison survives changes of defaults.
+TODAY = StyleParams().with_changes()
+RECIPES: dict[str, StyleParams] = {"today": TODAY, "Atelier": StyleParams()}
+
+
+@dataclass(frozen=True)
+class Scores:
+    style: float
+    content: float
+    palette: float
+
+
+class Judge:
+    """The three distances, all on one VGG-19."""
+
+    def __init__(self, stylizer: Stylizer, content: Image.Image, style: Image.Image) -> None:
+        self._stylizer = stylizer
+        with torch.no_grad():
+            self._content = self._features(content)[CONTENT_LAYER]
+            features = self._features(style)
+            self._grams = {name: gram(features[name]) for name in STYLE_LAYERS}
+        self._palette = colour_gaussian(style)
+
+    def _features(self, image: Image.Image) -> dict[str, torch.Tensor]:
+        return self._stylizer.features(to_tensor(image, self._stylizer.device))
+
+    def __call__(self, image: Image.Image) -> Scores:
+        with torch.no_grad():
+            features = self._features(image)
+        style = sum(
+            float((gram(features[n]) - g).norm() / g.norm()) for n, g in self._grams.items()
+        ) / len(self._grams)
+        content = float((features[CONTENT_LAYER] - self._content).norm() / self._content.norm())
+        return Scores(style, content, gaussian_w2(colour_gaussian(image), self._palette))
+
+
+def colour_gaussian(image: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
+    pixels = to_tensor(image, torch.device("cpu")).flatten(2)[0].double() * 255
+    return pixels.mean(1), torch.cov(pixels)
+
+
+def gaussian_w2(
+    a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor]
+) -> float:
+    """2-Wasserstein distance between two Gaussians (mean, covariance)."""
+    (mean_a, cov_a), (mean_b, cov_b) = a, b
+    root_b = psd_sqrt(cov_b)
+    cross = psd_sqrt(root_b @ cov_a @ root_b)
+    squared = (mean_a - mean_b).pow(2).sum() + torch.trace(cov_a + cov_b - 2 * cross)
+    return float(squared.clamp_min(0).sqrt())
+
+
+def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(matrix)
+    return vectors @ torch.diag(values.clamp_min(0).sqrt()) @ vectors.T
+
+
+def timed(paint: Callable[[], Image.Image]) -> tuple[Image.Image, float]:
+    started = time.perf_counter()
+    image = paint()
+    return image, time.perf_counter() - started
+
+
+def row(label: str, iterations: str, scores: Scores, seconds: float | None) -> str:
+    took = f"{seconds:8.1f}" if seconds is not None else f"{'':8}"
+    return (
+        f"  {label:<16}{iterations:>6}{scores.style:9.3f}{scores.content:9.3f}"
+        f"{scores.palette:9.1f}{took}"
+    )
+
+
+def bench_pair(
+    name: str, size: int, min_scale: int, stylizer: Stylizer, classic: SeedRecipe
+) -> None:
+    content_path, style_path = PAIRS[name]
+    content = resize_longest(decode_image(content_path), size)
+    style = resize_longest(decode_image(style_path), size)
+    judge = Judge(stylizer, content, style)
+    print(
+        f"\n{name} at {size} px ({content.width}×{content.height}), coarsest scale {min_scale} px"
+    )
+    print(f"  {'method':<16}{'iters':>6}{'style':>9}{'content':>9}{'palette':>9}{'seconds':>8}")
+    own = judge(content)
+    print(row("content itself", "-", own, None))
+    preview, seconds = timed(lambda: shared_preview_model().stylize(content, style, size))
+    print(row("preview", "1 pass", judge(preview), seconds))
+    painted, seconds = timed(lambda: classic.run(content, style, size, CLASSIC_ITERATIONS))
+    print(row("classic", str(CLASSIC_ITERATIONS), judge(painted), seconds))
+    tiles = {"content": content, "style": style, "classic": painted, "preview": preview}
+    finals: dict[str, Scores] = {}
+    at_20: dict[str, Scores] = {}
+    for label, recipe in RECIPES.items():
+        for budget in BUDGETS:
+            params = recipe.with_changes(size=size, min_scale=min_scale, iterations=budget)
+            image, seconds = timed(lambda p=params: stylizer.stylize(content, style, p))
+            scores = judge(image)
+            print(row(label, str(budget), scores, seconds))
+            if budget == 20 or budget == BUDGETS[-1]:
+                tiles[f"{label} {budget}"] = image
+            if budget == 20:
+                at_20[label] = scores
+        finals[label] = scores
+    for label, scores in at_20.items():
+        halfway = (own.style + finals[label].style) / 2
+        verdict = "yes" if scores.style <= halfway else "NO"
+        print(f"  {label} at 20 iterations at least halfway to its final style: {verdict} "
+              f"({scores.style:.3f} <= {halfway:.3f})")  # fmt: skip
+    new, old = finals["Atelier"], finals["today"]
+    print(f"  Atelier's defaults no worse than today's: style {verdict_of(new.style, old.style)}, "
+          f"content {verdict_of(new.content, old.content)}")  # fmt: skip
+    path = OUT / f"quality_{name}.png"
+    save_labelled(path, tiles)
+    print(f"  side by side: {path.relative_to(ROOT)}")
+
+
+def verdict_of(new: float, old: float) -> str:
+    return f"{'yes' if new <= old * 1.001 else 'NO'} ({new:.3f} vs {old:.3f})"
+
+
+def save_labelled(path: Path, tiles: dict[str, Image.Image]) -> None:
+    height = max(t.height for t in tiles.values())
+    label_height = 14
+    width = sum(t.width for t in tiles.values())
+    canvas = Image.new("RGB", (width, height + label_height), "white")
+    draw = ImageDraw.Draw(canvas)
+    x = 0
+    for label, tile in tiles.items():
+        canvas.paste(tile, (x, label_height))
+        draw.text((x + 2, 1), label, fill="black")
+        x += tile.width
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path, optimize=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--min-scale", type=int, default=64)
+    parser.add_argument("--pairs", nargs="+", choices=list(PAIRS), default=list(PAIRS))
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    stylizer, classic = Stylizer("cpu"), SeedRecipe()
+    print(f"CPU, {torch.get_num_threads()} threads; style/content: relative distances, "
+          f"palette: grey levels; lower is better")  # fmt: skip
+    started = time.perf_counter()
+    for name in args.pairs:
+        bench_pair(name, args.size, args.min_scale, stylizer, classic)
+    print(f"\nwhole bench: {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
