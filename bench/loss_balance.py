@@ -56,7 +56,7 @@ def gradient_ratio(stylizer: Stylizer, content: Image.Image, style: Image.Image,
             raw_grams[layer] = flat @ flat.t()
     content_loss, style_loss = (
         ContentLoss(cf[CONTENT_LAYER]),
-        StyleLoss(StyleLoss.targets([sf], [1])),
+        StyleLoss(StyleLoss.targets([sf], [1]), "gram"),
     )
     point = (0.5 * c + 0.5 * F.interpolate(s, size=c.shape[-2:], mode="bicubic")).clamp(0, 1)
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from engine.errors import EngineError
 from engine.events import Progress
-from engine.params import BASE_STYLE_WEIGHT, INITS, OPTIMIZERS, StyleParams
+from engine.params import BASE_STYLE_WEIGHT, INITS, OPTIMIZERS, STYLE_LOSSES, StyleParams
 
 BAR_WIDTH = 24
 
@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
     parser.add_argument("--init", choices=INITS, default=defaults.init)
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    parser.add_argument(
+        "--style-loss",
+        choices=STYLE_LOSSES,
+        default=defaults.style_loss,
+        help="gram: Gram matrices (Gatys); meancov: feature means and covariances",
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--preserve-colors",
@@ -88,6 +94,7 @@ def params_from_args(args: argparse.Namespace) -> StyleParams:
         tv_weight=args.tv_weight,
         init=args.init,
         optimizer=args.optimizer,
+        style_loss=args.style_loss,
         seed=args.seed,
         preserve_colors=args.preserve_colors,
         style_scale=args.style_scale,

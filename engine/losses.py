@@ -38,33 +38,57 @@ class ContentLoss(nn.Module):
         return scaled_error(features[CONTENT_LAYER], self.target)
 
 
-class StyleLoss(nn.Module):
-    """Mean over layers of the Gram error; targets blend several styles by weight."""
+def channel_mean(features: torch.Tensor) -> torch.Tensor:
+    return features.float().mean(dim=(2, 3))
 
-    def __init__(self, targets: dict[str, torch.Tensor]) -> None:
+
+def covariance(mean: torch.Tensor, second_moment: torch.Tensor) -> torch.Tensor:
+    return second_moment - mean.unsqueeze(2) * mean.unsqueeze(1)
+
+
+class StyleLoss(nn.Module):
+    """Mean over layers of the style error; targets blend several styles by weight.
+
+    `gram` matches each layer's Gram matrix (Gatys). `meancov` matches each layer's channel means
+    and covariance separately, as a Wasserstein-2 distance between Gaussians does (crowsonkb's
+    style-transfer-pytorch), but with plain scaled errors instead of matrix square roots: the
+    means carry the palette, which in a Gram matrix is swamped by the correlations.
+    """
+
+    def __init__(self, targets: dict[str, tuple[torch.Tensor, torch.Tensor]], kind: str) -> None:
         super().__init__()
         self.layers = tuple(targets)
-        for name, target in targets.items():
-            self.register_buffer(f"target_{name}", target.detach().float())
+        self.kind = kind
+        for name, (mean, moment) in targets.items():
+            self.register_buffer(f"mean_{name}", mean.detach().float())
+            self.register_buffer(f"moment_{name}", moment.detach().float())
 
     @staticmethod
     def targets(
         style_features: list[dict[str, torch.Tensor]], blend: list[float]
-    ) -> dict[str, torch.Tensor]:
-        total = sum(blend)
+    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, the blended channel means and second moments (Gram): both mix linearly."""
+        weights = [w / sum(blend) for w in blend]
+        pairs = list(zip(style_features, weights, strict=True))
         return {
-            layer: sum(
-                w / total * gram(f[layer]) for f, w in zip(style_features, blend, strict=True)
+            layer: (
+                sum(w * channel_mean(f[layer]) for f, w in pairs),
+                sum(w * gram(f[layer]) for f, w in pairs),
             )
             for layer in STYLE_LAYERS
         }
 
+    def _layer(self, name: str, features: torch.Tensor) -> torch.Tensor:
+        moment_target = getattr(self, f"moment_{name}")
+        if self.kind == "gram":
+            return scaled_error(gram(features), moment_target)
+        mean, mean_target = channel_mean(features), getattr(self, f"mean_{name}")
+        return scaled_error(mean, mean_target) + scaled_error(
+            covariance(mean, gram(features)), covariance(mean_target, moment_target)
+        )
+
     def forward(self, features: dict[str, torch.Tensor]) -> torch.Tensor:
-        losses = [
-            scaled_error(gram(features[name]), getattr(self, f"target_{name}"))
-            for name in self.layers
-        ]
-        return torch.stack(losses).mean()
+        return torch.stack([self._layer(name, features[name]) for name in self.layers]).mean()
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:

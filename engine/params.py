@@ -6,10 +6,12 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 # Each choice is written once, here; validation and the CLI read these tuples.
-Init = Literal["content", "noise", "style", "preview"]
+Init = Literal["auto", "content", "noise", "style", "preview"]
 Optimizer = Literal["lbfgs", "adam"]
+StyleLossKind = Literal["gram", "meancov"]
 INITS: tuple[Init, ...] = get_args(Init)
 OPTIMIZERS: tuple[Optimizer, ...] = get_args(Optimizer)
+STYLE_LOSSES: tuple[StyleLossKind, ...] = get_args(StyleLossKind)
 
 # A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs.
 BASE_STYLE_WEIGHT = 1.2e-2
@@ -27,8 +29,9 @@ class StyleParams:
     strength: float = 1.0
     content_weight: float = 1.0
     tv_weight: float = 1.0e-3
-    init: Init = "content"
+    init: Init = "auto"
     optimizer: Optimizer = "lbfgs"
+    style_loss: StyleLossKind = "gram"
     seed: int = 0
     preserve_colors: bool = False
     style_scale: float = 1.0
@@ -51,6 +54,10 @@ class StyleParams:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}"
+            )
+        if self.style_loss not in STYLE_LOSSES:
+            raise ValueError(
+                f"style_loss must be one of {', '.join(STYLE_LOSSES)}; got {self.style_loss!r}"
             )
         if not 0.1 <= self.style_scale <= 4.0:
             raise ValueError(f"style_scale must be between 0.1 and 4, got {self.style_scale}")

@@ -8,7 +8,7 @@ from engine.color import to_yiq
 from engine.errors import Cancelled
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
-from engine.stylizer import Stylizer, to_tensor
+from engine.stylizer import CONTENT_START_ITERATIONS, Stylizer, content_share, to_tensor
 from tests.engine_images import ASTRONAUT, HUBBLE, small
 
 TINY = StyleParams(size=40, iterations=6, min_scale=40)
@@ -40,7 +40,8 @@ def run(stylizer, content, style, params, **callbacks):
 
 
 def test_the_loss_goes_down(stylizer, content, style):
-    _, events = run(stylizer, content, style, TINY.with_changes(iterations=12))
+    # From the content: L-BFGS's first steps from a preview start may overshoot before settling.
+    _, events = run(stylizer, content, style, TINY.with_changes(iterations=12, init="content"))
     losses = [e.loss for e in events]
     assert losses[-1] < 0.7 * losses[0]
     assert all(later <= earlier * 1.05 for earlier, later in itertools.pairwise(losses))
@@ -160,3 +161,18 @@ def test_init_preview_starts_from_the_feed_forward_picture(stylizer, content, st
 
     assert image.size == preview.size
     assert distance(image, preview) < 0.5 * distance(content.resize(image.size), preview)
+
+
+def test_auto_start_leans_on_the_preview_the_smaller_the_budget():
+    def share(iterations, init="auto"):
+        return content_share(StyleParams(iterations=iterations, init=init))
+
+    assert share(10) < share(20) < share(40) < 1.0
+    assert share(CONTENT_START_ITERATIONS) == share(1000) == 1.0
+    assert share(10, "content") == 1.0 and share(1000, "preview") == 0.0
+
+
+def test_meancov_style_loss_also_lowers_the_loss(stylizer, content, style):
+    params = TINY.with_changes(style_loss="meancov", init="content", iterations=10)
+    _, events = run(stylizer, content, style, params)
+    assert events[-1].loss < 0.7 * events[0].loss
