@@ -28,12 +28,15 @@ import pytest_asyncio
 import yarl
 from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.client import AtelierBot
 from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
 from bot.database import Database
+from bot.health import HealthServer
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
+from bot.metrics import Metrics
 from bot.request import StyleRequest
 from engine.pool import EnginePool
 
@@ -108,15 +111,18 @@ def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
 async def running_bot(
     fake: FakeDiscord, pool: EnginePool, config: Config
 ) -> AsyncIterator[AtelierBot]:
-    bot = AtelierBot(config, pool=pool)
-    task = asyncio.create_task(bot.start(config.token))
-    try:
-        await fake.wait_until_connected(timeout=30)
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield bot
-    finally:
-        await bot.shutdown()
-        await task
+    metrics = Metrics()
+    async with Database(config.database_path) as database:
+        bot = AtelierBot(config, database=database, pool=pool, metrics=metrics)
+        async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
+            task = asyncio.create_task(bot.start(config.token))
+            try:
+                await fake.wait_until_connected(timeout=30)
+                await asyncio.wait_for(bot.wait_until_ready(), 30)
+                yield bot
+            finally:
+                await bot.shutdown()
+                await task
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -245,14 +251,30 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
         assert status.custom_ids == []  # no Cancel button once it is over
         assert "✅ Done" in fake.message(public.id).content
 
+        refused = await stylize(fake, content=(b"just words", "notes.txt", "text/plain"))
+        assert "is not an image" in await private_answer(refused)
+
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
                 assert health.status == 200
                 assert await health.text() == "gateway connected, engine alive\n"
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
-                text = await metrics.text()
-        assert 'atelier_jobs{state="done"} 1' in text
-        assert "atelier_job_duration_seconds_count 1" in text
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.content_type == "text/plain"
+                text = await response.text()
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        assert samples[("atelier_jobs", (("state", "done"),))] == 1
+        assert samples[("atelier_jobs_ended_total", (("failure", ""), ("outcome", "done")))] == 1
+        assert samples[("atelier_requests_refused_total", (("reason", "not_an_image"),))] == 1
+        assert samples[("atelier_engine_seconds_total", (("device", "cpu"),))] > 0
+        assert samples[("atelier_job_duration_seconds_count", ())] == 1
+        assert samples[("atelier_delivery_retries_total", ())] == 0
+        assert samples[("atelier_gateway_connected", ())] == 1
+        assert samples[("process_resident_memory_bytes", ())] > 0
+        assert samples[("process_cpu_seconds_total", ())] > 0
 
 
 async def test_with_only_an_api_base_the_bot_asks_it_for_the_gateway(

@@ -9,7 +9,6 @@ from PIL import Image
 from bot import render
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
-from bot.metrics import DurationHistogram, prometheus_text
 from bot.request import StyleRequest
 from bot.upload import fit_upload, thumbnail_png
 from engine.events import Progress
@@ -92,19 +91,6 @@ def test_queue_listing_and_settings_text() -> None:
     assert "Max iterations: **300** · bot ceiling 1000" in text
     assert "Max size: 1024 px (bot default)" in text
     assert "allowed in: <#5>" in text
-
-
-def test_metrics_are_prometheus_text() -> None:
-    durations = DurationHistogram()
-    for seconds in (3.0, 20.0, 4000.0):
-        durations.observe(seconds)
-    text = prometheus_text({"queued": 2, "done": 5}, 2, 1, durations, True)
-    assert 'atelier_jobs{state="queued"} 2' in text
-    assert "atelier_queue_length 2" in text and "atelier_running_jobs 1" in text
-    assert 'atelier_job_duration_seconds_bucket{le="5"} 1' in text
-    assert 'atelier_job_duration_seconds_bucket{le="30"} 2' in text
-    assert 'atelier_job_duration_seconds_bucket{le="+Inf"} 3' in text
-    assert "atelier_job_duration_seconds_count 3" in text
 
 
 def test_a_result_under_the_upload_limit_stays_a_png() -> None:

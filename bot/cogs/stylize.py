@@ -55,6 +55,7 @@ class StylizeCog(commands.Cog):
             inputs = await intake.download_inputs(content, style)
             await intake.accept(interaction, inputs, options, settings)
         except RequestRefused as refusal:
+            self.bot.metrics.request_refused(refusal.reason)
             await interaction.followup.send(str(refusal), ephemeral=True)
 
 
