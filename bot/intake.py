@@ -49,10 +49,6 @@ class Inputs:
     style: bytes
 
 
-def is_moderator(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild or permissions.manage_messages
-
-
 class Intake:
     def __init__(
         self,

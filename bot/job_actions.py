@@ -8,11 +8,12 @@ import discord
 
 from bot.buttons import Action
 from bot.guild_settings import GuildSettingsStore
-from bot.intake import Inputs, Intake, is_moderator
+from bot.intake import Inputs, Intake
 from bot.job_files import JobFiles
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.limits import RequestRefused
 from bot.metrics import Metrics
+from bot.permissions import is_moderator
 from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
 from bot.runner import Runner
 

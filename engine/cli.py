@@ -11,7 +11,7 @@ from typing import TextIO
 
 from engine.errors import EngineError
 from engine.events import Progress
-from engine.params import BASE_STYLE_WEIGHT, StyleParams
+from engine.params import BASE_STYLE_WEIGHT, DEFAULT_WEIGHTS, StyleParams
 
 BAR_WIDTH = 24
 
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--weights",
-        default="embedded",
+        default=DEFAULT_WEIGHTS,
         help="embedded, torchvision (if cached locally) or a .pth state dict",
     )
     return parser

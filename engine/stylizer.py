@@ -18,7 +18,7 @@ from engine.errors import Cancelled
 from engine.events import Preview, Progress
 from engine.images import encode_png, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, total_variation
-from engine.params import StyleParams
+from engine.params import DEFAULT_WEIGHTS, StyleParams
 from engine.schedule import Stage, plan, stage_costs
 from engine.vgg import VGGFeatures
 from engine.weights import load_weights
@@ -80,7 +80,7 @@ class _Run:
 class Stylizer:
     """Holds VGG-19 on one device; call `stylize` as often as you like."""
 
-    def __init__(self, device: str = "auto", weights: str = "embedded") -> None:
+    def __init__(self, device: str = "auto", weights: str = DEFAULT_WEIGHTS) -> None:
         self.device = resolve_device(device)
         self.precision = precision_for(self.device)
         loaded = load_weights(weights)
@@ -225,7 +225,7 @@ class Stylizer:
 
 
 @functools.cache
-def shared_stylizer(device: str = "auto", weights: str = "embedded") -> Stylizer:
+def shared_stylizer(device: str = "auto", weights: str = DEFAULT_WEIGHTS) -> Stylizer:
     return Stylizer(device, weights)
 
 

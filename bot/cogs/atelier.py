@@ -22,15 +22,12 @@ from bot.guild_settings import (
     changed_settings,
 )
 from bot.limits import effective_limits
+from bot.permissions import can_manage_settings
 
 if TYPE_CHECKING:
     from bot.client import AtelierBot
 
 NOT_ALLOWED = "Only members with the **Manage Server** permission can change Atelier's settings."
-
-
-def can_manage_settings(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -134,7 +131,3 @@ class AtelierCog(
             ),
             ephemeral=True,
         )
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(AtelierCog(bot))

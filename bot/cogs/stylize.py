@@ -57,7 +57,3 @@ class StylizeCog(commands.Cog):
         except RequestRefused as refusal:
             self.bot.metrics.request_refused(refusal.reason)
             await interaction.followup.send(str(refusal), ephemeral=True)
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(StylizeCog(bot))
