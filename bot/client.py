@@ -9,6 +9,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot import render
 from bot.buttons import Action, JobButton
 from bot.cogs.atelier import AtelierCog
 from bot.cogs.stylize import StylizeCog
@@ -107,8 +108,10 @@ class AtelierBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self._find_gateway()
         self.add_dynamic_items(JobButton)
-        await self.add_cog(StylizeCog(self))
-        await self.add_cog(AtelierCog(self))
+        await self.add_cog(StylizeCog(self.intake, self.guild_settings, self.metrics))
+        await self.add_cog(
+            AtelierCog(self.guild_settings, self.jobs, self.config.limits, self.job_status)
+        )
         await self._sync_commands()
         resumed = await self.runner.start()
         if resumed:
@@ -147,6 +150,10 @@ class AtelierBot(commands.Bot):
     @property
     def gateway_connected(self) -> bool:
         return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+
+    def job_status(self, job_id: str) -> str:
+        """An active job's latest status line, or its place in the queue."""
+        return self.runner.where.get(job_id) or render.queued_line(self.pool.position(job_id))
 
     async def snapshot(self) -> Snapshot:
         """What /healthz and /metrics report at this moment."""

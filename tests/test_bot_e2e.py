@@ -361,6 +361,9 @@ async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
     asked = await fake.slash_command("atelier settings", {"max_iterations": 2}, user=fake.moderator)
     answer = await private_answer(asked)
     assert answer.startswith("Saved.") and "Max iterations: **2**" in answer
+    (change,) = await bot.guild_settings.audit(int(fake.guild.id))
+    assert change.user_id == int(fake.moderator.id)
+    assert change.changes == {"max_iterations": (None, 2)}
 
     job_id = await queued_job(await stylize(fake, iterations=5))
     thread = fake.thread_of(public_message(fake, fake.channel, job_id))
