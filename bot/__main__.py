@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -103,15 +104,44 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="load the config, open and migrate the database, load the engine weights, exit",
     )
+    commands = parser.add_subparsers(dest="command", metavar="{backup,restore}")
+    saving = commands.add_parser(
+        "backup", help="copy the database and job images to one file, while the bot runs"
+    )
+    saving.add_argument("path", type=Path, help="archive to write (.tar, or .tar.gz to compress)")
+    loading = commands.add_parser("restore", help="put a backup back into ATELIER_DATA_DIR")
+    loading.add_argument("path", type=Path, help="archive written by `backup`")
+    loading.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace existing data (kept aside in the data directory as replaced-DATE/)",
+    )
+    parser.set_defaults(replace=False)
     args = parser.parse_args(argv)
     try:
-        config = load_config()
+        config = load_config(require_token=args.command is None)
     except ConfigError as error:
         print(f"atelier: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command is not None:
+        return backup_or_restore(config, args.command, args.path, replace=args.replace)
     configure_logging(config.log_level, [config.token])
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(check(config) if args.check else serve(config))
+    return 0
+
+
+def backup_or_restore(config: Config, command: str, path: Path, *, replace: bool) -> int:
+    from bot.backup import BackupError, backup, restore
+
+    try:
+        if command == "backup":
+            print(backup(config, path).line("backed up to"))
+        else:
+            print(restore(config, path, replace=replace).line("restored from"))
+    except BackupError as error:
+        print(f"atelier {command}: {error}", file=sys.stderr)
+        return EXIT_CRASH
     return 0
 
 

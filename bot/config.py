@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar, get_args, get_type_hints
 
@@ -94,9 +94,13 @@ class Config:
         return self.api_base != DISCORD_API_BASE
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Config:
-        """Each field from its variable; a blank or missing one keeps the field's default."""
-        if not env.get("DISCORD_TOKEN", "").strip():
+    def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Config:
+        """Each field from its variable; a blank or missing one keeps the field's default.
+
+        `require_token=False` is for commands that never talk to Discord (backup, restore)."""
+        if not require_token:
+            env = {"DISCORD_TOKEN": "", **env}
+        elif not env.get("DISCORD_TOKEN", "").strip():
             raise ConfigError(
                 "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal "
                 "(Applications → your app → Bot → Reset Token) and put it in .env as "
@@ -118,7 +122,8 @@ def _from_env(cls: type[T], env: Mapping[str, str]) -> T:
             continue
         name = f.metadata.get("env") or f.name.upper()
         raw = env.get(name, "").strip()
-        if raw:
+        required = f.default is MISSING and f.default_factory is MISSING
+        if raw or required:
             values[f.name] = _parse(name, raw, kind, f.metadata)
     return cls(**values)
 
@@ -149,10 +154,10 @@ def _parse(name: str, raw: str, kind: object, meta: Mapping[str, Any]) -> object
     return Path(raw) if base is Path else raw
 
 
-def load_config(dotenv_path: str | Path | None = None) -> Config:
+def load_config(dotenv_path: str | Path | None = None, *, require_token: bool = True) -> Config:
     """Environment first; a `.env` file fills in what the environment leaves unset."""
     load_dotenv(dotenv_path or Path.cwd() / ".env", override=False)
-    return Config.from_env(os.environ)
+    return Config.from_env(os.environ, require_token=require_token)
 
 
 def _check_limits(limits: Limits) -> None:
