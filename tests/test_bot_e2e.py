@@ -489,6 +489,48 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
     )
 
 
+async def admin_command(*args: str, data_dir: Path) -> str:
+    """`python -m bot ARGS` as an admin runs it beside the bot; its output, after exit code 0."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO),
+             "ATELIER_DATA_DIR": str(data_dir)},
+        cwd=data_dir.parent, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    return output
+
+
+async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it_once(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    long_jobs = replace(LIMITS, max_iterations=100_000)
+    live = bot_config(fake, tmp_path / "live", limits=long_jobs)
+    archive = tmp_path / "atelier-backup.tar.gz"
+    async with running_bot(fake, pool, live) as bot:
+        job_id = await queued_job(await stylize(fake, iterations=100))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = status_message(fake, thread, job_id)
+        await fake.wait_for(lambda: "%" in status.content, timeout=WAIT)
+        # The admin's command, in its own process, while the bot writes progress to the database.
+        await admin_command("backup", str(archive), data_dir=live.data_dir)
+        assert (await bot.jobs.require(job_id)).state == "running"
+    # The server is lost before the job finished; its backup goes onto a new one.
+    assert result_message(fake, thread, job_id) is None
+
+    restored = bot_config(fake, tmp_path / "new-server", limits=long_jobs)
+    output = await admin_command("restore", str(archive), data_dir=restored.data_dir)
+    assert "1 jobs, 2 image files" in output
+
+    async with running_bot(fake, pool, restored) as bot:
+        result = await wait_for_result(fake, thread, job_id)
+        assert "· 100 iterations ·" in result.content
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+    results = [m for m in fake.messages_in(thread) if "your painting is ready" in m.content]
+    assert results == [result]
+
+
 # ---------------------------------------------------------------------------------------------
 # `python -m bot` as a process: exit codes, SIGKILL mid-job and restart, SIGTERM.
 # ---------------------------------------------------------------------------------------------
