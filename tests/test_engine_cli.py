@@ -26,17 +26,18 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_cli_paints_a_64px_pair_end_to_end(tmp_path):
+def test_cli_paints_a_64px_pair_end_to_end_in_the_format_the_extension_names(tmp_path):
     content, style = tmp_path / "content.png", tmp_path / "style.png"
     small(ASTRONAUT, 64).save(content)
     small(HUBBLE, 64).save(style)
-    out = tmp_path / "out" / "painted.png"
+    out = tmp_path / "out" / "painted.jpg"
 
     done = run_cli(str(content), str(style), "-o", str(out), "--size", "64", "--iterations", "4",
                    "--min-scale", "32", "--device", "cpu")  # fmt: skip
 
     assert done.returncode == 0, done.stderr
-    assert Image.open(out).size == (64, 64)
+    with Image.open(out) as image:
+        assert image.format == "JPEG" and image.size == (64, 64)
     # stderr is a pipe here, as in a log: whole lines, no carriage-return frames.
     assert "100%  scale 2/2 (64×64)  4/4" in done.stderr and "\r" not in done.stderr
     assert f"{out}: 64×64, 4 iterations" in done.stdout and "on cpu" in done.stdout
@@ -60,20 +61,6 @@ def test_style_weight_is_strength_times_the_base_weight():
                                       "--strength", "2", "--style-blend", "3,1"])  # fmt: skip
     params = params_from_args(args)
     assert params.style_weight == 2 * BASE_STYLE_WEIGHT and params.style_blend == (3.0, 1.0)
-
-
-def test_the_output_format_follows_the_extension(tmp_path):
-    content, style = tmp_path / "content.png", tmp_path / "style.png"
-    small(ASTRONAUT, 48).save(content)
-    small(HUBBLE, 48).save(style)
-    out = tmp_path / "painted.jpg"
-
-    done = run_cli(str(content), str(style), "-o", str(out), "--size", "32", "--iterations", "2",
-                   "--min-scale", "32", "--device", "cpu")  # fmt: skip
-
-    assert done.returncode == 0, done.stderr
-    with Image.open(out) as image:
-        assert image.format == "JPEG" and image.size == (32, 32)
 
 
 @pytest.mark.parametrize(
