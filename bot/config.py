@@ -151,7 +151,11 @@ def _parse(name: str, raw: str, kind: object, meta: Mapping[str, Any]) -> object
     choices = meta.get("choices")
     if choices and raw not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
-    return Path(raw) if base is Path else raw
+    if base is Path:
+        return Path(raw)
+    if base is not str:  # a new field of another type needs its reader here, not a silent str
+        raise TypeError(f"no reader for {name}'s type {kind}")
+    return raw
 
 
 def load_config(dotenv_path: str | Path | None = None, *, require_token: bool = True) -> Config:
