@@ -37,7 +37,7 @@ async def serve(config: Config) -> int:
     # Imported late: --check, backup and config errors need none of it.
     from bot.client import AtelierBot, engine_pool
     from bot.database import Database
-    from bot.health import HealthServer
+    from bot.health import HealthPortUnavailable, HealthServer
     from bot.metrics import Metrics
     from engine.pool import EngineUnavailable
 
@@ -52,7 +52,7 @@ async def serve(config: Config) -> int:
             bot = AtelierBot(config, database=database, pool=pool, metrics=metrics)
             async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
                 outcome = await run_until_stopped(bot, config.token, stop)
-    except EngineUnavailable as error:
+    except (EngineUnavailable, HealthPortUnavailable) as error:
         log.critical("%s", error)
         return EXIT_CRASH
     if isinstance(outcome, discord.LoginFailure):

@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 SnapshotSource = Callable[[], Awaitable[Snapshot]]
 
 
+class HealthPortUnavailable(Exception):
+    """HEALTH_HOST:HEALTH_PORT cannot be listened on; the message says what to change."""
+
+
 class HealthServer:
     def __init__(self, snapshot: SnapshotSource, metrics: Metrics, host: str, port: int) -> None:
         self._snapshot = snapshot
@@ -37,8 +41,14 @@ class HealthServer:
         await self._runner.setup()
         try:
             await web.TCPSite(self._runner, self._host, self._port).start()
-        except BaseException:
+        except BaseException as error:
             await self._runner.cleanup()
+            self._runner = None
+            if isinstance(error, OSError):
+                raise HealthPortUnavailable(
+                    f"cannot serve /healthz on {self._host}:{self._port} ({error.strerror}); "
+                    "set HEALTH_PORT to a free port, or to 0 to turn the endpoint off"
+                ) from None
             raise
         log.info("health endpoint on http://%s:%d/healthz", self._host, self._port)
         return self

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.health import HealthServer
+from bot.health import HealthPortUnavailable, HealthServer
 from bot.metrics import Metrics, Snapshot
 
 PROBE = Path(__file__).resolve().parents[1] / "docker" / "healthcheck.py"
@@ -96,3 +96,15 @@ def test_probe_and_bot_agree_on_the_port_when_health_port_is_blank_or_unset() ->
     for env in ({}, {"HEALTH_PORT": " "}, {"HEALTH_PORT": "9100"}):
         bot_port = Config.from_env({"DISCORD_TOKEN": "not-a-real-token", **env}).health_port
         assert healthcheck.healthz_url(env) == f"http://127.0.0.1:{bot_port}/healthz"
+
+
+async def test_a_health_port_in_use_is_a_clear_sentence_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(
+            HealthPortUnavailable, match=f"cannot serve /healthz on 127.0.0.1:{port}"
+        ):
+            async with HealthServer(BotState().snapshot, Metrics(), "127.0.0.1", port):
+                pass
