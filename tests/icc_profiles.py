@@ -13,6 +13,8 @@ D50 = (0.9642, 1.0, 0.8249)
 P3_RED_D50 = (0.515121, 0.241196, -0.001053)
 P3_GREEN_D50 = (0.291977, 0.692236, 0.041885)
 P3_BLUE_D50 = (0.157104, 0.066574, 0.784073)
+# sRGB's pure red written in Display P3, as a phone that shoots in P3 stores it.
+SRGB_RED_IN_P3 = (234, 51, 35)
 # IEC 61966-2-1 (sRGB) curve as ICC parametric type 3: g, a, b, c, d.
 SRGB_CURVE = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
 

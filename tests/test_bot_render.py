@@ -12,6 +12,7 @@ from bot.guild_settings import GuildSettings
 from bot.request import StyleRequest
 from bot.upload import fit_upload, thumbnail_png
 from engine.events import Progress
+from tests.icc_profiles import SRGB_RED_IN_P3, display_p3_profile
 
 REQUEST = StyleRequest(iterations=200, size=512, strength=5, preserve_colors=False, seed=42)
 
@@ -114,3 +115,13 @@ def test_thumbnails_are_small_pngs() -> None:
     thumb = thumbnail_png(noisy_png(600), size=128)
     with Image.open(io.BytesIO(thumb)) as image:
         assert image.format == "PNG" and max(image.size) == 128
+
+
+def test_a_thumbnail_shows_a_p3_photo_in_the_colours_the_engine_will_use() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), SRGB_RED_IN_P3).save(
+        out, format="PNG", icc_profile=display_p3_profile()
+    )
+    with Image.open(io.BytesIO(thumbnail_png(out.getvalue(), size=64))) as thumb:
+        r, g, b = thumb.convert("RGB").getpixel((10, 10))
+    assert thumb.size == (64, 43) and r >= 253 and g <= 2 and b <= 2

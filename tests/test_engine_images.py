@@ -6,7 +6,7 @@ from PIL import Image
 from engine.errors import InvalidImage
 from engine.images import decode_image, encode_png, resize_longest
 from tests.engine_images import ASTRONAUT, png_bytes, small
-from tests.icc_profiles import display_p3_profile
+from tests.icc_profiles import SRGB_RED_IN_P3, display_p3_profile
 
 PNG = png_bytes(small(ASTRONAUT, 32))
 
@@ -105,10 +105,6 @@ def tagged_png(colour: tuple[int, int, int], icc: bytes | None) -> bytes:
     options = {"icc_profile": icc} if icc is not None else {}
     Image.new("RGB", (8, 8), colour).save(buffer, format="PNG", **options)
     return buffer.getvalue()
-
-
-# sRGB's pure red written in Display P3, as a phone that shoots in P3 stores it.
-SRGB_RED_IN_P3 = (234, 51, 35)
 
 
 def test_a_display_p3_photo_is_converted_to_srgb():
