@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from bot import render
 from bot.job_files import JobFiles
 from bot.jobs import Job, JobStore
-from bot.preview_lane import PreviewLane
-from bot.request import StyleRequest
+from bot.preview_lane import PaintedPreview, PreviewLane
 from bot.status_message import StatusMessage
 from engine.errors import EngineError
 
@@ -22,21 +23,14 @@ log = logging.getLogger(__name__)
 
 
 class InstantPreviews:
-    def __init__(self, lane: PreviewLane) -> None:
-        self._lane = lane
+    def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def begin(
-        self,
-        job_id: str,
-        content: bytes,
-        style: bytes,
-        request: StyleRequest,
-        status: StatusMessage,
+        self, job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
     ) -> None:
-        task = asyncio.create_task(
-            self._show(job_id, content, style, request, status), name=f"preview-{job_id}"
-        )
+        """Show what `painting` (a `PreviewLane.paint` call) returns, once it does."""
+        task = asyncio.create_task(self._show(job_id, painting, status), name=f"preview-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 
@@ -46,16 +40,12 @@ class InstantPreviews:
         if task is not None:
             task.cancel()
 
+    @staticmethod
     async def _show(
-        self,
-        job_id: str,
-        content: bytes,
-        style: bytes,
-        request: StyleRequest,
-        status: StatusMessage,
+        job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
     ) -> None:
         try:
-            painted = await self._lane.paint(content, style, request.size)
+            painted = await painting
         except Exception as exc:  # the preview is a courtesy: the full job carries on regardless
             log.warning("no instant preview for job %s: %s", job_id, exc)
             return

@@ -51,7 +51,7 @@ class Runner:
     ) -> None:
         self._client = client
         self._lane = preview_lane
-        self._previews = InstantPreviews(preview_lane)
+        self._previews = InstantPreviews()
         self._pool = pool
         self._jobs = jobs
         self._files = files
@@ -169,7 +169,8 @@ class Runner:
     async def _submit(self, job: Job, status: StatusMessage) -> EngineJob | None:
         content = await self._files.read(job.content_path)
         style = await self._files.read(job.style_path)
-        self._previews.begin(job.id, content, style, job.request, status)
+        painting = self._lane.paint(content, style, job.request.size)
+        self._previews.begin(job.id, painting, status)
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
