@@ -178,6 +178,7 @@ def help_text(
             f"{STRENGTH_DEFAULT} is balanced.",
             "• `preserve_colors` — keep the content's colours and take only the brushwork.",
             "• `seed` — the same seed and settings give the same picture.",
+            "• `quality` — `full` paints (default); `preview` answers at once with a one-pass sketch.",
             "You can follow the job in its thread. Under the result: **Run again** (new seed), "
             "**Stronger**, **Weaker**. **Cancel** stops a job (its owner or a moderator).",
             "`/atelier queue` shows what is waiting; moderators set limits with "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from PIL import Image
 
@@ -125,3 +126,13 @@ def test_a_thumbnail_shows_a_p3_photo_in_the_colours_the_engine_will_use() -> No
     with Image.open(io.BytesIO(thumbnail_png(out.getvalue(), size=64))) as thumb:
         r, g, b = thumb.convert("RGB").getpixel((10, 10))
     assert thumb.size == (64, 43) and r >= 253 and g <= 2 and b <= 2
+
+
+def test_a_preview_job_says_instant_preview_where_iterations_would_be():
+    request = StyleRequest(iterations=120, size=512, strength=5, preserve_colors=False, seed=1,
+                           quality="preview")  # fmt: skip
+    assert "512 px · instant preview · strength 5" in render.request_line("ab12cd34", request)
+    assert render.done_line(512, 384, request.iterations_run, 1, "CPU") == (
+        "✅ Done: 512×384 px · instant preview · 0:01 on CPU"
+    )
+    assert "120 iterations" in render.request_line("ab12cd34", replace(request, quality="full"))
