@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,23 @@ class _Run:
             elapsed=elapsed,
             eta=eta,
         )
+
+
+@dataclass
+class BestPicture:
+    """The lowest-loss picture one stage has seen. L-BFGS's first curvature steps can overshoot
+    far (without a line search nothing pulls them back), and with few iterations the last step
+    may be such an overshoot: the stage then ends on the best picture it had instead."""
+
+    image: torch.Tensor | None = None
+    loss: float = math.inf
+
+    def keep(self, image: torch.Tensor, loss: float) -> None:
+        if loss < self.loss:
+            self.image, self.loss = image, loss
+
+    def better_than(self, final: torch.Tensor, final_loss: float) -> torch.Tensor:
+        return final if self.image is None or final_loss <= self.loss else self.image
 
 
 class Stylizer:
@@ -247,11 +265,14 @@ class Stylizer:
             return loss
 
         height, width = image.shape[-2:]
+        best = BestPicture()
         for _ in range(run.stage.iterations):
             if callbacks.should_stop is not None and callbacks.should_stop():
                 partial = to_pixels(self._finish(image, run.colour, params)) if run.done else None
                 raise Cancelled(f"cancelled after {run.done} of {run.total} iterations", partial)
-            loss = float(optimizer.step(closure).detach())
+            before = image.detach().clone()
+            loss = float(optimizer.step(closure).detach())  # the loss of `before`
+            best.keep(before, loss)
             if params.optimizer == "adam":
                 with torch.no_grad():
                     image.clamp_(0, 1)
@@ -262,7 +283,9 @@ class Stylizer:
             if callbacks.on_preview is not None and wants_preview and run.done < run.total:
                 png = encode_png(to_image(self._finish(image, run.colour, params)))
                 callbacks.on_preview(Preview(run.done, run.total, png))
-        return image.detach()
+        with torch.no_grad():
+            final_loss = float(objective(image))
+        return best.better_than(image.detach(), final_loss)
 
     @staticmethod
     def _finish(image: torch.Tensor, colour: torch.Tensor, params: StyleParams) -> torch.Tensor:

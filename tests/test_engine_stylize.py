@@ -8,7 +8,13 @@ from engine.color import to_yiq
 from engine.errors import Cancelled
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
-from engine.stylizer import CONTENT_START_ITERATIONS, Stylizer, content_share, to_tensor
+from engine.stylizer import (
+    CONTENT_START_ITERATIONS,
+    BestPicture,
+    Stylizer,
+    content_share,
+    to_tensor,
+)
 from tests.engine_images import ASTRONAUT, HUBBLE, small
 
 TINY = StyleParams(size=40, iterations=6, min_scale=40)
@@ -176,3 +182,13 @@ def test_meancov_style_loss_also_lowers_the_loss(stylizer, content, style):
     params = TINY.with_changes(style_loss="meancov", init="content", iterations=10)
     _, events = run(stylizer, content, style, params)
     assert events[-1].loss < 0.7 * events[0].loss
+
+
+def test_a_stage_ending_on_an_overshoot_keeps_its_best_picture():
+    best = BestPicture()
+    earlier, later = torch.zeros(1), torch.ones(1)
+    best.keep(earlier, 5.0)
+    best.keep(later, 9.0)
+    assert best.better_than(torch.full((1,), 2.0), 80.0) is earlier  # the last step blew up
+    final = torch.full((1,), 3.0)
+    assert best.better_than(final, 4.0) is final  # it improved: keep it
