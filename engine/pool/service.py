@@ -1,5 +1,5 @@
-"""The calls the bot makes on an engine backend. EnginePool (local worker processes) is one; a
-backend running the same jobs on a Ray cluster can be another, reusing `Job` for its handles."""
+"""The calls the bot makes on an engine backend: EnginePool (local worker processes) or RayEngine
+(actors on a Ray cluster), both built on engine.pool.scheduler, with the same events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from engine.params import StyleParams
+from engine.pool.inputs import InputArg
 from engine.pool.job import Job
 
 
@@ -18,8 +19,8 @@ class EngineService(Protocol):
 
     async def submit(
         self,
-        content: bytes,
-        style: bytes | Sequence[bytes],
+        content: InputArg,
+        style: InputArg | Sequence[InputArg],
         params: StyleParams,
         job_id: str | None = None,
         *,

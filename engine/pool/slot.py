@@ -13,6 +13,7 @@ from engine.pool.messages import JobRequest
 class Slot(ABC):
     def __init__(self, device: str) -> None:
         self.device = device  # where jobs run, as a user reads it in Started and Done
+        self.pid: int | None = None  # the process that runs the jobs (on its own machine)
         self.job: Job | None = None
         self.serial = 0
         self.stopping: Failed | None = None  # how the job ends if the slot stops it or dies

@@ -49,6 +49,7 @@ class WorkerProcess(Slot):
             daemon=True,
         )
         self.process.start()
+        self.pid = self.process.pid
         # Drop our copies of the child's ends, so a dead child reads as end-of-file.
         jobs_out.close()
         events_in.close()

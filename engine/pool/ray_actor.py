@@ -1,0 +1,72 @@
+"""The Ray actor that runs jobs on one GPU: the same engine and job code as a local worker.
+
+A synchronous generator streams each job's events. Cancelling the generator (`ray.cancel`)
+closes it at its next `yield`, which happens every iteration, so the engine thread is told to
+stop within one iteration. The engine runs in a thread of its own so the generator can yield
+events as the engine's callbacks produce them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import ray
+
+from engine.events import Preview, Progress
+from engine.pool.events import Done, Failed
+from engine.pool.messages import JobRequest, JobUpdate, WorkerConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActorInfo:
+    """Where a freshly (re)started actor runs."""
+
+    device: str  # the engine's name, e.g. "cuda:0"
+    node_id: str
+    pid: int
+
+
+class EngineActor:
+    """Loads the model once in `__init__`; Ray restarts the actor (and so reloads) if it dies."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        import torch
+
+        torch.set_num_threads(config.threads)
+        from engine.stylizer import Stylizer
+
+        self._config = config
+        self._stylizer = Stylizer(device=config.device, weights=config.weights)
+
+    def info(self) -> ActorInfo:
+        context = ray.get_runtime_context()
+        return ActorInfo(self._stylizer.device_name, context.get_node_id(), os.getpid())
+
+    def run(self, request: JobRequest) -> Iterator[JobUpdate]:
+        from engine.pool.worker import outcome_of
+
+        updates: queue.SimpleQueue[Progress | Preview | Done | Failed] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def paint() -> None:
+            updates.put(outcome_of(self._stylizer, request, updates.put, stop.is_set, self._config))
+
+        engine = threading.Thread(target=paint, name=f"atelier-job-{request.serial}")
+        engine.start()
+        try:
+            while True:
+                event = updates.get()
+                yield JobUpdate(request.serial, event, time.time())
+                if isinstance(event, Done | Failed):
+                    return
+        finally:  # closed by a cancel, or done: either way the engine is idle when we return
+            stop.set()
+            engine.join()
