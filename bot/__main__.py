@@ -1,6 +1,8 @@
 """`python -m bot` runs Atelier; `python -m bot --check` only checks that it could start.
 
-Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 1 crash.
+Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 4 no
+engine (ENGINE_RAY_ADDRESS set but Ray missing or the cluster unreachable; no worker could
+start), 1 crash.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 
@@ -18,6 +21,7 @@ import discord
 from bot.config import (
     EXIT_CONFIG,
     EXIT_CRASH,
+    EXIT_ENGINE_UNAVAILABLE,
     EXIT_LOGIN_REJECTED,
     Config,
     ConfigError,
@@ -30,8 +34,13 @@ log = logging.getLogger("bot")
 
 async def serve(config: Config) -> int:
     from bot.client import AtelierBot  # imported late: --check and config errors need none of it
+    from engine.pool import EngineUnavailable
 
-    bot = AtelierBot(config)
+    try:
+        bot = AtelierBot(config)
+    except EngineUnavailable as error:
+        log.critical("%s", error)
+        return EXIT_ENGINE_UNAVAILABLE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # discord.py's Client.run() only handles Ctrl-C; Docker and systemd send SIGTERM.
@@ -52,6 +61,9 @@ async def serve(config: Config) -> int:
             "Portal (Applications → your app → Bot → Reset Token) into .env."
         )
         return EXIT_LOGIN_REJECTED
+    if isinstance(outcome, EngineUnavailable):
+        log.critical("%s", outcome)
+        return EXIT_ENGINE_UNAVAILABLE
     if isinstance(outcome, aiohttp.ClientError | OSError) and not stop.is_set():
         log.critical("cannot reach Discord at %s: %s", config.api_base, outcome)
         return EXIT_CRASH
@@ -87,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"atelier: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(config.log_level, [config.token])
+    configure_logging(config.log_level, [config.token, os.environ.get("RAY_AUTH_TOKEN", "")])
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(check(config) if args.check else serve(config))
     return 0

@@ -14,6 +14,7 @@ from bot.cogs.atelier import AtelierCog
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
+from bot.engine import engine_service
 from bot.guild_settings import GuildSettingsStore
 from bot.health import HealthServer
 from bot.intake import Intake
@@ -21,23 +22,11 @@ from bot.job_actions import JobActions
 from bot.job_files import JobFiles
 from bot.jobs import JobStore
 from bot.runner import Runner
-from engine.pool import EnginePool
+from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
-
-
-def engine_pool(config: Config) -> EnginePool:
-    return EnginePool(
-        devices=config.engine_devices,
-        workers=config.engine_workers,
-        max_queue=config.engine_max_queue,
-        job_timeout=config.engine_job_timeout,
-        preview_interval=config.status_edit_seconds,
-        on_shutdown="cancel",
-        weights=config.engine_weights,
-    )
 
 
 def point_at_api(config: Config) -> None:
@@ -66,8 +55,9 @@ async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 class AtelierBot(commands.Bot):
-    def __init__(self, config: Config, *, pool: EnginePool | None = None) -> None:
-        """`pool` lets a caller share one already started pool; otherwise the bot owns one."""
+    def __init__(self, config: Config, *, pool: EngineService | None = None) -> None:
+        """`pool` lets a caller share one already started engine; otherwise the bot owns one
+        (see bot.engine), which raises EngineUnavailable when it cannot exist here."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
@@ -82,7 +72,7 @@ class AtelierBot(commands.Bot):
         point_at_api(config)
         self.config = config
         self.owns_pool = pool is None
-        self.pool = pool or engine_pool(config)
+        self.pool = pool or engine_service(config)
         self.health = HealthServer(self, config.health_host, config.health_port)
         self.database = Database(config.database_path)
         self.jobs = JobStore(self.database)

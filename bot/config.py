@@ -24,6 +24,7 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 EXIT_CRASH = 1
 EXIT_CONFIG = 2
 EXIT_LOGIN_REJECTED = 3
+EXIT_ENGINE_UNAVAILABLE = 4
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -53,6 +54,7 @@ class Config:
     engine_max_queue: int = 100
     engine_job_timeout: float = 900.0
     engine_weights: str = "embedded"  # or "torchvision", or a path to a .pth file
+    engine_ray_address: str = ""  # HOST:PORT of a Ray cluster's head; empty: local workers
     limits: Limits = field(default_factory=Limits)
     dev_guild_id: int | None = None
     log_level: str = "INFO"
@@ -102,6 +104,7 @@ class Config:
             engine_max_queue=reader.integer("ENGINE_MAX_QUEUE", 100),
             engine_job_timeout=reader.number("ENGINE_JOB_TIMEOUT", 900.0),
             engine_weights=reader.text("ENGINE_WEIGHTS", "embedded"),
+            engine_ray_address=reader.text("ENGINE_RAY_ADDRESS", ""),
             limits=limits,
             dev_guild_id=reader.integer("DEV_GUILD_ID", None),
             log_level=reader.choice("LOG_LEVEL", "INFO", LOG_LEVELS),

@@ -23,8 +23,9 @@ torch)
     "$venv/bin/pip" install --no-cache-dir -r "$requirements"
     ;;
 app)
-    # Not editable: the final image carries the virtualenv only, not the source tree.
-    "$venv/bin/pip" install --no-cache-dir .
+    # Not editable: the final image carries the virtualenv only, not the source tree. With Ray
+    # (the `ray` extra, one pinned version), so the same image can join a Ray cluster.
+    "$venv/bin/pip" install --no-cache-dir '.[ray]'
     ;;
 check)
     # Loads the config, opens and migrates a database and checks the VGG-19 weights, exactly as the

@@ -21,7 +21,13 @@ import uuid
 from collections.abc import Callable
 
 import ray
-from ray.exceptions import ActorUnavailableError, RayActorError, RayError, TaskCancelledError
+from ray.exceptions import (
+    ActorUnavailableError,
+    ActorUnschedulableError,
+    RayActorError,
+    RayError,
+    TaskCancelledError,
+)
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from engine.pool.errors import EngineUnavailable
@@ -211,6 +217,7 @@ class RaySlot(Slot):
         self._ready = False
         self._retired = False
         self._generator: ray.ObjectRefGenerator | None = None
+        self._streaming = False  # the job's first event has come: it runs on the actor
         self._tasks: set[asyncio.Task[None]] = set()
         self.actor = Actor.options(
             name=name,
@@ -244,7 +251,9 @@ class RaySlot(Slot):
             try:
                 info: ActorInfo = await self.actor.info.remote()
                 break
-            except ActorUnavailableError:  # being restarted: Ray refuses calls until it is back
+            except (ActorUnavailableError, ActorUnschedulableError):
+                # Being restarted (Ray refuses calls until it is back), or its node is gone (the
+                # node watch retires it).
                 await asyncio.sleep(RESTART_POLL)
             except RayActorError as exc:
                 if self._retired:
@@ -283,29 +292,41 @@ class RaySlot(Slot):
             async for ref in self._generator:
                 update: JobUpdate = await ref
                 delay = time.time() - update.sent_at
+                if not self._streaming:
+                    self._streaming = True
+                    if self.stopping is not None:  # asked before the job reached the actor
+                        self._request_stop()
                 self._deliver(self, update.serial, update.event, delay)
         except TaskCancelledError:
             self._deliver(self, serial, CANCELLED, None)  # as the stop asked, see _deliver
-        except RayActorError:
-            self._restarting()
+        except (RayActorError, ActorUnschedulableError) as exc:  # its process or node died
+            self._restarting(exc)
         except RayError as exc:
             log.error("job %s failed in Ray: %s", serial, _first_line(exc))
             self._deliver(self, serial, Failed("error", UNEXPECTED), None)
         finally:
             self._generator = None
+            self._streaming = False
 
-    def _restarting(self) -> None:
+    def _restarting(self, error: RayError) -> None:
         """The actor died (killed, crashed, out of memory); Ray brings it back."""
         self._ready = False
         if self._retired:
             return
-        log.error("engine actor %s (pid %s) died; Ray restarts it", self.device, self.pid)
+        log.error(
+            "engine actor %s (pid %s) died (%s); Ray restarts it",
+            self.device,
+            self.pid,
+            _first_line(error),
+        )
         self._on_lost(self)
         self._spawn(self._load())
 
     def _request_stop(self) -> None:
-        # Dropping the generator would not stop the task: it must be cancelled.
-        if self._generator is not None:
+        # Dropping the generator would not stop the task: it must be cancelled. But only once the
+        # task runs on the actor: one cancelled on its way there leaves a gap in Ray's order of
+        # this caller's tasks, and the actor would wait 30 s for it before taking the next job.
+        if self._generator is not None and self._streaming:
             ray.cancel(self._generator)
 
     def kill(self) -> None:
