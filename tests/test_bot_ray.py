@@ -69,10 +69,11 @@ async def test_on_a_ray_cluster_a_job_is_painted_by_an_atelier_actor_and_parked_
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         result = await wait_for_result(fake, thread, job_id)
         assert result.attachments[0].filename.endswith(".png")
-        done = status_message(fake, thread, job_id).content
-        node = DEVICE.search(done)[1]  # the status names the machine that painted it
+        status = status_message(fake, thread, job_id)
+        await fake.wait_for(lambda: "✅ Done" in status.content)
+        node = DEVICE.search(status.content)[1]  # the status names the machine that painted it
         actors = atelier_actors()
-        assert any(f"-{node}-" in name for name in actors), (done, actors)
+        assert any(f"-{node}-" in name for name in actors), (status.content, actors)
 
         parked = await queued_job(await stylize(fake, iterations=50))
         status = status_message(

@@ -31,7 +31,7 @@ from ray.exceptions import (
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from engine.pool.errors import EngineUnavailable
-from engine.pool.events import Failed, JobEvent
+from engine.pool.events import Done, Failed, JobEvent
 from engine.pool.inputs import UnreadableInput, read_input
 from engine.pool.messages import JobRequest, JobUpdate, WorkerConfig
 from engine.pool.ray_actor import ActorInfo, EngineActor
@@ -292,11 +292,14 @@ class RaySlot(Slot):
             async for ref in self._generator:
                 update: JobUpdate = await ref
                 delay = time.time() - update.sent_at
+                event = update.event
+                if isinstance(event, Done):  # named like Started: the device and its machine
+                    event = dataclasses.replace(event, device=self.device)
                 if not self._streaming:
                     self._streaming = True
                     if self.stopping is not None:  # asked before the job reached the actor
                         self._request_stop()
-                self._deliver(self, update.serial, update.event, delay)
+                self._deliver(self, update.serial, event, delay)
         except TaskCancelledError:
             self._deliver(self, serial, CANCELLED, None)  # as the stop asked, see _deliver
         except (RayActorError, ActorUnschedulableError) as exc:  # its process or node died
