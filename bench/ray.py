@@ -19,9 +19,9 @@ import os
 import statistics
 import time
 
-from bench.pool import example_png, percentile
+from bench.pool import example_png, percentile, through_pool
 from engine.params import StyleParams
-from engine.pool import Done, EnginePool, EngineService
+from engine.pool import EnginePool
 
 REFERENCE_JOB = 20.0  # seconds: a typical GPU job, the one the overhead target is set against
 NODE = {"num_cpus": 1, "num_gpus": 1, "object_store_memory": 100 * 1024 * 1024}
@@ -33,16 +33,6 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=6, help="jobs per backend")
     return parser.parse_args()
-
-
-async def one_job(engine: EngineService, content: bytes, style: bytes, params: StyleParams):
-    began = time.perf_counter()
-    job = await engine.submit(content, style, params)
-    outcome = await job.result()
-    if not isinstance(outcome, Done):
-        raise SystemExit(f"a job failed: {outcome.reason}")
-    total = time.perf_counter() - began
-    return total, total - outcome.seconds, job.event_delays
 
 
 async def main() -> None:
@@ -76,10 +66,11 @@ async def main() -> None:
             engines = {"EnginePool": pool, "RayEngine": ray_engine}
             results: dict[str, list] = {name: [] for name in engines}
             for engine in engines.values():  # warm-up: first-job costs are not per-job costs
-                await one_job(engine, content, style, params.with_changes(iterations=2))
+                await through_pool(engine, content, style, params.with_changes(iterations=2))
             for _ in range(args.jobs):
                 for name, engine in engines.items():
-                    results[name].append(await one_job(engine, content, style, params))
+                    total, in_worker, delays = await through_pool(engine, content, style, params)
+                    results[name].append((total, total - in_worker, delays))
     finally:
         cluster.shutdown()
 

@@ -217,7 +217,6 @@ class RaySlot(Slot):
         self._ready = False
         self._retired = False
         self._generator: ray.ObjectRefGenerator | None = None
-        self._streaming = False  # the job's first event has come: it runs on the actor
         self._tasks: set[asyncio.Task[None]] = set()
         self.actor = Actor.options(
             name=name,
@@ -225,6 +224,9 @@ class RaySlot(Slot):
             num_gpus=1,
             num_cpus=0,  # the GPU is what a job needs; CPUs stay free for Ray's own work
             max_concurrency=1,
+            # One call at a time, in any order: in order, a job cancelled on its way to the
+            # actor would leave a gap that stalls the actor's next call for 30 s.
+            allow_out_of_order_execution=True,
             max_restarts=-1,
             max_task_retries=0,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node.node_id, soft=False),
@@ -295,12 +297,16 @@ class RaySlot(Slot):
                 event = update.event
                 if isinstance(event, Done):  # named like Started: the device and its machine
                     event = dataclasses.replace(event, device=self.device)
-                if not self._streaming:
-                    self._streaming = True
-                    if self.stopping is not None:  # asked before the job reached the actor
-                        self._request_stop()
                 self._deliver(self, update.serial, event, delay)
         except TaskCancelledError:
+            # Ray may report the cancel before the actor has acted on it. The actor runs one
+            # call at a time, so this answers once the job has really stopped; a frozen actor
+            # never answers, and is killed when the grace period ends.
+            try:
+                await self.actor.info.remote()
+            except (RayActorError, ActorUnschedulableError) as exc:
+                self._restarting(exc)
+                return
             self._deliver(self, serial, CANCELLED, None)  # as the stop asked, see _deliver
         except (RayActorError, ActorUnschedulableError) as exc:  # its process or node died
             self._restarting(exc)
@@ -309,7 +315,6 @@ class RaySlot(Slot):
             self._deliver(self, serial, Failed("error", UNEXPECTED), None)
         finally:
             self._generator = None
-            self._streaming = False
 
     def _restarting(self, error: RayError) -> None:
         """The actor died (killed, crashed, out of memory); Ray brings it back."""
@@ -326,10 +331,8 @@ class RaySlot(Slot):
         self._spawn(self._load())
 
     def _request_stop(self) -> None:
-        # Dropping the generator would not stop the task: it must be cancelled. But only once the
-        # task runs on the actor: one cancelled on its way there leaves a gap in Ray's order of
-        # this caller's tasks, and the actor would wait 30 s for it before taking the next job.
-        if self._generator is not None and self._streaming:
+        # Dropping the generator would not stop the task: it must be cancelled.
+        if self._generator is not None:
             ray.cancel(self._generator)
 
     def kill(self) -> None:
