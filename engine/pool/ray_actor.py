@@ -1,14 +1,13 @@
 """The Ray actor that runs jobs on one GPU: the same engine and job code as a local worker.
 
 A synchronous generator streams each job's events. Cancelling the generator (`ray.cancel`)
-closes it at its next `yield`, which happens every iteration, so the engine thread is told to
-stop within one iteration. The engine runs in a thread of its own so the generator can yield
+closes it at its next `yield`, at least every HEARTBEAT seconds, and the engine thread is told
+to stop, which it does within one iteration. The engine runs in a thread of its own so the generator can yield
 events as the engine's callbacks produce them.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import queue
 import threading
@@ -22,7 +21,9 @@ from engine.events import Preview, Progress
 from engine.pool.events import Done, Failed
 from engine.pool.messages import JobRequest, JobUpdate, WorkerConfig
 
-log = logging.getLogger(__name__)
+# Seconds between two yields while the engine sends nothing (setting up, a slow iteration): Ray
+# closes a cancelled generator only at a yield.
+HEARTBEAT = 0.1
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class EngineActor:
         context = ray.get_runtime_context()
         return ActorInfo(self._stylizer.device_name, context.get_node_id(), os.getpid())
 
-    def run(self, request: JobRequest) -> Iterator[JobUpdate]:
+    def run(self, request: JobRequest) -> Iterator[JobUpdate | None]:
         from engine.pool.worker import outcome_of
 
         updates: queue.SimpleQueue[Progress | Preview | Done | Failed] = queue.SimpleQueue()
@@ -63,7 +64,11 @@ class EngineActor:
         engine.start()
         try:
             while True:
-                event = updates.get()
+                try:
+                    event = updates.get(timeout=HEARTBEAT)
+                except queue.Empty:
+                    yield None  # between events too, a cancel must find the generator at a yield
+                    continue
                 yield JobUpdate(request.serial, event, time.time())
                 if isinstance(event, Done | Failed):
                     return

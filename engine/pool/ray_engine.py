@@ -292,7 +292,9 @@ class RaySlot(Slot):
         self._generator = self.actor.run.options(num_returns="streaming").remote(request)
         try:
             async for ref in self._generator:
-                update: JobUpdate = await ref
+                update: JobUpdate | None = await ref
+                if update is None:  # the actor's heartbeat
+                    continue
                 delay = time.time() - update.sent_at
                 event = update.event
                 if isinstance(event, Done):  # named like Started: the device and its machine
