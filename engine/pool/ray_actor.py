@@ -13,13 +13,18 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ray
 
 from engine.events import Preview, Progress
 from engine.pool.events import Done, Failed
 from engine.pool.messages import JobRequest, JobUpdate, WorkerConfig
+
+if TYPE_CHECKING:
+    from engine.stylizer import Stylizer
 
 # Seconds between two yields while the engine sends nothing (setting up, a slow iteration): Ray
 # closes a cancelled generator only at a yield.
@@ -36,16 +41,17 @@ class ActorInfo:
 
 
 class EngineActor:
-    """Loads the model once in `__init__`; Ray restarts the actor (and so reloads) if it dies."""
+    """Loads the model once in `__init__`; Ray restarts the actor (and so reloads) if it dies.
+
+    The engine always runs on the same thread, the one that loaded the model: torch's thread
+    count and thread pools belong to the calling thread, so a fresh thread per job would paint
+    with other settings and pay a slow first iteration each time.
+    """
 
     def __init__(self, config: WorkerConfig) -> None:
-        import torch
-
-        torch.set_num_threads(config.threads)
-        from engine.stylizer import Stylizer
-
         self._config = config
-        self._stylizer = Stylizer(device=config.device, weights=config.weights)
+        self._engine = ThreadPoolExecutor(1, thread_name_prefix="atelier-engine")
+        self._stylizer = self._engine.submit(_load, config).result()
 
     def info(self) -> ActorInfo:
         context = ray.get_runtime_context()
@@ -60,8 +66,7 @@ class EngineActor:
         def paint() -> None:
             updates.put(outcome_of(self._stylizer, request, updates.put, stop.is_set, self._config))
 
-        engine = threading.Thread(target=paint, name=f"atelier-job-{request.serial}")
-        engine.start()
+        painting = self._engine.submit(paint)
         try:
             while True:
                 try:
@@ -74,4 +79,13 @@ class EngineActor:
                     return
         finally:  # closed by a cancel, or done: either way the engine is idle when we return
             stop.set()
-            engine.join()
+            painting.result()
+
+
+def _load(config: WorkerConfig) -> Stylizer:
+    import torch
+
+    torch.set_num_threads(config.threads)
+    from engine.stylizer import Stylizer
+
+    return Stylizer(device=config.device, weights=config.weights)

@@ -28,6 +28,7 @@ from engine.pool.scheduler import OnShutdown, Scheduler
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
+LOAD_WAIT = 300.0  # seconds start() waits for the first actors to load the model
 
 
 class RayEngine(Scheduler):
@@ -79,11 +80,17 @@ class RayEngine(Scheduler):
         self._begin()
         await self._look_at_nodes()
         first = list(self._slots)
-        if first and not any(await asyncio.gather(*(slot.loaded for slot in first))):
-            reasons = "; ".join(sorted({slot.start_error or "unknown" for slot in first}))
-            await self.close()
-            raise EngineUnavailable(f"no Ray engine actor could start: {reasons}")
-        if not first:
+        if first:
+            # Bounded: an actor whose GPU another program holds is never placed, and the bot
+            # must still come up (its jobs wait for the actors that do load).
+            _, loading = await asyncio.wait([slot.loaded for slot in first], timeout=LOAD_WAIT)
+            if not loading and not any(slot.loaded.result() for slot in first):
+                reasons = "; ".join(sorted({slot.start_error or "unknown" for slot in first}))
+                await self.close()
+                raise EngineUnavailable(f"no Ray engine actor could start: {reasons}")
+            if loading:
+                log.warning("%d engine actor(s) still not loaded; jobs wait", len(loading))
+        else:
             log.warning("the Ray cluster has no GPU yet; jobs wait until a node with one joins")
         log.info("Ray engine ready: %s", ", ".join(slot.device for slot in self._slots))
         self._watcher = asyncio.create_task(self._watch_nodes(), name="ray-nodes")
