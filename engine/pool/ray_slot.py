@@ -123,6 +123,7 @@ class RaySlot(Slot):
             self.loaded.set_result(ok)
 
     def _send(self, request: JobRequest) -> None:
+        self._generator = None  # the last job's, if its stream is still winding down
         self._spawn(self._stream(request))
 
     async def _stream(self, request: JobRequest) -> None:
@@ -136,9 +137,11 @@ class RaySlot(Slot):
         if self.stopping is not None:  # stopped while the pictures were being read
             self._deliver(self, serial, CANCELLED, None)
             return
-        self._generator = self.actor.run.options(num_returns="streaming").remote(request)
+        generator = self.actor.run.options(num_returns="streaming").remote(request)
+        # The slot's current job only: the stream of the job before may still be winding down.
+        self._generator = generator
         try:
-            async for ref in self._generator:
+            async for ref in generator:
                 update: JobUpdate | None = await ref
                 if update is None:  # the actor's heartbeat
                     continue
@@ -163,7 +166,8 @@ class RaySlot(Slot):
             log.error("job %s failed in Ray: %s", serial, first_line(exc))
             self._deliver(self, serial, Failed("error", UNEXPECTED), None)
         finally:
-            self._generator = None
+            if self._generator is generator:
+                self._generator = None
 
     def _restarting(self, error: RayError) -> None:
         """The actor died (killed, crashed, out of memory); Ray brings it back."""
