@@ -11,7 +11,7 @@ import pytest_asyncio
 from ray_cluster import NODE, atelier_actors, ray, ray_cluster
 from test_pool import CONTENT, ENDLESS, SHUTTING_DOWN, STYLE, TINY, WAIT, EventLog, eventually
 
-from engine.pool import Done, Progress, Queued, Started
+from engine.pool import Done, EngineUnavailable, Progress, Queued, Started
 from engine.pool.ray_engine import RayEngine
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -85,3 +85,13 @@ async def test_closing_ends_every_job_and_leaves_no_actor_behind(engine):
     assert await EventLog(queued).to_the_end() == [Queued(1), SHUTTING_DOWN]
     assert not engine.alive
     assert atelier_actors() == []
+
+
+async def test_when_no_actor_can_load_the_model_the_engine_refuses_to_start_and_says_why(cluster):
+    engine = RayEngine(cluster.address, device="cpu", weights="/nowhere/vgg19.pth")
+
+    with pytest.raises(EngineUnavailable, match=r"no Ray engine actor could start: .*vgg19\.pth"):
+        await asyncio.wait_for(engine.start(), WAIT)
+
+    assert not engine.alive
+    await eventually(lambda: atelier_actors() == [])

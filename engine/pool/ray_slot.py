@@ -12,7 +12,8 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import ray
 from ray.exceptions import (
@@ -89,8 +90,8 @@ class RaySlot(Slot):
     def is_alive(self) -> bool:
         return not self._retired and self.start_error is None
 
-    def _spawn(self, work: object) -> None:
-        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -108,7 +109,8 @@ class RaySlot(Slot):
                 if self._retired:
                     return
                 # A constructor that raised: Ray does not restart it, the model cannot load here.
-                self.start_error = first_line(exc)
+                # The constructor's own exception is the last line of Ray's account of it.
+                self.start_error = str(exc).strip().splitlines()[-1].strip()
                 self._settle_loaded(False)
                 self._on_lost(self)
                 return
