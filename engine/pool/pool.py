@@ -14,6 +14,7 @@ import multiprocessing
 import time
 from collections.abc import Sequence
 
+from engine.params import DEFAULT_WEIGHTS
 from engine.pool.devices import available_cpus, gpu_count, threads_per_worker, worker_devices
 from engine.pool.errors import EngineUnavailable
 from engine.pool.messages import (
@@ -39,7 +40,7 @@ class EnginePool(Scheduler):
         job_timeout: float = 900.0,
         preview_interval: float = 5.0,
         on_shutdown: OnShutdown = "cancel",
-        weights: str = "embedded",
+        weights: str = DEFAULT_WEIGHTS,
         stop_grace: float = 30.0,
     ) -> None:
         """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;

@@ -19,6 +19,7 @@ import uuid
 import ray
 from ray.exceptions import RayError
 
+from engine.params import DEFAULT_WEIGHTS
 from engine.pool.errors import EngineUnavailable
 from engine.pool.messages import WorkerConfig
 from engine.pool.ray_nodes import GpuNode, gpu_nodes
@@ -41,7 +42,7 @@ class RayEngine(Scheduler):
         job_timeout: float = 900.0,
         preview_interval: float = 5.0,
         on_shutdown: OnShutdown = "cancel",
-        weights: str = "embedded",
+        weights: str = DEFAULT_WEIGHTS,
         stop_grace: float = 30.0,
         node_check_interval: float = 5.0,
     ) -> None:

@@ -17,6 +17,10 @@ class EngineService(Protocol):
 
     async def close(self) -> None: ...
 
+    async def __aenter__(self) -> EngineService: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
     async def submit(
         self,
         content: InputArg,
