@@ -40,8 +40,8 @@ log = logging.getLogger("bot")
 async def serve(config: Config) -> int:
     # Imported late: --check, backup and config errors need none of it.
     from bot.client import AtelierBot
-    from bot.engine import engine_service
     from bot.database import Database
+    from bot.engine import engine_service
     from bot.health import HealthPortUnavailable, HealthServer
     from bot.metrics import Metrics
     from engine.pool import EngineUnavailable
