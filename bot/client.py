@@ -10,7 +10,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.buttons import Action, JobButton
+from bot.cogs.admin import AdminCog
 from bot.cogs.atelier import AtelierCog
+from bot.cogs.picks import Picks
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
@@ -19,8 +21,11 @@ from bot.health import HealthServer
 from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
+from bot.job_start import JobStarter
 from bot.jobs import JobStore
+from bot.picked_images import PickedImages
 from bot.runner import Runner
+from bot.style_library import StyleLibrary
 from engine.pool import EnginePool
 
 log = logging.getLogger(__name__)
@@ -87,7 +92,9 @@ class AtelierBot(commands.Bot):
         self.database = Database(config.database_path)
         self.jobs = JobStore(self.database)
         self.guild_settings = GuildSettingsStore(self.database)
-        files = JobFiles(config.files_dir)
+        self.files = files = JobFiles(config.files_dir)
+        self.styles = StyleLibrary(self.database, config.styles_dir)
+        self.picks = PickedImages()
         self.runner = Runner(
             self,
             self.pool,
@@ -97,8 +104,9 @@ class AtelierBot(commands.Bot):
             retention_hours=config.retention_hours,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
+        self.starter = JobStarter(self.intake, self.guild_settings)
         self.job_actions = JobActions(
-            self.jobs, files, self.guild_settings, self.intake, self.runner
+            self, self.jobs, files, self.guild_settings, config.limits, self.starter, self.runner
         )
 
     async def setup_hook(self) -> None:
@@ -109,6 +117,9 @@ class AtelierBot(commands.Bot):
         self.add_dynamic_items(JobButton)
         await self.add_cog(StylizeCog(self))
         await self.add_cog(AtelierCog(self))
+        await self.add_cog(AdminCog(self))
+        for menu in Picks(self).commands:
+            self.tree.add_command(menu)
         await self._sync_commands()
         resumed = await self.runner.start()
         if resumed:

@@ -66,6 +66,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_state ON jobs (state, created_at);
     CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at);
     """,
+    """
+    CREATE TABLE styles (
+        guild_id INTEGER NOT NULL,
+        name TEXT NOT NULL COLLATE NOCASE,
+        file TEXT NOT NULL,
+        added_by INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, name)
+    );
+    """,
 )
 
 

@@ -114,15 +114,23 @@ class Intake:
         self, content: discord.Attachment, style: discord.Attachment
     ) -> Inputs:
         """Check what Discord says about both attachments, then fetch and check their pixels."""
-        attachments = {"content": content, "style": style}
-        for label, attachment in attachments.items():
-            check_attachment(
-                label, attachment.filename, attachment.content_type, attachment.size, self._limits
-            )
-            if urlsplit(attachment.url).hostname not in self._download_hosts:
-                raise RequestRefused(f"The {label} image must be uploaded to Discord, not linked.")
-        data = {label: await self._fetch(label, a) for label, a in attachments.items()}
-        return Inputs(content=data["content"], style=data["style"])
+        for label, attachment in (("content", content), ("style", style)):
+            self.check_source(label, attachment)
+        return Inputs(
+            content=await self._fetch("content", content), style=await self._fetch("style", style)
+        )
+
+    async def download(self, label: str, attachment: discord.Attachment) -> bytes:
+        """One checked image (e.g. the content when the style comes from the library)."""
+        self.check_source(label, attachment)
+        return await self._fetch(label, attachment)
+
+    def check_source(self, label: str, attachment: discord.Attachment) -> None:
+        check_attachment(
+            label, attachment.filename, attachment.content_type, attachment.size, self._limits
+        )
+        if urlsplit(attachment.url).hostname not in self._download_hosts:
+            raise RequestRefused(f"The {label} image must be uploaded to Discord, not linked.")
 
     async def _fetch(self, label: str, attachment: discord.Attachment) -> bytes:
         try:

@@ -270,3 +270,12 @@ class JobStore:
     async def files_deleted(self, job_id: str) -> bool:
         row = await self._db.fetch_one("SELECT files_deleted FROM jobs WHERE id = ?", (job_id,))
         return bool(row and row[0])
+
+    async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
+        """A member's latest jobs on a server (or in DMs), newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? "
+            "ORDER BY created_at DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+        return [_from_row(row) for row in rows]

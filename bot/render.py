@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
+from bot.jobs import Job
+from bot.limits import EffectiveLimits
 from bot.request import STRENGTH_DEFAULT, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
 from engine.events import Progress
 
 BAR_WIDTH = 12
+MESSAGE_LIMIT = 2000  # characters Discord takes in one message
 FAILURE_TITLES = {
     "invalid_image": "could not read an input image",
     "cancelled": "cancelled",
@@ -118,11 +121,61 @@ def request_post_text(user_id: int, job_id: str, line: str) -> str:
     return f"🖼️ <@{user_id}> job `{job_id}` — {line}"
 
 
-def queue_listing(entries: Sequence[tuple[str, int, str]]) -> str:
-    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order."""
+def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None = None) -> str:
+    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order.
+
+    The viewer's own place comes first; the list is cut to fit one Discord message.
+    """
     if not entries:
         return "The queue is empty."
-    return "\n".join(f"`{job_id}` · <@{user_id}> · {where}" for job_id, user_id, where in entries)
+    places = [n for n, (_, user_id, _) in enumerate(entries, start=1) if user_id == viewer_id]
+    header = (
+        f"You are #{places[0]} of {len(entries)}."
+        if places
+        else f"{len(entries)} job(s), none yours."
+    )
+    lines = [header]
+    for n, (job_id, user_id, where) in enumerate(entries, start=1):
+        line = f"{n}. `{job_id}` · <@{user_id}> · {where}"
+        more = f"… and {len(entries) - n + 1} more"
+        if len("\n".join([*lines, line, more])) > MESSAGE_LIMIT:
+            lines.append(more)
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def job_link(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def history_line(job: Job, link: str | None) -> str:
+    """One of a member's jobs in `/atelier history`: when, what, and where its result is."""
+    when = f"<t:{int(job.created_at)}:R>"
+    outcome = {"done": "✅", "failed": "❌", "cancelled": "🚫"}.get(job.state, "⏳")
+    where = f" · [result]({link})" if link else ""
+    return (
+        f"{outcome} `{job.id}` {when} · {job.request.size} px · {job.request.iterations} it · "
+        f"strength {job.request.strength} · seed {job.request.seed}{where}"
+    )
+
+
+def history_listing(lines: Sequence[str]) -> str:
+    if not lines:
+        return "You have no jobs on this server yet. Start one with `/stylize`."
+    return "\n".join(["**Your latest jobs**", *lines])[:MESSAGE_LIMIT]
+
+
+def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
+    """`/atelier show`: a job's settings (read back from its PNG when there is one) and result."""
+    lines = [request_line(job.id, job.request), f"State: {job.state}"]
+    if job.error:
+        lines.append(job.error)
+    if link:
+        lines.append(f"Result: {link}")
+    if png_text:
+        lines.append("Written in the PNG: " + " · ".join(f"{k}: {v}" for k, v in png_text.items()))
+    return "\n".join(lines)[:MESSAGE_LIMIT]
 
 
 def settings_text(settings: GuildSettings, limits: Limits) -> str:
@@ -152,23 +205,42 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
     )
 
 
-def help_text(
-    max_iterations: int, max_size: int, default_iterations: int, default_size: int
-) -> str:
+def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
+    """`/atelier help`: every option, with this server's limits and saved styles."""
+    saved = (
+        f"Saved here: {', '.join(style_names[:20])}{' …' if len(style_names) > 20 else ''}."
+        if style_names
+        else "None saved here yet (moderators: `/atelier-admin styles add`)."
+    )
     return "\n".join(
         [
             "**/stylize** paints your `content` picture in the style of your `style` picture.",
-            f"• `iterations` — how long to work (default {default_iterations}, "
-            f"at most {max_iterations} here). More is finer but slower.",
-            f"• `size` — longest side of the result in px (default {default_size}, "
-            f"at most {max_size} here).",
+            "• `content` — leave it empty to reuse the picture you picked with right-click, "
+            "or the content of your last job.",
+            f"• `preset` — a style saved on this server instead of `style`. {saved}",
+            f"• `iterations` — how long to work (default {bounds.default_iterations}, "
+            f"at most {bounds.max_iterations} here). More is finer but slower.",
+            f"• `size` — longest side of the result in px (default {bounds.default_size}, "
+            f"at most {bounds.max_size} here).",
             f"• `strength` — {STRENGTH_MIN} (a light wash) to {STRENGTH_MAX} (all style); "
             f"{STRENGTH_DEFAULT} is balanced.",
             "• `preserve_colors` — keep the content's colours and take only the brushwork.",
             "• `seed` — the same seed and settings give the same picture.",
-            "You can follow the job in its thread. Under the result: **Run again** (new seed), "
-            "**Stronger**, **Weaker**. **Cancel** stops a job (its owner or a moderator).",
-            "`/atelier queue` shows what is waiting; moderators set limits with "
-            "`/atelier settings`.",
+            "• `private` — progress and result come to your direct messages instead.",
+            "**Right-click** a picture in the channel → Apps → **Stylize: use as content** / "
+            "**use as style**: the second one starts the job.",
+            "Under a result (its author or a moderator): **Run again** (new seed), **Stronger**, "
+            "**Weaker**, **Upscale ×2**, **Delete**. **Cancel** stops a job.",
+            "`/atelier queue` shows what is waiting, `/atelier history` your last jobs, "
+            "`/atelier show` a job's settings.",
         ]
     )
+
+
+def styles_listing(styles: Sequence[tuple[str, int]]) -> str:
+    """`/atelier-admin styles list`: (name, who added it) per saved style."""
+    if not styles:
+        return "No styles saved yet. Add one with `/atelier-admin styles add name image`."
+    lines = [f"**{len(styles)} saved style(s)**"]
+    lines.extend(f"• {name} — added by <@{user_id}>" for name, user_id in styles)
+    return "\n".join(lines)[:MESSAGE_LIMIT]

@@ -19,6 +19,7 @@ from bot.buttons import cancel_view, result_view
 from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.metrics import DurationHistogram
+from bot.png_settings import request_fields, with_text
 from bot.status_message import StatusMessage
 from bot.upload import fit_upload
 from engine.events import Preview, Progress
@@ -185,7 +186,8 @@ class Runner:
             status.show_preview(event.png)
             return
         elif isinstance(event, Done):
-            path = await self._files.save_result(job.id, event.png)
+            png = with_text(event.png, request_fields(job.id, job.request))
+            path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,
                 result_path=path,

@@ -81,10 +81,13 @@ def test_failures_read_as_a_sentence() -> None:
 
 def test_queue_listing_and_settings_text() -> None:
     assert render.queue_listing([]) == "The queue is empty."
-    listing = render.queue_listing([("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")])
+    listing = render.queue_listing(
+        [("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")], viewer_id=8
+    )
     assert listing.splitlines() == [
-        "`a1` · <@7> · 🎨 running",
-        "`b2` · <@8> · ⏳ Queued — #1 in line",
+        "You are #2 of 2.",
+        "1. `a1` · <@7> · 🎨 running",
+        "2. `b2` · <@8> · ⏳ Queued — #1 in line",
     ]
     text = render.settings_text(
         GuildSettings(guild_id=1, max_iterations=300, allowed_channels=frozenset({5})), Limits()
@@ -92,6 +95,15 @@ def test_queue_listing_and_settings_text() -> None:
     assert "Max iterations: **300** · bot ceiling 1000" in text
     assert "Max size: 1024 px (bot default)" in text
     assert "allowed in: <#5>" in text
+
+
+def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None:
+    entries = [(f"{n:08x}", 1000 + n, "⏳ Queued — #9 in line") for n in range(200)]
+    listing = render.queue_listing(entries, viewer_id=1000 + 150)
+    assert len(listing) <= render.MESSAGE_LIMIT
+    assert listing.startswith("You are #151 of 200.")
+    shown = listing.count("\n`") + listing.count(". `")
+    assert listing.endswith(f"… and {200 - shown} more")
 
 
 def test_metrics_are_prometheus_text() -> None:

@@ -1,4 +1,5 @@
-"""`/stylize`: two attachments in, a queued job (or a specific, private refusal) out."""
+"""`/stylize`: a content and a style (uploaded, saved in the server's library, picked from the
+channel, or the member's last content) in, a queued job (or a specific, private refusal) out."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.intake import Inputs
 from bot.limits import RequestRefused
 from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, RequestedOptions
+from bot.style_library import StyleError
 
 if TYPE_CHECKING:
     from bot.client import AtelierBot
@@ -19,6 +22,17 @@ if TYPE_CHECKING:
 MAX_TYPED_ITERATIONS = 100_000
 MAX_TYPED_SIZE = 16_384
 
+NO_CONTENT = (
+    "Attach a `content` picture — or right-click a picture in the channel → Apps → "
+    "**Stylize: use as content** first."
+)
+NO_STYLE = (
+    "Attach a `style` picture or choose a `preset` — or right-click a picture in the channel → "
+    "Apps → **Stylize: use as style**."
+)
+STYLE_AND_PRESET = "Choose either a `style` picture or a `preset`, not both."
+NO_LIBRARY_IN_DMS = "Saved styles belong to a server: use `preset` in a server's channel."
+
 
 class StylizeCog(commands.Cog):
     def __init__(self, bot: AtelierBot) -> None:
@@ -26,36 +40,97 @@ class StylizeCog(commands.Cog):
 
     @app_commands.command(name="stylize", description="Paint one picture in the style of another")
     @app_commands.describe(
-        content="The picture to repaint",
+        content="The picture to repaint (empty: the one you picked, or your last one)",
         style="The picture whose style to borrow (a painting works best)",
+        preset="A style saved on this server, instead of uploading one",
         iterations="How long to work on it: more is finer but slower (server default if empty)",
         size="Longest side of the result in pixels",
         strength=f"How strongly the style shows, {STRENGTH_MIN} (light) to {STRENGTH_MAX} (heavy)",
         preserve_colors="Keep the colours of the content picture",
         seed="Same seed and settings give the same picture; random if empty",
+        private="Send the progress and the result to your direct messages only",
     )
     async def stylize(
         self,
         interaction: discord.Interaction,
-        content: discord.Attachment,
-        style: discord.Attachment,
+        content: discord.Attachment | None = None,
+        style: discord.Attachment | None = None,
+        preset: app_commands.Range[str, 1, 100] | None = None,
         iterations: app_commands.Range[int, 1, MAX_TYPED_ITERATIONS] | None = None,
         size: app_commands.Range[int, 1, MAX_TYPED_SIZE] | None = None,
         strength: app_commands.Range[int, STRENGTH_MIN, STRENGTH_MAX] | None = None,
         preserve_colors: bool | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
+        private: bool = False,
     ) -> None:
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
         options = RequestedOptions(iterations, size, strength, preserve_colors, seed)
-        intake = self.bot.intake
+        key = (interaction.guild_id, interaction.user.id)
+
+        async def gather() -> Inputs:
+            style_bytes = await self._style(interaction, style, preset)
+            return Inputs(content=await self._content(interaction, content), style=style_bytes)
+
         try:
-            settings = await self.bot.guild_settings.get(interaction.guild_id)
-            await intake.check_member(interaction, settings)
-            inputs = await intake.download_inputs(content, style)
-            await intake.accept(interaction, inputs, options, settings)
-        except RequestRefused as refusal:
-            await interaction.followup.send(str(refusal), ephemeral=True)
+            follow_up_in = (await interaction.user.create_dm()).id if private else None
+        except discord.HTTPException:
+            await interaction.followup.send(
+                "I can't open a direct message with you; check your privacy settings.",
+                ephemeral=True,
+            )
+            return
+        job = await self.bot.starter.start(interaction, gather, options, follow_up_in=follow_up_in)
+        if job is not None:  # what was picked from the channel has been used
+            self.bot.picks.take(*key, "content")
+            if style is None and preset is None:
+                self.bot.picks.take(*key, "style")
+
+    async def _content(
+        self, interaction: discord.Interaction, content: discord.Attachment | None
+    ) -> bytes:
+        intake = self.bot.intake
+        picked = content or self.bot.picks.peek(
+            interaction.guild_id, interaction.user.id, "content"
+        )
+        if picked is not None:
+            return await intake.download("content", picked)
+        for job in await self.bot.jobs.history(interaction.guild_id, interaction.user.id, 1):
+            if not await self.bot.jobs.files_deleted(job.id):
+                return await self.bot.files.read(job.content_path)
+        raise RequestRefused(NO_CONTENT)
+
+    async def _style(
+        self,
+        interaction: discord.Interaction,
+        style: discord.Attachment | None,
+        preset: str | None,
+    ) -> bytes:
+        if style is not None and preset is not None:
+            raise RequestRefused(STYLE_AND_PRESET)
+        if preset is not None:
+            if interaction.guild_id is None:
+                raise RequestRefused(NO_LIBRARY_IN_DMS)
+            try:
+                saved = await self.bot.styles.require(interaction.guild_id, preset)
+            except StyleError as error:
+                raise RequestRefused(
+                    f"Not queued: {error}. Pick one from the list as you type."
+                ) from None
+            return await self.bot.styles.read(saved)
+        picked = style or self.bot.picks.peek(interaction.guild_id, interaction.user.id, "style")
+        if picked is None:
+            raise RequestRefused(NO_STYLE)
+        return await self.bot.intake.download("style", picked)
+
+    @stylize.autocomplete("preset")
+    async def preset_choices(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.bot.styles.matching(interaction.guild_id, typed)
+        return [app_commands.Choice(name=name, value=name) for name in names]
 
 
 async def setup(bot: AtelierBot) -> None:

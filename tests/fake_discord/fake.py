@@ -25,7 +25,7 @@ from . import permissions as perm
 from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Connection, Gateway
 from .messages import Messages
 from .redirect import discord_pointed_at
-from .server import APPLICATION_COMMAND, COMPONENT, RestApi, dm_channel
+from .server import APPLICATION_COMMAND, AUTOCOMPLETE, COMPONENT, RestApi, dm_channel
 from .state import (
     DEFAULT_UPLOAD_LIMIT,
     TEXT,
@@ -36,6 +36,7 @@ from .state import (
     Member,
     Message,
     RecordedRequest,
+    Revision,
     Role,
     StoredFile,
     User,
@@ -287,6 +288,60 @@ class FakeDiscord:
         for key, spec in (attachments or {}).items():
             values[key] = self._as_file(spec, where)
         data = commands.command_data(self.state, command, scope, parts[1:], values, guild)
+        return await self._interact(APPLICATION_COMMAND, data, user or self.member, where)
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        typed: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: Member | User | None = None,
+        channel: Channel | None = None,
+    ) -> Interaction:
+        """A member types `typed` into the autocomplete option `focused` of `/name`; the bot's
+        answer (response type 8) is in `interaction.callback.data["choices"]`."""
+        where = channel or self.channel
+        guild = self.state.guild_of(where)
+        parts = name.split()
+        command, scope = commands.registered_command(
+            self.state, parts[0], guild.id if guild else None
+        )
+        data = commands.command_data(
+            self.state, command, scope, parts[1:], dict(options or {}), guild, (focused, typed)
+        )
+        return await self._interact(AUTOCOMPLETE, data, user or self.member, where)
+
+    async def post(
+        self,
+        content: str = "",
+        *,
+        user: Member | User | None = None,
+        channel: Channel | None = None,
+        files: list[FileSpec] = (),  # type: ignore[assignment]
+    ) -> Message:
+        """A member posts a message (with attachments) in a channel, as in Discord's client."""
+        where = channel or self.channel
+        who = user or self.member
+        author = who.user if isinstance(who, Member) else who
+        stored = [self._as_file(spec, where) for spec in files]
+        revision = Revision(time.monotonic(), content, [], [], stored, 0)
+        return await self.messages.create(where, revision, author=author)
+
+    async def message_command(
+        self, name: str, message: Message, *, user: Member | User | None = None
+    ) -> Interaction:
+        """A member right-clicks `message` → Apps → `name` (a message context-menu command)."""
+        if message.deleted:
+            raise LookupError(f"message {message.id} was deleted")
+        where = self._where(message)
+        guild = self.state.guild_of(where)
+        command, scope = commands.registered_command(
+            self.state, name, guild.id if guild else None, commands.MESSAGE_COMMAND
+        )
+        target = payloads.message(message, self.state)
+        data = commands.message_command_data(command, scope, target)
         return await self._interact(APPLICATION_COMMAND, data, user or self.member, where)
 
     async def click(

@@ -108,3 +108,22 @@ def thread_name_errors(name: Any) -> Errors:
     else:
         _too_long(errors, "name", name, 100)
     return errors
+
+
+def choice_errors(choices: Any) -> Errors:
+    """An autocomplete answer: at most 25 choices, each a 1..100 character name and a value."""
+    errors: Errors = {}
+    if not isinstance(choices, list):
+        _add(errors, "choices", "BASE_TYPE_REQUIRED", "This field is required")
+        return errors
+    if len(choices) > 25:
+        _add(errors, "choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+    for i, choice in enumerate(choices):
+        name = choice.get("name") if isinstance(choice, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            _add(errors, f"choices.{i}.name", "BASE_TYPE_BAD_LENGTH", "Must be 1..100 long.")
+        if not isinstance(choice, dict) or "value" not in choice:
+            _add(errors, f"choices.{i}.value", "BASE_TYPE_REQUIRED", "This field is required")
+        elif isinstance(choice["value"], str) and len(choice["value"]) > 100:
+            _add(errors, f"choices.{i}.value", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer.")
+    return errors

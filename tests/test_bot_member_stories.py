@@ -1,0 +1,270 @@
+"""What a member can do besides `/stylize` with two uploads, end to end: the real discord.py
+client in AtelierBot against the fake Discord, with a real one-worker engine pool on CPU
+painting tiny pictures (a few iterations at 16..32 px)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_discord import FakeDiscord, Message
+from test_bot_e2e import (  # noqa: F401 - fixtures are found by name
+    CONTENT,
+    STYLE,
+    bot,
+    fake,
+    picture_size,
+    pool,
+    private_answer,
+    public_message,
+    queued_job,
+    stylize,
+    wait_for_result,
+)
+
+from bot.client import AtelierBot
+from bot.png_settings import text_of
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+AUTOCOMPLETE_RESULT = 8
+
+
+async def painted(fake: FakeDiscord, job_id: str) -> Message:
+    """The result of a job queued in #general: it is posted in the job's thread."""
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    return await wait_for_result(fake, thread, job_id)
+
+
+async def test_a_member_reads_the_help_and_sees_their_place_in_the_queue(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    member_commands = fake.command("atelier")
+    assert member_commands["default_member_permissions"] is None  # visible to everyone
+    help_text = await private_answer(await fake.slash_command("atelier help", user=fake.member))
+    assert "**/stylize**" in help_text and "at most 6 here" in help_text
+    assert "at most 48 here" in help_text and "`preset`" in help_text
+
+    assert await private_answer(await fake.slash_command("atelier queue")) == (
+        "The queue is empty."
+    )
+    other = await fake.add_member("other-painter")
+    first = await queued_job(await stylize(fake, user=other))
+    mine = await queued_job(await stylize(fake, user=fake.member))
+    queue = await private_answer(await fake.slash_command("atelier queue", user=fake.member))
+    lines = queue.splitlines()
+    # Both may already be done on a fast machine; while they are waiting, the order holds.
+    if len(lines) == 3:
+        assert lines[0] == "You are #2 of 2."
+        assert lines[1].startswith(f"1. `{first}` · <@{other.id}>")
+        assert lines[2].startswith(f"2. `{mine}` · <@{fake.member.id}>")
+    await painted(fake, first)
+    await painted(fake, mine)
+
+
+async def test_history_lists_a_members_own_jobs_with_links_and_not_anyone_elses(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    neighbour = await fake.add_member("neighbour")
+    theirs = await queued_job(await stylize(fake, user=neighbour))
+    mine = await queued_job(await stylize(fake, user=fake.member, seed=11))
+    result = await painted(fake, mine)
+    await painted(fake, theirs)
+
+    history = await private_answer(await fake.slash_command("atelier history"))
+    assert history.startswith("**Your latest jobs**")
+    assert f"`{mine}`" in history and f"`{theirs}`" not in history
+    link = f"https://discord.com/channels/{fake.guild.id}/{result.channel_id}/{result.id}"
+    assert f"[result]({link})" in history and "seed 11" in history
+
+    alone = await fake.add_member("newcomer")
+    empty = await private_answer(await fake.slash_command("atelier history", user=alone))
+    assert empty.startswith("You have no jobs on this server yet")
+
+
+async def test_use_as_content_then_use_as_style_on_two_messages_paints_one_result(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    photo = await fake.post("my cat", files=[CONTENT], user=fake.member)
+    painting = await fake.post("look at this", files=[STYLE], user=fake.moderator)
+
+    first = await fake.message_command("Stylize: use as content", photo)
+    waiting = await private_answer(first)
+    assert "that picture is your **content**" in waiting and "use as style" in waiting
+
+    second = await fake.message_command("Stylize: use as style", painting)
+    job_id = await queued_job(second)
+    result = await painted(fake, job_id)
+    assert picture_size(result.attachments[0]) == (32, 32)
+    job = await bot.jobs.require(job_id)
+    assert job.content_path.read_bytes() == CONTENT[0]
+    assert job.style_path.read_bytes() == STYLE[0]
+
+    # The picks were used up: a second "use as style" waits for a content again.
+    again = await fake.message_command("Stylize: use as style", painting)
+    assert "that picture is your **style**" in await private_answer(again)
+
+    words = await fake.post("no picture here", user=fake.member)
+    nothing = await fake.message_command("Stylize: use as content", words)
+    assert await private_answer(nothing) == (
+        "That message has no picture attached; right-click a message with an image."
+    )
+
+
+async def test_stylize_without_content_reuses_the_members_last_picture(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    newcomer = await fake.add_member("first-timer")
+    refused = await fake.slash_command("stylize", user=newcomer, attachments={"style": STYLE})
+    assert "Attach a `content` picture" in await private_answer(refused)
+
+    first = await queued_job(await stylize(fake, user=newcomer))
+    await painted(fake, first)
+    second = await queued_job(
+        await fake.slash_command("stylize", user=newcomer, attachments={"style": STYLE})
+    )
+    await painted(fake, second)
+    job = await bot.jobs.require(second)
+    assert job.content_path.read_bytes() == CONTENT[0]
+
+
+async def test_a_preset_a_moderator_saved_is_chosen_by_autocomplete_and_paints(
+    fake: FakeDiscord, bot: AtelierBot, tmp_path: Path
+) -> None:
+    denied = await fake.slash_command(
+        "atelier-admin styles add",
+        {"name": "Deep Field"},
+        user=fake.member,
+        attachments={"image": STYLE},
+    )
+    assert "Only members with the **Manage Server** permission" in await private_answer(denied)
+
+    added = await fake.slash_command(
+        "atelier-admin styles add",
+        {"name": "Deep  Field"},
+        user=fake.moderator,
+        attachments={"image": STYLE},
+    )
+    assert "Saved style **Deep Field**" in await private_answer(added)
+    (saved,) = (tmp_path / "styles" / fake.guild.id).iterdir()
+    assert saved.read_bytes() == STYLE[0]  # beside the database, inside the data directory
+
+    typed = await fake.autocomplete("stylize", "preset", "dee")
+    callback = await typed.wait_for_ack()
+    assert callback.type == AUTOCOMPLETE_RESULT
+    assert callback.data["choices"] == [{"name": "Deep Field", "value": "Deep Field"}]
+
+    job_id = await queued_job(
+        await fake.slash_command(
+            "stylize", {"preset": "Deep Field"}, attachments={"content": CONTENT}
+        )
+    )
+    await painted(fake, job_id)
+    assert (await bot.jobs.require(job_id)).style_path.read_bytes() == STYLE[0]
+
+    renamed = await fake.slash_command(
+        "atelier-admin styles rename",
+        {"name": "deep field", "new_name": "Hubble"},
+        user=fake.moderator,
+    )
+    assert await private_answer(renamed) == "Renamed **deep field** to **Hubble**."
+    unknown = await fake.slash_command(
+        "stylize", {"preset": "Deep Field"}, attachments={"content": CONTENT}
+    )
+    assert "this server has no style called “Deep Field”" in await private_answer(unknown)
+    both = await stylize(fake, preset="Hubble")
+    assert "either a `style` picture or a `preset`, not both" in await private_answer(both)
+
+    removed = await fake.slash_command(
+        "atelier-admin styles remove", {"name": "Hubble"}, user=fake.moderator
+    )
+    assert await private_answer(removed) == "Removed style **Hubble**."
+    assert list((tmp_path / "styles" / fake.guild.id).iterdir()) == []
+
+
+async def test_only_the_author_or_a_moderator_may_run_again_and_delete_removes_everything(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake))
+    result = await painted(fake, job_id)
+
+    bystander = await fake.add_member("bystander-2")
+    for action in ("again", "stronger", "weaker", "upscale", "delete"):
+        denied = await fake.click(result, f"atelier:{action}:{job_id}", user=bystander)
+        assert f"Only the author of job `{job_id}` (<@{fake.member.id}>) or a moderator" in (
+            await private_answer(denied)
+        )
+    assert len(await bot.jobs.history(int(fake.guild.id), int(fake.member.id), 10)) == 1
+
+    folder = bot.files.folder(job_id)
+    assert (folder / "result.png").exists()
+    deleted = await fake.click(result, f"atelier:delete:{job_id}", user=fake.member)
+    assert await private_answer(deleted) == (
+        f"Deleted job `{job_id}`: its result message and its pictures are gone."
+    )
+    assert fake.message(result.id).deleted
+    assert not folder.exists()
+    assert await bot.jobs.files_deleted(job_id)
+
+
+async def test_upscale_repaints_the_result_at_twice_the_size(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, size=24, iterations=2))
+    result = await painted(fake, job_id)
+    assert picture_size(result.attachments[0]) == (24, 24)
+
+    upscale = await fake.click(result, f"atelier:upscale:{job_id}", user=fake.moderator)
+    bigger_id = await queued_job(upscale)
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    bigger = await wait_for_result(fake, thread, bigger_id)
+    assert picture_size(bigger.attachments[0]) == (48, 48)
+    bigger_job = await bot.jobs.require(bigger_id)
+    assert (
+        bigger_job.content_path.read_bytes()
+        == (await bot.jobs.require(job_id)).result_path.read_bytes()
+    )
+
+    too_big = await fake.click(bigger, f"atelier:upscale:{bigger_id}", user=fake.moderator)
+    assert await private_answer(too_big) == (
+        f"Upscaling job `{bigger_id}` would make it 96 px; the largest allowed here is 48 px."
+    )
+
+
+async def test_a_results_png_carries_its_settings_and_show_reads_them_back(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, seed=1234, strength=7, iterations=2))
+    result = await painted(fake, job_id)
+    chunks = text_of(result.attachments[0].data)
+    assert chunks["Atelier job"] == job_id
+    assert (chunks["Seed"], chunks["Strength"], chunks["Iterations"], chunks["Size"]) == (
+        "1234",
+        "7",
+        "2",
+        "32",
+    )
+
+    shown = await private_answer(await fake.slash_command("atelier show", {"job": job_id}))
+    assert shown.startswith(f"Job `{job_id}` · 32 px · 2 iterations · strength 7 · seed 1234")
+    assert "Written in the PNG: " in shown and "Seed: 1234" in shown and "Strength: 7" in shown
+    assert f"/{result.channel_id}/{result.id}" in shown
+
+    stranger = await fake.add_member("stranger")
+    hidden = await fake.slash_command("atelier show", {"job": job_id}, user=stranger)
+    assert "only they or a moderator can see its settings" in await private_answer(hidden)
+    missing = await fake.slash_command("atelier show", {"job": "ffffffff"})
+    assert await private_answer(missing) == "There is no job `ffffffff` on this server."
+
+
+async def test_a_private_job_lands_in_the_members_direct_messages(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    before = len(fake.messages_in(fake.channel))
+    job_id = await queued_job(await stylize(fake, private=True))
+    dm = fake.dm_channel(fake.member)
+    result = await wait_for_result(fake, dm, job_id)
+    assert picture_size(result.attachments[0]) == (32, 32)
+    assert len(fake.messages_in(fake.channel)) == before  # nothing public in the channel
+    history = await private_answer(await fake.slash_command("atelier history"))
+    assert f"https://discord.com/channels/@me/{dm.id}/{result.id}" in history
