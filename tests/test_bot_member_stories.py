@@ -4,62 +4,80 @@ painting tiny pictures (a few iterations at 16..32 px)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fake_discord import FakeDiscord, Message
-from test_bot_e2e import (  # noqa: F401 - fixtures are found by name
+import test_bot_e2e
+from fake_discord import Channel, FakeDiscord, Message
+from test_bot_e2e import (
     CONTENT,
+    LIMITS,
     STYLE,
-    bot,
-    fake,
+    WAIT,
+    bot_config,
     picture_size,
-    pool,
     private_answer,
     public_message,
     queued_job,
+    running_bot,
+    status_message,
     stylize,
     wait_for_result,
 )
 
 from bot.client import AtelierBot
 from bot.png_settings import text_of
+from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# The same module fixtures as the other bot stories: one fake Discord, one engine pool.
+fake = test_bot_e2e.fake
+pool = test_bot_e2e.pool
+bot = test_bot_e2e.bot
 
 AUTOCOMPLETE_RESULT = 8
 
 
+def thread_of(fake: FakeDiscord, job_id: str) -> Channel:
+    """The thread of a job queued in #general."""
+    return fake.thread_of(public_message(fake, fake.channel, job_id))
+
+
 async def painted(fake: FakeDiscord, job_id: str) -> Message:
     """The result of a job queued in #general: it is posted in the job's thread."""
-    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
-    return await wait_for_result(fake, thread, job_id)
+    return await wait_for_result(fake, thread_of(fake, job_id), job_id)
 
 
 async def test_a_member_reads_the_help_and_sees_their_place_in_the_queue(
-    fake: FakeDiscord, bot: AtelierBot
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
-    member_commands = fake.command("atelier")
-    assert member_commands["default_member_permissions"] is None  # visible to everyone
-    help_text = await private_answer(await fake.slash_command("atelier help", user=fake.member))
-    assert "**/stylize**" in help_text and "at most 6 here" in help_text
-    assert "at most 48 here" in help_text and "`preset`" in help_text
+    endless = replace(LIMITS, max_iterations=100_000)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path, limits=endless)):
+        member_commands = fake.command("atelier")
+        assert member_commands["default_member_permissions"] is None  # visible to everyone
+        asked = await fake.slash_command("atelier help", user=fake.member)
+        help_text = await private_answer(asked)
+        assert "**/stylize**" in help_text and "at most 100000 here" in help_text
+        assert "at most 48 here" in help_text and "`preset`" in help_text
 
-    assert await private_answer(await fake.slash_command("atelier queue")) == (
-        "The queue is empty."
-    )
-    other = await fake.add_member("other-painter")
-    first = await queued_job(await stylize(fake, user=other))
-    mine = await queued_job(await stylize(fake, user=fake.member))
-    queue = await private_answer(await fake.slash_command("atelier queue", user=fake.member))
-    lines = queue.splitlines()
-    # Both may already be done on a fast machine; while they are waiting, the order holds.
-    if len(lines) == 3:
+        empty = await fake.slash_command("atelier queue")
+        assert await private_answer(empty) == "The queue is empty."
+        other = await fake.add_member("other-painter")
+        first = await queued_job(await stylize(fake, user=other, iterations=100_000))
+        status = status_message(fake, thread_of(fake, first), first)
+        await fake.wait_for(lambda: "%" in status.content, timeout=WAIT)
+        mine = await queued_job(await stylize(fake, user=fake.member))
+
+        queue = await private_answer(await fake.slash_command("atelier queue", user=fake.member))
+        lines = queue.splitlines()
         assert lines[0] == "You are #2 of 2."
-        assert lines[1].startswith(f"1. `{first}` · <@{other.id}>")
-        assert lines[2].startswith(f"2. `{mine}` · <@{fake.member.id}>")
-    await painted(fake, first)
-    await painted(fake, mine)
+        assert lines[1].startswith(f"1. `{first}` · <@{other.id}> · 🎨 ")
+        assert lines[2].startswith(f"2. `{mine}` · <@{fake.member.id}> · ⏳ Queued")
+        cancel = await fake.click(status, f"atelier:cancel:{first}", user=fake.moderator)
+        assert await private_answer(cancel) == f"Job `{first}` cancelled."
+        await painted(fake, mine)
 
 
 async def test_history_lists_a_members_own_jobs_with_links_and_not_anyone_elses(
