@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
         created_at REAL NOT NULL,
         PRIMARY KEY (guild_id, name)
     );
+    ALTER TABLE jobs ADD COLUMN brush REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE jobs ADD COLUMN blend INTEGER;
+    ALTER TABLE jobs ADD COLUMN style2_path TEXT;
+    ALTER TABLE jobs ADD COLUMN style_names TEXT NOT NULL DEFAULT '';
     """,
 )
 

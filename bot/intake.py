@@ -47,6 +47,8 @@ THREAD_ARCHIVE_MINUTES = 1440
 class Inputs:
     content: bytes
     style: bytes
+    style2: bytes | None = None  # a second style to mix in
+    style_names: tuple[str, ...] = ()  # preset or file names, written into the result
 
 
 def is_moderator(permissions: discord.Permissions) -> bool:
@@ -164,6 +166,9 @@ class Intake:
         content_path, style_path = await self._files.save_inputs(
             job_id, inputs.content, inputs.style
         )
+        style2_path = (
+            await self._files.save_second_style(job_id, inputs.style2) if inputs.style2 else None
+        )
         job = await self._jobs.create(
             NewJob(
                 id=job_id,
@@ -175,6 +180,8 @@ class Intake:
                 content_path=content_path,
                 style_path=style_path,
                 filesize_limit=interaction.filesize_limit,
+                style2_path=style2_path,
+                style_names=inputs.style_names,
             )
         )
         try:

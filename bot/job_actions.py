@@ -121,6 +121,8 @@ class JobActions:
             return Inputs(
                 content=await self._files.read(content_path),
                 style=await self._files.read(job.style_path),
+                style2=await self._files.read(job.style2_path) if job.style2_path else None,
+                style_names=job.style_names,
             )
 
         await self._starter.start(

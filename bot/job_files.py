@@ -35,6 +35,11 @@ class JobFiles:
         await asyncio.to_thread(write_durably, style_path, style)
         return content_path, style_path
 
+    async def save_second_style(self, job_id: str, style2: bytes) -> Path:
+        path = self.folder(job_id) / "style2"
+        await asyncio.to_thread(write_durably, path, style2)
+        return path
+
     async def save_result(self, job_id: str, png: bytes) -> Path:
         path = self.folder(job_id) / "result.png"
         await asyncio.to_thread(write_durably, path, png)

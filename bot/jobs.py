@@ -40,6 +40,8 @@ class NewJob:
     content_path: Path
     style_path: Path
     filesize_limit: int
+    style2_path: Path | None = None  # a second style, mixed in by `request.blend`
+    style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    style2_path: Path | None
+    style_names: tuple[str, ...]
 
     @property
     def destination_id(self) -> int:
@@ -83,7 +87,16 @@ class Job:
 
 
 # Columns read as they are; the others need a conversion (below).
-_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", "posted"}
+_CONVERTED = {
+    "request",
+    "notes",
+    "content_path",
+    "style_path",
+    "result_path",
+    "posted",
+    "style2_path",
+    "style_names",
+}
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
 
@@ -96,12 +109,16 @@ def _from_row(row: sqlite3.Row) -> Job:
             strength=row["strength"],
             preserve_colors=bool(row["preserve_colors"]),
             seed=row["seed"],
+            brush=row["brush"],
+            blend=row["blend"],
         ),
         notes=tuple(n for n in row["notes"].split("\n") if n),
         content_path=Path(row["content_path"]),
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
         posted=bool(row["posted"]),
+        style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
+        style_names=tuple(n for n in row["style_names"].split("\n") if n),
     )
 
 
@@ -115,12 +132,14 @@ class JobStore:
         await self._db.write(
             """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
                    strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   filesize_limit, created_at, brush, blend, style2_path, style_names)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
                 r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
                 str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
+                r.brush, r.blend, str(new.style2_path) if new.style2_path else None,
+                "\n".join(new.style_names),
             ),
         )  # fmt: skip
         return await self.require(new.id)

@@ -14,23 +14,30 @@ from collections.abc import Mapping
 
 from PIL import Image
 
-from bot.request import StyleRequest
+from bot.jobs import Job
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IEND = b"IEND"
 
 
-def request_fields(job_id: str, request: StyleRequest) -> dict[str, str]:
+def request_fields(job: Job) -> dict[str, str]:
     """What goes into a result's PNG: enough to paint it again."""
-    return {
+    request = job.request
+    fields = {
         "Software": "Atelier",
-        "Atelier job": job_id,
+        "Atelier job": job.id,
         "Seed": str(request.seed),
         "Strength": str(request.strength),
         "Iterations": str(request.iterations),
         "Size": str(request.size),
         "Preserve colors": "yes" if request.preserve_colors else "no",
+        "Brush": f"{request.brush:g}",
     }
+    if job.style_names:
+        fields["Style"] = " + ".join(job.style_names)
+    if request.blend is not None:
+        fields["Blend"] = f"{request.blend} %"
+    return fields
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

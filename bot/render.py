@@ -8,7 +8,18 @@ from bot.config import Limits
 from bot.guild_settings import GuildSettings
 from bot.jobs import Job
 from bot.limits import EffectiveLimits
-from bot.request import STRENGTH_DEFAULT, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
+from bot.request import (
+    BLEND_DEFAULT,
+    BLEND_MAX,
+    BLEND_MIN,
+    BRUSH_DEFAULT,
+    BRUSH_MAX,
+    BRUSH_MIN,
+    STRENGTH_DEFAULT,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    StyleRequest,
+)
 from engine.events import Progress
 
 BAR_WIDTH = 12
@@ -37,10 +48,20 @@ def duration(seconds: float) -> str:
 
 
 def request_line(job_id: str, request: StyleRequest) -> str:
-    colours = " · content colours" if request.preserve_colors else ""
-    return (
-        f"Job `{job_id}` · {request.size} px · {request.iterations} iterations · "
-        f"strength {request.strength} · seed {request.seed}{colours}"
+    extras = [
+        *(["content colours"] if request.preserve_colors else []),
+        *([f"brush {request.brush:g}"] if request.brush != BRUSH_DEFAULT else []),
+        *([f"{request.blend} % of style2"] if request.blend is not None else []),
+    ]
+    return " · ".join(
+        [
+            f"Job `{job_id}`",
+            f"{request.size} px",
+            f"{request.iterations} iterations",
+            f"strength {request.strength}",
+            f"seed {request.seed}",
+            *extras,
+        ]
     )
 
 
@@ -226,6 +247,10 @@ def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
             f"{STRENGTH_DEFAULT} is balanced.",
             "• `preserve_colors` — keep the content's colours and take only the brushwork.",
             "• `seed` — the same seed and settings give the same picture.",
+            f"• `style2` + `blend` — mix in a second style ({BLEND_MIN}..{BLEND_MAX} % of it, "
+            f"default {BLEND_DEFAULT} %).",
+            f"• `brush` — stroke size, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); "
+            f"{BRUSH_DEFAULT:g} is normal.",
             "• `private` — progress and result come to your direct messages instead.",
             "**Right-click** a picture in the channel → Apps → **Stylize: use as content** / "
             "**use as style**: the second one starts the job.",

@@ -157,14 +157,14 @@ class Runner:
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineJob | None:
         content = await self._files.read(job.content_path)
-        style = await self._files.read(job.style_path)
+        styles = [await self._files.read(p) for p in (job.style_path, job.style2_path) if p]
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
                 return None
             try:
                 return await self._pool.submit(
-                    content, style, job.request.style_params(), job_id=job.id
+                    content, styles, job.request.style_params(), job_id=job.id
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
@@ -186,7 +186,7 @@ class Runner:
             status.show_preview(event.png)
             return
         elif isinstance(event, Done):
-            png = with_text(event.png, request_fields(job.id, job.request))
+            png = with_text(event.png, request_fields(job))
             path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,

@@ -16,6 +16,7 @@ from test_bot_e2e import (
     STYLE,
     WAIT,
     bot_config,
+    picture,
     picture_size,
     private_answer,
     public_message,
@@ -177,8 +178,9 @@ async def test_a_preset_a_moderator_saved_is_chosen_by_autocomplete_and_paints(
             "stylize", {"preset": "Deep Field"}, attachments={"content": CONTENT}
         )
     )
-    await painted(fake, job_id)
+    result = await painted(fake, job_id)
     assert (await bot.jobs.require(job_id)).style_path.read_bytes() == STYLE[0]
+    assert text_of(result.attachments[0].data)["Style"] == "Deep Field"
 
     renamed = await fake.slash_command(
         "atelier-admin styles rename",
@@ -286,3 +288,30 @@ async def test_a_private_job_lands_in_the_members_direct_messages(
     assert len(fake.messages_in(fake.channel)) == before  # nothing public in the channel
     history = await private_answer(await fake.slash_command("atelier history"))
     assert f"https://discord.com/channels/@me/{dm.id}/{result.id}" in history
+
+
+async def test_two_styles_mixed_with_a_broad_brush_paint_and_the_png_says_so(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    lonely_blend = await stylize(fake, blend=30)
+    assert await private_answer(lonely_blend) == (
+        "`blend` mixes two styles: add a `style2` picture too, or leave `blend` out."
+    )
+    second = (picture("astronaut.png", 36), "portrait.png")
+    asked = await fake.slash_command(
+        "stylize",
+        {"blend": 30, "brush": 2.0, "iterations": 2},
+        attachments={"content": CONTENT, "style": STYLE, "style2": second},
+    )
+    job_id = await queued_job(asked)
+    thread = thread_of(fake, job_id)
+    assert "brush 2 · 30 % of style2" in status_message(fake, thread, job_id).content
+    result = await wait_for_result(fake, thread, job_id)
+    chunks = text_of(result.attachments[0].data)
+    assert chunks["Style"] == "hubble.png + portrait.png"
+    assert (chunks["Blend"], chunks["Brush"]) == ("30 %", "2")
+    job = await bot.jobs.require(job_id)
+    assert job.style2_path is not None and job.style2_path.read_bytes() == second[0]
+
+    with pytest.raises(ValueError, match="brush"):  # Discord's client refuses it already
+        await stylize(fake, brush=9.0)

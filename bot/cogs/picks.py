@@ -6,6 +6,7 @@ picks only one can finish with `/stylize` (the other picture or a `preset`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -77,7 +78,8 @@ class Picks:
         chosen = {role: attachment, OTHER[role]: other}
 
         async def gather() -> Inputs:
-            return await self.bot.intake.download_inputs(chosen["content"], chosen["style"])
+            inputs = await self.bot.intake.download_inputs(chosen["content"], chosen["style"])
+            return replace(inputs, style_names=(chosen["style"].filename,))
 
         if await self.bot.starter.start(interaction, gather, RequestedOptions()) is not None:
             picks.take(*key, OTHER[role])

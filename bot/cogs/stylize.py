@@ -11,7 +11,17 @@ from discord.ext import commands
 
 from bot.intake import Inputs
 from bot.limits import RequestRefused
-from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, RequestedOptions
+from bot.request import (
+    BLEND_DEFAULT,
+    BLEND_MAX,
+    BLEND_MIN,
+    BRUSH_MAX,
+    BRUSH_MIN,
+    SEED_MAX,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    RequestedOptions,
+)
 from bot.style_library import StyleError
 
 if TYPE_CHECKING:
@@ -32,6 +42,7 @@ NO_STYLE = (
 )
 STYLE_AND_PRESET = "Choose either a `style` picture or a `preset`, not both."
 NO_LIBRARY_IN_DMS = "Saved styles belong to a server: use `preset` in a server's channel."
+BLEND_WITHOUT_STYLE2 = "`blend` mixes two styles: add a `style2` picture too, or leave `blend` out."
 
 
 class StylizeCog(commands.Cog):
@@ -48,6 +59,9 @@ class StylizeCog(commands.Cog):
         strength=f"How strongly the style shows, {STRENGTH_MIN} (light) to {STRENGTH_MAX} (heavy)",
         preserve_colors="Keep the colours of the content picture",
         seed="Same seed and settings give the same picture; random if empty",
+        style2="A second style picture to mix in",
+        blend=f"How much of style2 to mix in, {BLEND_MIN}..{BLEND_MAX} % (default {BLEND_DEFAULT})",
+        brush=f"Size of the brush strokes, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); 1 is normal",
         private="Send the progress and the result to your direct messages only",
     )
     async def stylize(
@@ -61,16 +75,34 @@ class StylizeCog(commands.Cog):
         strength: app_commands.Range[int, STRENGTH_MIN, STRENGTH_MAX] | None = None,
         preserve_colors: bool | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
+        style2: discord.Attachment | None = None,
+        blend: app_commands.Range[int, BLEND_MIN, BLEND_MAX] | None = None,
+        brush: app_commands.Range[float, BRUSH_MIN, BRUSH_MAX] | None = None,
         private: bool = False,
     ) -> None:
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        options = RequestedOptions(iterations, size, strength, preserve_colors, seed)
+        if blend is not None and style2 is None:
+            await interaction.followup.send(BLEND_WITHOUT_STYLE2, ephemeral=True)
+            return
+        if style2 is not None and blend is None:
+            blend = BLEND_DEFAULT
+        options = RequestedOptions(
+            iterations, size, strength, preserve_colors, seed, brush=brush, blend=blend
+        )
         key = (interaction.guild_id, interaction.user.id)
 
         async def gather() -> Inputs:
-            style_bytes = await self._style(interaction, style, preset)
-            return Inputs(content=await self._content(interaction, content), style=style_bytes)
+            style_bytes, style_name = await self._style(interaction, style, preset)
+            content_bytes = await self._content(interaction, content)
+            if style2 is None:
+                return Inputs(content_bytes, style_bytes, style_names=(style_name,))
+            return Inputs(
+                content_bytes,
+                style_bytes,
+                style2=await self.bot.intake.download("second style", style2),
+                style_names=(style_name, style2.filename),
+            )
 
         try:
             follow_up_in = (await interaction.user.create_dm()).id if private else None
@@ -105,7 +137,8 @@ class StylizeCog(commands.Cog):
         interaction: discord.Interaction,
         style: discord.Attachment | None,
         preset: str | None,
-    ) -> bytes:
+    ) -> tuple[bytes, str]:
+        """The style's bytes and the name it goes by (the preset's, or the file's)."""
         if style is not None and preset is not None:
             raise RequestRefused(STYLE_AND_PRESET)
         if preset is not None:
@@ -117,11 +150,11 @@ class StylizeCog(commands.Cog):
                 raise RequestRefused(
                     f"Not queued: {error}. Pick one from the list as you type."
                 ) from None
-            return await self.bot.styles.read(saved)
+            return await self.bot.styles.read(saved), saved.name
         picked = style or self.bot.picks.peek(interaction.guild_id, interaction.user.id, "style")
         if picked is None:
             raise RequestRefused(NO_STYLE)
-        return await self.bot.intake.download("style", picked)
+        return await self.bot.intake.download("style", picked), picked.filename
 
     @stylize.autocomplete("preset")
     async def preset_choices(
