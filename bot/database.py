@@ -79,6 +79,9 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN blend INTEGER;
     ALTER TABLE jobs ADD COLUMN style2_path TEXT;
     ALTER TABLE jobs ADD COLUMN style_names TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN spoiler INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN spoiler_by_default INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN input_thumbnails INTEGER NOT NULL DEFAULT 1;
     """,
 )
 

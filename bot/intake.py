@@ -182,13 +182,14 @@ class Intake:
                 filesize_limit=interaction.filesize_limit,
                 style2_path=style2_path,
                 style_names=inputs.style_names,
+                spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
             )
         )
         try:
             if follow_up_in is not None:
                 await self._post_status_only(job)
             else:
-                await self._post_public(interaction, job, inputs)
+                await self._post_public(interaction, job, inputs, settings)
         except discord.HTTPException as exc:
             log.warning("could not post job %s: %s", job.id, exc)
             await self._jobs.mark_failed(job.id, "could not post in this channel")
@@ -217,12 +218,17 @@ class Intake:
         )
 
     async def _post_public(
-        self, interaction: discord.Interaction, job: Job, inputs: Inputs
+        self, interaction: discord.Interaction, job: Job, inputs: Inputs, settings: GuildSettings
     ) -> None:
         channel = interaction.channel
         if not isinstance(channel, discord.abc.Messageable):
             channel = self._client.get_partial_messageable(interaction.channel_id or 0)
-        files, embeds = await self._thumbnails(inputs)
+        nsfw = getattr(channel, "is_nsfw", lambda: False)()
+        files, embeds = (
+            await self._thumbnails(inputs, job.spoiler)
+            if settings.input_thumbnails or nsfw
+            else ([], [])
+        )
         request = await channel.send(
             render.queue_post_text(job.user_id, job.id, self._pool.queue_length + 1),
             files=files,
@@ -245,14 +251,18 @@ class Intake:
         )
 
     @staticmethod
-    async def _thumbnails(inputs: Inputs) -> tuple[list[discord.File], list[discord.Embed]]:
+    async def _thumbnails(
+        inputs: Inputs, spoiler: bool
+    ) -> tuple[list[discord.File], list[discord.Embed]]:
+        """Small copies of the inputs; behind spoilers (and so without embeds) if asked."""
         files, embeds = [], []
         for name, data in (("content", inputs.content), ("style", inputs.style)):
             png = await asyncio.to_thread(thumbnail_png, data)
-            files.append(discord.File(io.BytesIO(png), f"{name}.png"))
-            embeds.append(
-                discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
-            )
+            files.append(discord.File(io.BytesIO(png), f"{name}.png", spoiler=spoiler))
+            if not spoiler:
+                embeds.append(
+                    discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
+                )
         return files, embeds
 
     @staticmethod

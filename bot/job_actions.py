@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import replace
 
 import discord
 
@@ -125,9 +126,8 @@ class JobActions:
                 style_names=job.style_names,
             )
 
-        await self._starter.start(
-            interaction, gather, self._options(job, action), follow_up_in=job.destination_id
-        )
+        options = replace(self._options(job, action), spoiler=job.spoiler)
+        await self._starter.start(interaction, gather, options, follow_up_in=job.destination_id)
 
     async def _check_upscale(self, interaction: discord.Interaction, job: Job) -> None:
         if job.state != "done":

@@ -42,6 +42,7 @@ class NewJob:
     filesize_limit: int
     style2_path: Path | None = None  # a second style, mixed in by `request.blend`
     style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
+    spoiler: bool = False  # the result is posted behind a spoiler
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Job:
     finished_at: float | None
     style2_path: Path | None
     style_names: tuple[str, ...]
+    spoiler: bool
 
     @property
     def destination_id(self) -> int:
@@ -96,6 +98,7 @@ _CONVERTED = {
     "posted",
     "style2_path",
     "style_names",
+    "spoiler",
 }
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
@@ -119,6 +122,7 @@ def _from_row(row: sqlite3.Row) -> Job:
         posted=bool(row["posted"]),
         style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
         style_names=tuple(n for n in row["style_names"].split("\n") if n),
+        spoiler=bool(row["spoiler"]),
     )
 
 
@@ -132,14 +136,14 @@ class JobStore:
         await self._db.write(
             """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
                    strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at, brush, blend, style2_path, style_names)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   filesize_limit, created_at, brush, blend, style2_path, style_names, spoiler)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
                 r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
                 str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
                 r.brush, r.blend, str(new.style2_path) if new.style2_path else None,
-                "\n".join(new.style_names),
+                "\n".join(new.style_names), int(new.spoiler),
             ),
         )  # fmt: skip
         return await self.require(new.id)

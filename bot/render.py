@@ -77,11 +77,13 @@ def starting_line(device: str) -> str:
     return f"🎨 Starting on {device}…"
 
 
-def progress_line(progress: Progress) -> str:
+def progress_line(progress: Progress, now: float) -> str:
+    """The live line of a running job; `now` (Unix time) turns the ETA into a Discord
+    timestamp that each member's client shows as "in 2 minutes" and keeps counting down."""
     percent = int(progress.fraction * 100)
     return (
         f"🎨 {progress_bar(progress.fraction)} {percent}% · "
-        f"scale {progress.scale}/{progress.scales} · ETA {duration(progress.eta)}"
+        f"scale {progress.scale}/{progress.scales} · done <t:{round(now + progress.eta)}:R>"
     )
 
 
@@ -222,6 +224,10 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
             f"Jobs per member at once: **{settings.jobs_per_member}**",
             f"Cooldown per member: **{settings.cooldown_seconds} s**",
             f"`/stylize` allowed in: {channels}",
+            "Results behind a spoiler by default: "
+            + ("**yes**" if settings.spoiler_by_default else "**no**"),
+            "Input thumbnails: "
+            + ("**shown**" if settings.input_thumbnails else "**only in channels marked NSFW**"),
         ]
     )
 

@@ -41,6 +41,7 @@ class RequestedOptions:
     seed: int | None = None
     brush: float | None = None
     blend: int | None = None  # only with a second style
+    spoiler: bool | None = None  # None: the server's default
 
 
 @dataclass(frozen=True)

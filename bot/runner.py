@@ -181,7 +181,7 @@ class Runner:
             await self._jobs.mark_running(job.id)
             line = render.starting_line(event.device)
         elif isinstance(event, Progress):
-            line = render.progress_line(event)
+            line = render.progress_line(event, time.time())
         elif isinstance(event, Preview):
             status.show_preview(event.png)
             return
@@ -275,7 +275,9 @@ class Runner:
                     )  # fmt: skip
                     message = await channel.send(
                         text,
-                        file=discord.File(io.BytesIO(upload.data), upload.filename),
+                        file=discord.File(
+                            io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler
+                        ),
                         view=result_view(job.id),
                         allowed_mentions=mention,
                         nonce=f"r{job.id}",

@@ -315,3 +315,36 @@ async def test_two_styles_mixed_with_a_broad_brush_paint_and_the_png_says_so(
 
     with pytest.raises(ValueError, match="brush"):  # Discord's client refuses it already
         await stylize(fake, brush=9.0)
+
+
+async def test_a_server_can_hide_input_thumbnails_outside_nsfw_channels_and_spoil_results(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    asked = await fake.slash_command(
+        "atelier-admin settings",
+        {"spoiler_by_default": True, "input_thumbnails": False},
+        user=fake.moderator,
+    )
+    answer = await private_answer(asked)
+    assert "Results behind a spoiler by default: **yes**" in answer
+    assert "Input thumbnails: **only in channels marked NSFW**" in answer
+
+    job_id = await queued_job(await stylize(fake))
+    request = next(m for m in fake.messages_in(fake.channel) if f"job `{job_id}`" in m.content)
+    assert request.attachments == [] and request.embeds == []
+    result = await wait_for_result(fake, fake.thread_of(request), job_id)
+    assert result.attachments[0].filename.startswith("SPOILER_")
+
+    unspoiled = await queued_job(await stylize(fake, spoiler=False))
+    request = next(m for m in fake.messages_in(fake.channel) if f"job `{unspoiled}`" in m.content)
+    result = await wait_for_result(fake, fake.thread_of(request), unspoiled)
+    assert not result.attachments[0].filename.startswith("SPOILER_")
+
+    lounge = await fake.add_text_channel("lounge", nsfw=True)
+    shown = await queued_job(await stylize(fake, channel=lounge))
+    request = public_message(fake, lounge, shown)
+    assert sorted(f.filename for f in request.attachments) == [
+        "SPOILER_content.png",
+        "SPOILER_style.png",
+    ]
+    await wait_for_result(fake, fake.thread_of(request), shown)

@@ -28,7 +28,9 @@ def test_progress_line_has_bar_percent_scale_and_eta() -> None:
         scale=2, scales=4, width=256, height=192, iteration=94, total=200, loss=1.0,
         elapsed=30.0, eta=35.4,
     )  # fmt: skip
-    assert render.progress_line(progress) == "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · ETA 0:35"
+    assert render.progress_line(progress, now=1_700_000_000.2) == (
+        "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · done <t:1700000036:R>"
+    )
 
 
 def test_progress_bar_fills_in_proportion_and_stays_in_bounds() -> None:

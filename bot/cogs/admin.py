@@ -58,6 +58,8 @@ class AdminCog(
         cooldown="Seconds a member waits between two jobs",
         allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
         disallow_channel="Remove a channel from the allowed list",
+        spoiler_by_default="Post results behind a spoiler unless the member says otherwise",
+        input_thumbnails="Show thumbnails of the inputs (channels marked NSFW always do)",
         reset="Forget this server's settings and use the bot's defaults",
     )
     async def settings(
@@ -71,6 +73,8 @@ class AdminCog(
         cooldown: app_commands.Range[int, 0, MAX_COOLDOWN_SECONDS] | None = None,
         allow_channel: discord.TextChannel | None = None,
         disallow_channel: discord.TextChannel | None = None,
+        spoiler_by_default: bool | None = None,
+        input_thumbnails: bool | None = None,
         reset: bool = False,
     ) -> None:
         # default_member_permissions cannot be set on a subcommand: this check is the real one.
@@ -91,6 +95,8 @@ class AdminCog(
                 ("default_size", default_size),
                 ("jobs_per_member", jobs_per_member),
                 ("cooldown_seconds", cooldown),
+                ("spoiler_by_default", spoiler_by_default),
+                ("input_thumbnails", input_thumbnails),
             )
             if value is not None
         }

@@ -63,6 +63,7 @@ class StylizeCog(commands.Cog):
         blend=f"How much of style2 to mix in, {BLEND_MIN}..{BLEND_MAX} % (default {BLEND_DEFAULT})",
         brush=f"Size of the brush strokes, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); 1 is normal",
         private="Send the progress and the result to your direct messages only",
+        spoiler="Post the result (and the inputs' thumbnails) behind a spoiler",
     )
     async def stylize(
         self,
@@ -79,6 +80,7 @@ class StylizeCog(commands.Cog):
         blend: app_commands.Range[int, BLEND_MIN, BLEND_MAX] | None = None,
         brush: app_commands.Range[float, BRUSH_MIN, BRUSH_MAX] | None = None,
         private: bool = False,
+        spoiler: bool | None = None,
     ) -> None:
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -88,7 +90,14 @@ class StylizeCog(commands.Cog):
         if style2 is not None and blend is None:
             blend = BLEND_DEFAULT
         options = RequestedOptions(
-            iterations, size, strength, preserve_colors, seed, brush=brush, blend=blend
+            iterations,
+            size,
+            strength,
+            preserve_colors,
+            seed,
+            brush=brush,
+            blend=blend,
+            spoiler=spoiler,
         )
         key = (interaction.guild_id, interaction.user.id)
 

@@ -13,7 +13,7 @@ import asyncio
 import mimetypes
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -181,13 +181,14 @@ class FakeDiscord:
         self._build_text_channel(guild, "general")
         return guild
 
-    def _build_text_channel(self, guild: Guild, name: str) -> Channel:
+    def _build_text_channel(self, guild: Guild, name: str, *, nsfw: bool = False) -> Channel:
         channel = Channel(
             id=self.state.snowflakes.next(),
             type=TEXT,
             name=name,
             guild_id=guild.id,
             position=len(guild.channel_ids),
+            nsfw=nsfw,
         )
         self.state.channels[channel.id] = channel
         guild.channel_ids.append(channel.id)
@@ -209,8 +210,11 @@ class FakeDiscord:
         )
         return guild
 
-    async def add_text_channel(self, name: str, *, guild: Guild | None = None) -> Channel:
-        channel = self._build_text_channel(guild or self.guild, name)
+    async def add_text_channel(
+        self, name: str, *, guild: Guild | None = None, nsfw: bool = False
+    ) -> Channel:
+        """A text channel; `nsfw` marks it age-restricted."""
+        channel = self._build_text_channel(guild or self.guild, name, nsfw=nsfw)
         self.state.changed()
         await self.gateway.dispatch(
             "CHANNEL_CREATE", payloads.channel(channel), intent=GUILDS_INTENT
@@ -319,7 +323,7 @@ class FakeDiscord:
         *,
         user: Member | User | None = None,
         channel: Channel | None = None,
-        files: list[FileSpec] = (),  # type: ignore[assignment]
+        files: Sequence[FileSpec] = (),
     ) -> Message:
         """A member posts a message (with attachments) in a channel, as in Discord's client."""
         where = channel or self.channel
