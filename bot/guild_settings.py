@@ -1,4 +1,4 @@
-"""Per-server limits moderators set with `/atelier settings`, and where they are stored."""
+"""Per-server limits moderators set with `/atelier-admin settings`, and where they are stored."""
 
 from __future__ import annotations
 

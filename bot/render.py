@@ -202,7 +202,7 @@ def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
 
 
 def settings_text(settings: GuildSettings, limits: Limits) -> str:
-    """`/atelier settings`: what this server has set, beside the bot's defaults and ceilings."""
+    """`/atelier-admin settings`: what this server has set, beside the bot's defaults and ceilings."""
 
     def value(own: int | None, fallback: int, unit: str = "") -> str:
         return f"**{own}{unit}**" if own is not None else f"{fallback}{unit} (bot default)"
