@@ -77,7 +77,7 @@ def command_data(
     specs = schema.get("options", [])
     if focused is not None:
         leaf = [
-            _focused(spec, focused) or _typed(state, spec, options, resolved, guild)
+            _focused(spec, focused) or _option(state, spec, options, resolved, guild, True)
             for spec in specs
         ]
     else:
@@ -114,10 +114,12 @@ def _option(
     options: Mapping[str, Any],
     resolved: dict[str, dict[str, Any]],
     guild: Guild | None,
+    still_typing: bool = False,
 ) -> dict[str, Any] | None:
+    """One option's wire form; while the member is `still_typing`, a missing one is fine."""
     name, kind = spec["name"], spec["type"]
     if name not in options or options[name] is None:
-        if spec.get("required"):
+        if spec.get("required") and not still_typing:
             raise ValueError(f"option {name!r} is required")
         return None
     value = options[name]
@@ -135,19 +137,6 @@ def _focused(spec: dict[str, Any], focused: tuple[str, str]) -> dict[str, Any] |
     if not spec.get("autocomplete"):
         raise ValueError(f"option {name!r} was not registered with autocomplete")
     return {"name": name, "type": spec["type"], "value": typed, "focused": True}
-
-
-def _typed(
-    state: FakeState,
-    spec: dict[str, Any],
-    options: Mapping[str, Any],
-    resolved: dict[str, dict[str, Any]],
-    guild: Guild | None,
-) -> dict[str, Any] | None:
-    """An option while the member is still typing: left out if not filled in yet."""
-    if options.get(spec["name"]) is None:
-        return None
-    return _option(state, spec, options, resolved, guild)
 
 
 def message_command_data(
