@@ -122,6 +122,14 @@ async def test_use_as_content_then_use_as_style_on_two_messages_paints_one_resul
     # The picks were used up: a second "use as style" waits for a content again.
     again = await fake.message_command("Stylize: use as style", painting)
     assert "that picture is your **style**" in await private_answer(again)
+    # ...or /stylize with only the missing content finishes it.
+    other_photo = (picture("astronaut.png", 30), "selfie.png")
+    finished = await fake.slash_command("stylize", attachments={"content": other_photo})
+    second_id = await queued_job(finished)
+    await painted(fake, second_id)
+    second_job = await bot.jobs.require(second_id)
+    assert second_job.style_path.read_bytes() == STYLE[0]
+    assert second_job.style_names == ("hubble.png",)
 
     words = await fake.post("no picture here", user=fake.member)
     nothing = await fake.message_command("Stylize: use as content", words)
@@ -265,6 +273,9 @@ async def test_a_results_png_carries_its_settings_and_show_reads_them_back(
         "32",
     )
 
+    typed = await fake.autocomplete("atelier show", "job", job_id[:3])
+    choices = (await typed.wait_for_ack()).data["choices"]
+    assert {"name": f"{job_id} · done · seed 1234", "value": job_id} in choices
     shown = await private_answer(await fake.slash_command("atelier show", {"job": job_id}))
     assert shown.startswith(f"Job `{job_id}` · 32 px · 2 iterations · strength 7 · seed 1234")
     assert "Written in the PNG: " in shown and "Seed: 1234" in shown and "Strength: 7" in shown
