@@ -119,10 +119,11 @@ async def test_use_as_content_then_use_as_style_on_two_messages_paints_one_resul
     assert job.content_path.read_bytes() == CONTENT[0]
     assert job.style_path.read_bytes() == STYLE[0]
 
-    # The picks were used up: a second "use as style" waits for a content again.
+    # The picks were used up: a second "use as style" asks for a content again, in a form.
     again = await fake.message_command("Stylize: use as style", painting)
-    assert "that picture is your **style**" in await private_answer(again)
-    # ...or /stylize with only the missing content finishes it.
+    await again.wait_for_ack()
+    assert again.modal["title"] == "Stylize: the picture to repaint"
+    # The member closes the form; /stylize with only the missing content finishes it.
     other_photo = (picture("astronaut.png", 30), "selfie.png")
     finished = await fake.slash_command("stylize", attachments={"content": other_photo})
     second_id = await queued_job(finished)
@@ -136,6 +137,32 @@ async def test_use_as_content_then_use_as_style_on_two_messages_paints_one_resul
     assert await private_answer(nothing) == (
         "That message has no picture attached; right-click a message with an image."
     )
+
+
+async def test_use_as_style_alone_opens_a_form_for_the_content_and_paints(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    painting = await fake.post("a painting", files=[STYLE], user=fake.moderator)
+    picked = await fake.message_command("Stylize: use as style", painting)
+    await picked.wait_for_ack()
+    with pytest.raises(ValueError, match=r"takes 1\.\.1 files"):
+        await fake.submit_modal(picked, {})
+    with pytest.raises(LookupError, match="only the member"):
+        await fake.submit_modal(picked, {"atelier:content": [CONTENT]}, user=fake.moderator)
+
+    submitted = await fake.submit_modal(picked, {"atelier:content": [CONTENT]})
+    job_id = await queued_job(submitted)
+    await painted(fake, job_id)
+    job = await bot.jobs.require(job_id)
+    assert job.content_path.read_bytes() == CONTENT[0]
+    assert job.style_path.read_bytes() == STYLE[0]
+
+    unreadable = await fake.message_command("Stylize: use as style", painting)
+    await unreadable.wait_for_ack()
+    refused = await fake.submit_modal(
+        unreadable, {"atelier:content": [(b"not a picture", "notes.txt", "text/plain")]}
+    )
+    assert "`notes.txt` is not an image" in await private_answer(refused)
 
 
 async def test_stylize_without_content_reuses_the_members_last_picture(

@@ -1,7 +1,8 @@
 """Right-click a message → Apps → "Stylize: use as content" / "Stylize: use as style".
 
-The first pick is remembered for the member; the second starts the job with both. A member who
-picks only one can finish with `/stylize` (the other picture or a `preset`).
+The first pick is remembered for the member; the second starts the job with both. A style
+picked with no content waiting opens a short form to upload the content there and then. A
+member who picks only one can also finish with `/stylize` (the other picture or a `preset`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,27 @@ def _waiting_text(role: Role) -> str:
     )
 
 
+class ContentForm(discord.ui.Modal):
+    """The missing content, uploaded in a form right after picking a style."""
+
+    def __init__(self, picks: Picks) -> None:
+        super().__init__(title="Stylize: the picture to repaint", timeout=PICK_SECONDS)
+        self._picks = picks
+        self.upload: discord.ui.FileUpload = discord.ui.FileUpload(
+            custom_id="atelier:content", min_values=1, max_values=1
+        )
+        self.add_item(
+            discord.ui.Label(
+                text="Content picture",
+                description="The photo or picture to paint in the style you picked",
+                component=self.upload,
+            )
+        )
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self._picks.finish(interaction, "content", self.upload.values[0])
+
+
 class Picks:
     """The two context-menu commands; registered on the bot's command tree."""
 
@@ -69,12 +91,27 @@ class Picks:
             await interaction.response.send_message(str(refusal), ephemeral=True)
             return
         picks, key = self.bot.picks, (interaction.guild_id, interaction.user.id)
-        other = picks.peek(*key, OTHER[role])
-        if other is None:
+        if picks.peek(*key, OTHER[role]) is None:
             picks.remember(*key, role, attachment)
-            await interaction.response.send_message(_waiting_text(role), ephemeral=True)
+            if role == "style":  # the content is one upload away: ask for it now
+                await interaction.response.send_modal(ContentForm(self))
+            else:  # the style may be a preset, which a form cannot offer: say how
+                await interaction.response.send_message(_waiting_text(role), ephemeral=True)
             return
+        await self.finish(interaction, role, attachment)
+
+    async def finish(
+        self, interaction: discord.Interaction, role: Role, attachment: discord.Attachment
+    ) -> None:
+        """Start the job with `attachment` as `role` and the member's pick for the other."""
+        picks, key = self.bot.picks, (interaction.guild_id, interaction.user.id)
+        other = picks.peek(*key, OTHER[role])
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if other is None:
+            await interaction.followup.send(
+                f"Your {OTHER[role]} pick has expired; pick it again.", ephemeral=True
+            )
+            return
         chosen = {role: attachment, OTHER[role]: other}
 
         async def gather() -> Inputs:
@@ -83,3 +120,4 @@ class Picks:
 
         if await self.bot.starter.start(interaction, gather, RequestedOptions()) is not None:
             picks.take(*key, OTHER[role])
+            picks.take(*key, role)

@@ -365,8 +365,9 @@ class RestApi:
         uploads: list[Upload],
     ) -> Message | None:
         if kind == MODAL:
-            if not (data.get("custom_id") and data.get("title") and data.get("components")):
-                raise errors.invalid_form({"data": {"_errors": [{"code": "MODAL", "message": ""}]}})
+            problems = validation.modal_errors(data)
+            if problems:
+                raise errors.invalid_form({"data": problems})
             return None
         if kind == AUTOCOMPLETE_RESULT:
             problems = validation.choice_errors(data.get("choices"))

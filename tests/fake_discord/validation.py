@@ -127,3 +127,26 @@ def choice_errors(choices: Any) -> Errors:
         elif isinstance(choice["value"], str) and len(choice["value"]) > 100:
             _add(errors, f"choices.{i}.value", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer.")
     return errors
+
+
+def modal_errors(modal: dict[str, Any]) -> Errors:
+    """A modal: custom id, a title of at most 45 characters, 1..5 rows of one input each."""
+    errors: Errors = {}
+    if not modal.get("custom_id"):
+        _add(errors, "custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    title = modal.get("title") or ""
+    if not 1 <= len(title) <= 45:
+        _add(errors, "title", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
+    rows = modal.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        _add(errors, "components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
+    for i, row in enumerate(rows):
+        if row.get("type") == 18:
+            label = row.get("label") or ""
+            if not 1 <= len(label) <= 45:
+                _add(errors, f"components.{i}.label", "BASE_TYPE_BAD_LENGTH", "1..45 long.")
+            if not isinstance(row.get("component"), dict):
+                _add(errors, f"components.{i}.component", "BASE_TYPE_REQUIRED", "Required.")
+        elif row.get("type") != 1:
+            _add(errors, f"components.{i}.type", "UNION_TYPE_CHOICES", "Label or action row.")
+    return errors
