@@ -1,4 +1,4 @@
-"""The fake Discord's message context menus and autocomplete, against the real discord.py
+"""The fake Discord's message context menus, autocomplete and modals, against the real discord.py
 client: registered, invoked and answered the way Discord does, and refused where Discord
 would refuse."""
 
@@ -12,6 +12,16 @@ from fake_discord import FakeDiscord
 FRUITS = ["apple", "apricot", "banana"]
 
 
+class NameForm(discord.ui.Modal):
+    def __init__(self, title: str) -> None:
+        super().__init__(title=title)
+        self.name = discord.ui.TextInput(label="Your name", custom_id="name", max_length=20)
+        self.add_item(self.name)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"hello {self.name.value}", ephemeral=True)
+
+
 class MenuBot(discord.Client):
     def __init__(self, *, choices: int = 25) -> None:
         super().__init__(intents=discord.Intents.default())
@@ -21,6 +31,13 @@ class MenuBot(discord.Client):
         fruit = app_commands.Command(name="fruit", description="Pick a fruit", callback=self.fruit)
         fruit.autocomplete("name")(self.fruit_names)
         self.tree.add_command(fruit)
+        self.tree.add_command(
+            app_commands.Command(name="greet", description="Ask a name", callback=self.greet)
+        )
+        self.form_title = "Who are you?"
+
+    async def greet(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(NameForm(self.form_title))
 
     async def setup_hook(self) -> None:
         await self.tree.sync()
@@ -99,3 +116,24 @@ async def test_a_context_menu_with_a_description_is_refused_at_sync(
                 route, json=[{"name": "Count words", "type": 3, "description": "counts"}]
             )
         assert refused.value.code == 50035
+
+
+async def test_a_modal_is_shown_submitted_by_its_member_and_answered(
+    fake_discord: FakeDiscord,
+) -> None:
+    fake = fake_discord
+    async with fake.running(MenuBot()) as client:
+        opened = await fake.slash_command("greet")
+        await opened.wait_for_ack()
+        assert opened.modal["title"] == "Who are you?"
+        with pytest.raises(ValueError, match="is required"):
+            await fake.submit_modal(opened, {})
+        with pytest.raises(ValueError, match="no field"):
+            await fake.submit_modal(opened, {"name": "Ada", "age": "36"})
+        answer = await (await fake.submit_modal(opened, {"name": "Ada"})).wait_for_reply()
+        assert answer.ephemeral and answer.content == "hello Ada"
+
+        client.form_title = "x" * 46  # Discord allows 45 characters
+        too_long = await fake.slash_command("greet")
+        await fake.wait_for(lambda: fake.rejected_requests)
+        assert not too_long.acknowledged
