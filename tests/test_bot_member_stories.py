@@ -200,6 +200,22 @@ async def test_a_preset_a_moderator_saved_is_chosen_by_autocomplete_and_paints(
         attachments={"image": STYLE},
     )
     assert "Saved style **Deep Field**" in await private_answer(added)
+    not_a_picture = await fake.slash_command(
+        "atelier-admin styles add",
+        {"name": "Notes"},
+        user=fake.moderator,
+        attachments={"image": (b"just words", "notes.txt", "text/plain")},
+    )
+    assert (await private_answer(not_a_picture)).startswith(
+        "Not saved: The style image `notes.txt` is not an image"
+    )
+    taken = await fake.slash_command(
+        "atelier-admin styles add",
+        {"name": "deep field"},
+        user=fake.moderator,
+        attachments={"image": STYLE},
+    )
+    assert "already a style called “deep field”" in await private_answer(taken)
     (saved,) = (tmp_path / "styles" / fake.guild.id).iterdir()
     assert saved.read_bytes() == STYLE[0]  # beside the database, inside the data directory
 
