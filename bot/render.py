@@ -24,6 +24,7 @@ from engine.events import Progress
 
 BAR_WIDTH = 12
 MESSAGE_LIMIT = 2000  # characters Discord takes in one message
+HELP_STYLE_NAMES_BUDGET = 500  # the rest of the help takes about 1,400
 FAILURE_TITLES = {
     "invalid_image": "could not read an input image",
     "cancelled": "cancelled",
@@ -144,6 +145,17 @@ def request_post_text(user_id: int, job_id: str, line: str) -> str:
     return f"🖼️ <@{user_id}> job `{job_id}` — {line}"
 
 
+def fit_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:
+    """`lines` joined, cut to fit one message; the cut says how many lines were left out."""
+    shown: list[str] = []
+    for n, line in enumerate(lines):
+        more = f"… and {len(lines) - n} more"
+        if len("\n".join([*shown, line, more])) > limit:
+            return "\n".join([*shown, more])
+        shown.append(line)
+    return "\n".join(shown)
+
+
 def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None = None) -> str:
     """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order.
 
@@ -157,15 +169,17 @@ def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None
         if places
         else f"{len(entries)} job(s), none yours."
     )
-    lines = [header]
-    for n, (job_id, user_id, where) in enumerate(entries, start=1):
-        line = f"{n}. `{job_id}` · <@{user_id}> · {where}"
-        more = f"… and {len(entries) - n + 1} more"
-        if len("\n".join([*lines, line, more])) > MESSAGE_LIMIT:
-            lines.append(more)
-            break
-        lines.append(line)
-    return "\n".join(lines)
+    return (
+        header
+        + "\n"
+        + fit_lines(
+            [
+                f"{n}. `{job_id}` · <@{user_id}> · {where}"
+                for n, (job_id, user_id, where) in enumerate(entries, start=1)
+            ],
+            MESSAGE_LIMIT - len(header) - 1,
+        )
+    )
 
 
 def job_link(guild_id: int | None, channel_id: int, message_id: int) -> str:
@@ -186,7 +200,7 @@ def history_line(job: Job, link: str | None) -> str:
 def history_listing(lines: Sequence[str]) -> str:
     if not lines:
         return "You have no jobs on this server yet. Start one with `/stylize`."
-    return "\n".join(["**Your latest jobs**", *lines])[:MESSAGE_LIMIT]
+    return fit_lines(["**Your latest jobs**", *lines])
 
 
 def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
@@ -198,7 +212,7 @@ def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
         lines.append(f"Result: {link}")
     if png_text:
         lines.append("Written in the PNG: " + " · ".join(f"{k}: {v}" for k, v in png_text.items()))
-    return "\n".join(lines)[:MESSAGE_LIMIT]
+    return fit_lines(lines)
 
 
 def settings_text(settings: GuildSettings, limits: Limits) -> str:
@@ -232,10 +246,21 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
     )
 
 
+def names_within(names: Sequence[str], budget: int) -> str:
+    """As many names as fit in `budget` characters, then how many more there are."""
+    shown: list[str] = []
+    for n, name in enumerate(names):
+        more = f" and {len(names) - n} more"
+        if len(", ".join([*shown, name])) + len(more) > budget:
+            return ", ".join(shown) + more
+        shown.append(name)
+    return ", ".join(shown)
+
+
 def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
     """`/atelier help`: every option, with this server's limits and saved styles."""
     saved = (
-        f"Saved here: {', '.join(style_names[:20])}{' …' if len(style_names) > 20 else ''}."
+        f"Saved here: {names_within(style_names, HELP_STYLE_NAMES_BUDGET)}."
         if style_names
         else "None saved here yet (moderators: `/atelier-admin styles add`)."
     )
@@ -258,6 +283,7 @@ def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
             f"• `brush` — stroke size, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); "
             f"{BRUSH_DEFAULT:g} is normal.",
             "• `private` — progress and result come to your direct messages instead.",
+            "• `spoiler` — the result behind a spoiler (empty: this server's default).",
             "**Right-click** a picture in the channel → Apps → **Stylize: use as content** / "
             "**use as style**: the second one starts the job.",
             "Under a result (its author or a moderator): **Run again** (new seed), **Stronger**, "
@@ -274,4 +300,4 @@ def styles_listing(styles: Sequence[tuple[str, int]]) -> str:
         return "No styles saved yet. Add one with `/atelier-admin styles add name image`."
     lines = [f"**{len(styles)} saved style(s)**"]
     lines.extend(f"• {name} — added by <@{user_id}>" for name, user_id in styles)
-    return "\n".join(lines)[:MESSAGE_LIMIT]
+    return fit_lines(lines)

@@ -9,6 +9,7 @@ from PIL import Image
 from bot import render
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
+from bot.limits import EffectiveLimits
 from bot.metrics import DurationHistogram, prometheus_text
 from bot.request import StyleRequest
 from bot.upload import fit_upload, thumbnail_png
@@ -106,6 +107,24 @@ def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None
     assert listing.startswith("You are #151 of 200.")
     shown = listing.count("\n`") + listing.count(". `")
     assert listing.endswith(f"… and {200 - shown} more")
+
+
+def test_help_fits_one_message_however_many_styles_are_saved() -> None:
+    bounds = EffectiveLimits(1000, 1024, 200, 512, False, False)
+    names = [f"{n:02d} " + "x" * 47 for n in range(200)]
+    text = render.help_text(bounds, names)
+    assert len(text) <= render.MESSAGE_LIMIT
+    assert "Saved here: 00 xxx" in text and " more." in text
+    assert "Saved here: Monet, Hokusai." in render.help_text(bounds, ["Monet", "Hokusai"])
+
+
+def test_a_long_style_list_is_cut_at_a_line_and_says_how_many_more() -> None:
+    listing = render.styles_listing([(f"Style number {n:03d}", 10**17 + n) for n in range(200)])
+    assert len(listing) <= render.MESSAGE_LIMIT
+    assert listing.startswith("**200 saved style(s)**\n• Style number 000 — added by <@")
+    last = listing.splitlines()[-1]
+    shown = len(listing.splitlines()) - 2  # the heading and the "more" line
+    assert last == f"… and {200 - shown} more"
 
 
 def test_metrics_are_prometheus_text() -> None:
