@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import discord
 
+from bot import render
 from bot.buttons import Action
 from bot.config import Limits
 from bot.guild_settings import GuildSettingsStore
@@ -55,7 +56,7 @@ class JobActions:
             else:
                 self._check_author(interaction, job)
                 if action == "delete":
-                    message = await self._delete(job)
+                    message = await self._delete(job, interaction.user.id)
                 else:
                     await self._again(interaction, job, action)
                     return  # the intake already told the member
@@ -81,10 +82,27 @@ class JobActions:
             raise RequestRefused(f"Job `{job.id}` has already ended.")
         return f"Job `{job.id}` cancelled."
 
-    async def _delete(self, job: Job) -> str:
-        """The result message and every stored picture of the job; its row stays for history."""
+    async def _delete(self, job: Job, by_user_id: int) -> str:
+        """The result message, the inputs' thumbnails and previews shown in Discord, and every
+        stored picture of the job; its row stays for the member's history."""
         if job.state in ACTIVE_STATES:
             raise RequestRefused(f"Job `{job.id}` is still going; **Cancel** it first.")
+        line = render.deleted_line(by_user_id)
+        pictures_shown = (
+            (
+                job.channel_id,
+                job.request_message_id,
+                render.request_post_text(job.user_id, job.id, line),
+            ),
+            (
+                job.destination_id,
+                job.status_message_id,
+                render.status_text(render.status_header(job.id, job.request, job.notes), line),
+            ),
+        )
+        for channel_id, message_id, text in pictures_shown:
+            if message_id is not None:
+                await self._without_pictures(channel_id, message_id, text)
         if job.result_message_id is not None:
             channel = self._client.get_partial_messageable(job.destination_id)
             try:
@@ -99,6 +117,17 @@ class JobActions:
         await self._files.delete(job.id)
         await self._jobs.mark_files_deleted(job.id)
         return f"Deleted job `{job.id}`: its result message and its pictures are gone."
+
+    async def _without_pictures(self, channel_id: int, message_id: int, text: str) -> None:
+        """Edit a message of the job down to its text: no thumbnails, previews or buttons."""
+        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(content=text, attachments=[], embeds=[], view=None)
+        except discord.NotFound:
+            pass  # deleted by hand already
+        except discord.HTTPException as exc:
+            log.warning("could not clear the pictures of message %s: %s", message_id, exc)
+            raise RequestRefused("I could not remove the pictures; please try again.") from None
 
     async def _again(self, interaction: discord.Interaction, job: Job, action: Action) -> None:
         request = job.request

@@ -98,6 +98,10 @@ def failed_line(kind: str, reason: str) -> str:
     return f"❌ {FAILURE_TITLES.get(kind, 'failed').capitalize()}: {reason}"
 
 
+def deleted_line(by_user_id: int) -> str:
+    return f"🗑️ Deleted by <@{by_user_id}>"
+
+
 def cancelled_line(by_user_id: int | None) -> str:
     return f"🚫 Cancelled by <@{by_user_id}>" if by_user_id else "🚫 Cancelled"
 

@@ -41,6 +41,11 @@ bot = test_bot_e2e.bot
 AUTOCOMPLETE_RESULT = 8
 
 
+def public_message_of(fake: FakeDiscord, job_id: str) -> Message:
+    """The public message of a job queued in #general, whatever it shows now."""
+    return next(m for m in fake.messages_in(fake.channel) if f"job `{job_id}`" in m.content)
+
+
 def thread_of(fake: FakeDiscord, job_id: str) -> Channel:
     """The thread of a job queued in #general."""
     return fake.thread_of(public_message(fake, fake.channel, job_id))
@@ -274,6 +279,12 @@ async def test_only_the_author_or_a_moderator_may_run_again_and_delete_removes_e
         f"Deleted job `{job_id}`: its result message and its pictures are gone."
     )
     assert fake.message(result.id).deleted
+    request = public_message_of(fake, job_id)
+    assert request.attachments == [] and request.embeds == []
+    assert request.content.endswith(f"🗑️ Deleted by <@{fake.member.id}>")
+    status = status_message(fake, fake.thread_of(request), job_id)
+    assert status.attachments == [] and status.custom_ids == []
+    assert status.content.endswith(f"🗑️ Deleted by <@{fake.member.id}>")
     assert not folder.exists()
     assert await bot.jobs.files_deleted(job_id)
 
@@ -384,13 +395,13 @@ async def test_a_server_can_hide_input_thumbnails_outside_nsfw_channels_and_spoi
     assert "Input thumbnails: **only in channels marked NSFW**" in answer
 
     job_id = await queued_job(await stylize(fake))
-    request = next(m for m in fake.messages_in(fake.channel) if f"job `{job_id}`" in m.content)
+    request = public_message_of(fake, job_id)
     assert request.attachments == [] and request.embeds == []
     result = await wait_for_result(fake, fake.thread_of(request), job_id)
     assert result.attachments[0].filename.startswith("SPOILER_")
 
     unspoiled = await queued_job(await stylize(fake, spoiler=False))
-    request = next(m for m in fake.messages_in(fake.channel) if f"job `{unspoiled}`" in m.content)
+    request = public_message_of(fake, unspoiled)
     result = await wait_for_result(fake, fake.thread_of(request), unspoiled)
     assert not result.attachments[0].filename.startswith("SPOILER_")
 
