@@ -67,6 +67,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at);
     """,
     """
+    CREATE TABLE settings_audit (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        changed_at REAL NOT NULL,
+        changes TEXT NOT NULL
+    );
+    CREATE INDEX settings_audit_by_guild ON settings_audit (guild_id, changed_at);
+    """,
+    # Member features (issue 11): the servers' style libraries; a job's brush, second
+    # style, style names and spoiler; a server's spoiler default and input thumbnails.
+    """
     CREATE TABLE styles (
         guild_id INTEGER NOT NULL,
         name TEXT NOT NULL COLLATE NOCASE,
@@ -140,6 +152,12 @@ class Database:
             raise
         self._conn = conn
         return self
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._conn

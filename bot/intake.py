@@ -51,10 +51,6 @@ class Inputs:
     style_names: tuple[str, ...] = ()  # preset or file names, written into the result
 
 
-def is_moderator(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild or permissions.manage_messages
-
-
 class Intake:
     def __init__(
         self,
@@ -81,7 +77,9 @@ class Intake:
 
     async def check_member(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
         if not self.accepting:
-            raise RequestRefused("Atelier is restarting; please try again in a minute.")
+            raise RequestRefused(
+                "Atelier is restarting; please try again in a minute.", reason="restarting"
+            )
         channel = interaction.channel
         check_channel(settings, interaction.channel_id or 0, getattr(channel, "parent_id", None))
         if interaction.guild_id is not None:
@@ -91,7 +89,8 @@ class Intake:
         if self._pool.queue_length >= self._config.engine_max_queue:
             raise RequestRefused(
                 f"The queue is full ({self._pool.queue_length} jobs waiting); "
-                "please try again later."
+                "please try again later.",
+                reason="queue_full",
             )
 
     @staticmethod
@@ -109,7 +108,8 @@ class Intake:
         if missing:
             raise RequestRefused(
                 f"I can't post results in this channel: I need the {', '.join(missing)} "
-                "permission here. Ask a moderator, or use another channel."
+                "permission here. Ask a moderator, or use another channel.",
+                reason="bot_cannot_post",
             )
 
     async def download_inputs(
@@ -132,14 +132,18 @@ class Intake:
             label, attachment.filename, attachment.content_type, attachment.size, self._limits
         )
         if urlsplit(attachment.url).hostname not in self._download_hosts:
-            raise RequestRefused(f"The {label} image must be uploaded to Discord, not linked.")
+            raise RequestRefused(
+                f"The {label} image must be uploaded to Discord, not linked.",
+                reason="linked_image",
+            )
 
     async def _fetch(self, label: str, attachment: discord.Attachment) -> bytes:
         try:
             data = await attachment.read()
         except (discord.HTTPException, OSError):
             raise RequestRefused(
-                f"I could not download the {label} image from Discord; please try again."
+                f"I could not download the {label} image from Discord; please try again.",
+                reason="download_failed",
             ) from None
         await asyncio.to_thread(check_image_bytes, label, attachment.filename, data, self._limits)
         return data
@@ -196,7 +200,8 @@ class Intake:
             await self._jobs.mark_posted(job.id, None)
             raise RequestRefused(
                 "I could not post in this channel, so the job was not started. "
-                "Check that I can send messages and attach files here."
+                "Check that I can send messages and attach files here.",
+                reason="bot_cannot_post",
             ) from None
         self._runner.run(job.id)
         job = await self._jobs.require(job.id)

@@ -13,11 +13,13 @@ from bot import render
 from bot.buttons import Action
 from bot.config import Limits
 from bot.guild_settings import GuildSettingsStore
-from bot.intake import Inputs, is_moderator
+from bot.intake import Inputs
 from bot.job_files import JobFiles
 from bot.job_start import JobStarter
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.limits import RequestRefused, effective_limits
+from bot.metrics import Metrics
+from bot.permissions import is_moderator
 from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
 from bot.runner import Runner
 
@@ -36,6 +38,7 @@ class JobActions:
         limits: Limits,
         starter: JobStarter,
         runner: Runner,
+        metrics: Metrics,
     ) -> None:
         self._client = client
         self._jobs = jobs
@@ -44,13 +47,14 @@ class JobActions:
         self._limits = limits
         self._starter = starter
         self._runner = runner
+        self._metrics = metrics
 
     async def handle(self, interaction: discord.Interaction, action: Action, job_id: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             job = await self._jobs.get(job_id)
             if job is None:
-                raise RequestRefused(f"I don't know job `{job_id}` any more.")
+                raise RequestRefused(f"I don't know job `{job_id}` any more.", reason="unknown_job")
             if action == "cancel":
                 message = await self._cancel(interaction, job)
             else:
@@ -61,6 +65,7 @@ class JobActions:
                     await self._again(interaction, job, action)
                     return  # the intake already told the member
         except RequestRefused as refusal:
+            self._metrics.request_refused(refusal.reason)
             message = str(refusal)
         await interaction.followup.send(
             message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
@@ -70,23 +75,29 @@ class JobActions:
     def _check_author(interaction: discord.Interaction, job: Job) -> None:
         if interaction.user.id != job.user_id and not is_moderator(interaction.permissions):
             raise RequestRefused(
-                f"Only the author of job `{job.id}` (<@{job.user_id}>) or a moderator can do this."
+                f"Only the author of job `{job.id}` (<@{job.user_id}>) or a moderator can do this.",
+                reason="not_author",
             )
 
     async def _cancel(self, interaction: discord.Interaction, job: Job) -> str:
         if interaction.user.id != job.user_id and not is_moderator(interaction.permissions):
-            raise RequestRefused(f"Only <@{job.user_id}> or a moderator can cancel job `{job.id}`.")
+            raise RequestRefused(
+                f"Only <@{job.user_id}> or a moderator can cancel job `{job.id}`.",
+                reason="not_allowed",
+            )
         if job.state not in ACTIVE_STATES or not await self._runner.cancel(
             job.id, interaction.user.id
         ):
-            raise RequestRefused(f"Job `{job.id}` has already ended.")
+            raise RequestRefused(f"Job `{job.id}` has already ended.", reason="already_ended")
         return f"Job `{job.id}` cancelled."
 
     async def _delete(self, job: Job, by_user_id: int) -> str:
         """The result message, the inputs' thumbnails and previews shown in Discord, and every
         stored picture of the job; its row stays for the member's history."""
         if job.state in ACTIVE_STATES:
-            raise RequestRefused(f"Job `{job.id}` is still going; **Cancel** it first.")
+            raise RequestRefused(
+                f"Job `{job.id}` is still going; **Cancel** it first.", reason="still_running"
+            )
         line = render.deleted_line(by_user_id)
         pictures_shown = (
             (
@@ -112,7 +123,8 @@ class JobActions:
             except discord.HTTPException as exc:
                 log.warning("could not delete the result of job %s: %s", job.id, exc)
                 raise RequestRefused(
-                    f"I could not delete the result of job `{job.id}`; please try again."
+                    f"I could not delete the result of job `{job.id}`; please try again.",
+                    reason="delete_failed",
                 ) from None
         await self._files.delete(job.id)
         await self._jobs.mark_files_deleted(job.id)
@@ -127,17 +139,24 @@ class JobActions:
             pass  # deleted by hand already
         except discord.HTTPException as exc:
             log.warning("could not clear the pictures of message %s: %s", message_id, exc)
-            raise RequestRefused("I could not remove the pictures; please try again.") from None
+            raise RequestRefused(
+                "I could not remove the pictures; please try again.", reason="delete_failed"
+            ) from None
 
     async def _again(self, interaction: discord.Interaction, job: Job, action: Action) -> None:
         request = job.request
         if action == "stronger" and request.strength >= STRENGTH_MAX:
-            raise RequestRefused(f"Job `{job.id}` already ran at the strongest setting.")
+            raise RequestRefused(
+                f"Job `{job.id}` already ran at the strongest setting.", reason="strength_limit"
+            )
         if action == "weaker" and request.strength <= STRENGTH_MIN:
-            raise RequestRefused(f"Job `{job.id}` already ran at the weakest setting.")
+            raise RequestRefused(
+                f"Job `{job.id}` already ran at the weakest setting.", reason="strength_limit"
+            )
         if await self._jobs.files_deleted(job.id):
             raise RequestRefused(
-                f"The pictures of job `{job.id}` have been cleaned up; start over with /stylize."
+                f"The pictures of job `{job.id}` have been cleaned up; start over with /stylize.",
+                reason="files_deleted",
             )
         if action == "upscale":
             await self._check_upscale(interaction, job)
@@ -147,7 +166,9 @@ class JobActions:
             # its content picture, so the painting keeps its strokes and gains detail.
             content_path = job.result_path if action == "upscale" else job.content_path
             if content_path is None:
-                raise RequestRefused(f"Job `{job.id}` has no result to upscale.")
+                raise RequestRefused(
+                    f"Job `{job.id}` has no result to upscale.", reason="upscale_limit"
+                )
             return Inputs(
                 content=await self._files.read(content_path),
                 style=await self._files.read(job.style_path),
@@ -160,14 +181,17 @@ class JobActions:
 
     async def _check_upscale(self, interaction: discord.Interaction, job: Job) -> None:
         if job.state != "done":
-            raise RequestRefused(f"Job `{job.id}` has no result to upscale.")
+            raise RequestRefused(
+                f"Job `{job.id}` has no result to upscale.", reason="upscale_limit"
+            )
         settings = await self._settings.get(interaction.guild_id)
         largest = effective_limits(settings, self._limits).max_size
         wanted = job.request.size * UPSCALE_FACTOR
         if wanted > largest:
             raise RequestRefused(
                 f"Upscaling job `{job.id}` would make it {wanted} px; the largest allowed "
-                f"here is {largest} px."
+                f"here is {largest} px.",
+                reason="upscale_limit",
             )
 
     @staticmethod

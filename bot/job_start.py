@@ -12,13 +12,15 @@ from bot.guild_settings import GuildSettingsStore
 from bot.intake import Inputs, Intake
 from bot.jobs import Job
 from bot.limits import RequestRefused
+from bot.metrics import Metrics
 from bot.request import RequestedOptions
 
 
 class JobStarter:
-    def __init__(self, intake: Intake, settings: GuildSettingsStore) -> None:
+    def __init__(self, intake: Intake, settings: GuildSettingsStore, metrics: Metrics) -> None:
         self._intake = intake
         self._settings = settings
+        self._metrics = metrics
 
     async def start(
         self,
@@ -41,5 +43,6 @@ class JobStarter:
                 interaction, inputs, options, settings, follow_up_in=follow_up_in
             )
         except RequestRefused as refusal:
+            self._metrics.request_refused(refusal.reason)
             await interaction.followup.send(str(refusal), ephemeral=True)
             return None

@@ -18,7 +18,7 @@ from bot import render
 from bot.buttons import cancel_view, result_view
 from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
-from bot.metrics import DurationHistogram
+from bot.metrics import Metrics
 from bot.png_settings import request_fields, with_text
 from bot.status_message import StatusMessage
 from bot.upload import fit_upload
@@ -42,6 +42,7 @@ class Runner:
         pool: EngineService,
         jobs: JobStore,
         files: JobFiles,
+        metrics: Metrics,
         *,
         edit_seconds: float,
         retention_hours: float,
@@ -50,6 +51,7 @@ class Runner:
         self._pool = pool
         self._jobs = jobs
         self._files = files
+        self._metrics = metrics
         self._edit_seconds = edit_seconds
         self._retention_seconds = retention_hours * 3600
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -59,7 +61,6 @@ class Runner:
         self._cleanup: asyncio.Task[None] | None = None
         self._parking = False
         self.where: dict[str, str] = {}  # job id → its latest status line, for /atelier queue
-        self.durations = DurationHistogram()
 
     async def start(self) -> int:
         """Resume what a previous run left unfinished or unannounced; start the file cleanup."""
@@ -88,6 +89,8 @@ class Runner:
             return True
         # Not in the pool yet (or not run by this process): end it here.
         cancelled = await self._jobs.mark_cancelled(job_id, render.cancelled_line(by_user_id))
+        if cancelled:
+            self._metrics.job_cancelled()
         if cancelled and job_id not in self._tasks:
             self.run(job_id)
         return cancelled
@@ -100,6 +103,7 @@ class Runner:
                     job_id,
                     render.failed_line("error", f"the bot crashed during {MAX_ATTEMPTS} attempts"),
                 )
+                self._metrics.job_failed("crashed")
                 job = await self._jobs.require(job_id)
             if job.state in ACTIVE_STATES:
                 job = await self._run(job)
@@ -172,6 +176,7 @@ class Runner:
             except EngineUnavailable as exc:
                 if not self._parking:  # no engine and none coming back: say so, don't hang
                     await self._jobs.mark_failed(job.id, render.failed_line("error", str(exc)))
+                    self._metrics.job_failed("no_engine")
                 return None  # when shutting down, the job stays queued for the next start
 
     async def _relay(self, job: Job, event: object, status: StatusMessage) -> None:
@@ -197,17 +202,19 @@ class Runner:
                 device=event.device,
                 engine_note=event.note,
             )
-            self.durations.observe(event.seconds)
+            self._metrics.job_done(event.device, event.seconds)
             return
         elif isinstance(event, Failed):
             if event.kind == "cancelled" and job.id in self._cancelled_by:
                 await self._jobs.mark_cancelled(
                     job.id, render.cancelled_line(self._cancelled_by.pop(job.id))
                 )
+                self._metrics.job_cancelled()
             elif event.kind == "cancelled":  # the pool is closing: start over next time
                 await self._jobs.park(job.id)
             else:
                 await self._jobs.mark_failed(job.id, render.failed_line(event.kind, event.reason))
+                self._metrics.job_failed(event.kind)
             return
         else:
             return
@@ -297,6 +304,7 @@ class Runner:
                 log.warning("posting job %s failed (attempt %d): %s", job.id, attempt, exc)
                 if attempt == POST_ATTEMPTS:
                     raise
+                self._metrics.delivery_retried()
                 await asyncio.sleep(2**attempt)
         return None
 

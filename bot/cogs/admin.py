@@ -22,6 +22,7 @@ from bot.guild_settings import (
     changed_settings,
 )
 from bot.limits import RequestRefused
+from bot.permissions import can_manage_settings
 from bot.style_library import MAX_NAME_LENGTH, StyleError
 
 if TYPE_CHECKING:
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 
 NOT_ALLOWED = "Only members with the **Manage Server** permission can change Atelier's settings."
 NOT_ALLOWED_STYLES = "Only members with the **Manage Server** permission can change saved styles."
-
-
-def can_manage_settings(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -81,10 +78,11 @@ class AdminCog(
         if interaction.guild_id is None or not can_manage_settings(interaction.permissions):
             await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
             return
-        store = self.bot.guild_settings
-        limits = self.bot.config.limits
+        store, limits, who = self.bot.guild_settings, self.bot.config.limits, interaction.user.id
         current = await (
-            store.reset(interaction.guild_id) if reset else store.get(interaction.guild_id)
+            store.reset(interaction.guild_id, by_user_id=who)
+            if reset
+            else store.get(interaction.guild_id)
         )
         changes: dict[str, object] = {
             name: value
@@ -113,7 +111,7 @@ class AdminCog(
             await interaction.response.send_message(f"Not changed: {error}.", ephemeral=True)
             return
         if changes:
-            await store.save(updated)
+            await store.save(updated, by_user_id=who)
         heading = "Saved." if changes or reset else ""
         await interaction.response.send_message(
             f"{heading}\n{render.settings_text(updated, limits)}".strip(), ephemeral=True
@@ -199,7 +197,3 @@ class AdminCog(
     ) -> list[app_commands.Choice[str]]:
         names = await self.bot.styles.matching(interaction.guild_id or 0, typed)
         return [app_commands.Choice(name=name, value=name) for name in names]
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(AdminCog(bot))

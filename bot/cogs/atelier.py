@@ -13,9 +13,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.intake import is_moderator
 from bot.jobs import Job
 from bot.limits import effective_limits
+from bot.permissions import is_moderator
 from bot.png_settings import text_of
 
 if TYPE_CHECKING:
@@ -43,11 +43,7 @@ class AtelierCog(
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
         jobs = await self.bot.jobs.active(interaction.guild_id) if interaction.guild_id else []
-        entries = []
-        for job in jobs:
-            position = self.bot.pool.position(job.id)
-            where = self.bot.runner.where.get(job.id) or render.queued_line(position)
-            entries.append((job.id, job.user_id, where))
+        entries = [(job.id, job.user_id, self.bot.job_status(job.id)) for job in jobs]
         await interaction.response.send_message(
             render.queue_listing(entries, interaction.user.id),
             ephemeral=True,
@@ -117,7 +113,3 @@ class AtelierCog(
             return None
         guild = None if job.channel_id == dm_channel_id else job.guild_id
         return render.job_link(guild, job.destination_id, job.result_message_id)
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(AtelierCog(bot))

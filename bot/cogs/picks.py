@@ -85,7 +85,7 @@ class Picks:
         attachment = image_of(message)
         try:
             if attachment is None:
-                raise RequestRefused(NO_IMAGE)
+                raise RequestRefused(NO_IMAGE, reason="no_image")
             self.bot.intake.check_source(role, attachment)
         except RequestRefused as refusal:
             await interaction.response.send_message(str(refusal), ephemeral=True)

@@ -85,6 +85,7 @@ class StylizeCog(commands.Cog):
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
         if blend is not None and style2 is None:
+            self.bot.metrics.request_refused("conflicting_options")
             await interaction.followup.send(BLEND_WITHOUT_STYLE2, ephemeral=True)
             return
         if style2 is not None and blend is None:
@@ -139,7 +140,7 @@ class StylizeCog(commands.Cog):
         for job in await self.bot.jobs.history(interaction.guild_id, interaction.user.id, 1):
             if not await self.bot.jobs.files_deleted(job.id):
                 return await self.bot.files.read(job.content_path)
-        raise RequestRefused(NO_CONTENT)
+        raise RequestRefused(NO_CONTENT, reason="missing_input")
 
     async def _style(
         self,
@@ -149,20 +150,21 @@ class StylizeCog(commands.Cog):
     ) -> tuple[bytes, str]:
         """The style's bytes and the name it goes by (the preset's, or the file's)."""
         if style is not None and preset is not None:
-            raise RequestRefused(STYLE_AND_PRESET)
+            raise RequestRefused(STYLE_AND_PRESET, reason="conflicting_options")
         if preset is not None:
             if interaction.guild_id is None:
-                raise RequestRefused(NO_LIBRARY_IN_DMS)
+                raise RequestRefused(NO_LIBRARY_IN_DMS, reason="unknown_style")
             try:
                 saved = await self.bot.styles.require(interaction.guild_id, preset)
             except StyleError as error:
                 raise RequestRefused(
-                    f"Not queued: {error}. Pick one from the list as you type."
+                    f"Not queued: {error}. Pick one from the list as you type.",
+                    reason="unknown_style",
                 ) from None
             return await self.bot.styles.read(saved), saved.name
         picked = style or self.bot.picks.peek(interaction.guild_id, interaction.user.id, "style")
         if picked is None:
-            raise RequestRefused(NO_STYLE)
+            raise RequestRefused(NO_STYLE, reason="missing_input")
         return await self.bot.intake.download("style", picked), picked.filename
 
     @stylize.autocomplete("preset")
@@ -173,7 +175,3 @@ class StylizeCog(commands.Cog):
             return []
         names = await self.bot.styles.matching(interaction.guild_id, typed)
         return [app_commands.Choice(name=name, value=name) for name in names]
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(StylizeCog(bot))
