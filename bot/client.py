@@ -123,10 +123,31 @@ class AtelierBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self._find_gateway()
         self.add_dynamic_items(JobButton)
-        await self.add_cog(StylizeCog(self))
-        await self.add_cog(AtelierCog(self))
-        await self.add_cog(AdminCog(self))
-        for menu in Picks(self).commands:
+        await self.add_cog(
+            StylizeCog(
+                self.intake,
+                self.starter,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.picks,
+                self.metrics,
+            )
+        )
+        await self.add_cog(
+            AtelierCog(
+                self.guild_settings,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.config.limits,
+                self.job_status,
+            )
+        )
+        await self.add_cog(
+            AdminCog(self.guild_settings, self.config.limits, self.intake, self.styles)
+        )
+        for menu in Picks(self.intake, self.starter, self.picks).commands:
             self.tree.add_command(menu)
         await self._sync_commands()
         resumed = await self.runner.start()

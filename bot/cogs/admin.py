@@ -8,25 +8,23 @@ same: the default is only a display hint that admins can override.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.config import Limits
 from bot.guild_settings import (
     MAX_COOLDOWN_SECONDS,
     MAX_JOBS_PER_MEMBER,
+    GuildSettingsStore,
     SettingsError,
     changed_settings,
 )
+from bot.intake import Intake
 from bot.limits import RequestRefused
 from bot.permissions import can_manage_settings
-from bot.style_library import MAX_NAME_LENGTH, StyleError
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
+from bot.style_library import MAX_NAME_LENGTH, StyleError, StyleLibrary
 
 NOT_ALLOWED = "Only members with the **Manage Server** permission can change Atelier's settings."
 NOT_ALLOWED_STYLES = "Only members with the **Manage Server** permission can change saved styles."
@@ -41,8 +39,17 @@ class AdminCog(
 ):
     styles = app_commands.Group(name="styles", description="This server's saved styles")
 
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        settings: GuildSettingsStore,
+        limits: Limits,
+        intake: Intake,
+        styles: StyleLibrary,
+    ) -> None:
+        self._settings = settings
+        self._limits = limits
+        self._intake = intake
+        self._styles = styles
         super().__init__()
 
     @app_commands.command(name="settings", description="Show or change this server's limits")
@@ -78,7 +85,7 @@ class AdminCog(
         if interaction.guild_id is None or not can_manage_settings(interaction.permissions):
             await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
             return
-        store, limits, who = self.bot.guild_settings, self.bot.config.limits, interaction.user.id
+        store, limits, who = self._settings, self._limits, interaction.user.id
         current = await (
             store.reset(interaction.guild_id, by_user_id=who)
             if reset
@@ -136,8 +143,8 @@ class AdminCog(
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
-            data = await self.bot.intake.download("style", image)
-            style = await self.bot.styles.add(
+            data = await self._intake.download("style", image)
+            style = await self._styles.add(
                 interaction.guild_id or 0, name, data, interaction.user.id
             )
         except (RequestRefused, StyleError) as error:
@@ -159,7 +166,7 @@ class AdminCog(
         if not await self._may_edit_styles(interaction):
             return
         try:
-            style = await self.bot.styles.rename(interaction.guild_id or 0, name, new_name)
+            style = await self._styles.rename(interaction.guild_id or 0, name, new_name)
         except StyleError as error:
             await interaction.response.send_message(f"Not renamed: {error}.", ephemeral=True)
             return
@@ -175,7 +182,7 @@ class AdminCog(
         if not await self._may_edit_styles(interaction):
             return
         try:
-            style = await self.bot.styles.remove(interaction.guild_id or 0, name)
+            style = await self._styles.remove(interaction.guild_id or 0, name)
         except StyleError as error:
             await interaction.response.send_message(f"Not removed: {error}.", ephemeral=True)
             return
@@ -183,7 +190,7 @@ class AdminCog(
 
     @styles.command(name="list", description="The styles saved on this server")
     async def styles_list(self, interaction: discord.Interaction) -> None:
-        styles = await self.bot.styles.all(interaction.guild_id or 0)
+        styles = await self._styles.all(interaction.guild_id or 0)
         await interaction.response.send_message(
             render.styles_listing([(s.name, s.added_by) for s in styles]),
             ephemeral=True,
@@ -195,5 +202,5 @@ class AdminCog(
     async def style_choices(
         self, interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
-        names = await self.bot.styles.matching(interaction.guild_id or 0, typed)
+        names = await self._styles.matching(interaction.guild_id or 0, typed)
         return [app_commands.Choice(name=name, value=name) for name in names]

@@ -6,20 +6,21 @@ Discord hides commands by permission only per top-level command.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.jobs import Job
+from bot.config import Limits
+from bot.guild_settings import GuildSettingsStore
+from bot.job_files import JobFiles
+from bot.jobs import Job, JobStore
 from bot.limits import effective_limits
 from bot.permissions import is_moderator
 from bot.png_settings import text_of
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
+from bot.style_library import StyleLibrary
 
 HISTORY_LENGTH = 10
 
@@ -27,23 +28,37 @@ HISTORY_LENGTH = 10
 class AtelierCog(
     commands.GroupCog, group_name="atelier", group_description="Atelier's help, queue and history"
 ):
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        settings: GuildSettingsStore,
+        jobs: JobStore,
+        files: JobFiles,
+        styles: StyleLibrary,
+        limits: Limits,
+        job_status: Callable[[str], str],
+    ) -> None:
+        """`job_status(job_id)` is the line /atelier queue shows for an active job."""
+        self._settings = settings
+        self._jobs = jobs
+        self._files = files
+        self._styles = styles
+        self._limits = limits
+        self._job_status = job_status
         super().__init__()
 
     @app_commands.command(name="help", description="How to use Atelier, with this server's limits")
     async def help(self, interaction: discord.Interaction) -> None:
-        settings = await self.bot.guild_settings.get(interaction.guild_id)
-        bounds = effective_limits(settings, self.bot.config.limits)
-        styles = await self.bot.styles.all(interaction.guild_id) if interaction.guild_id else []
+        settings = await self._settings.get(interaction.guild_id)
+        bounds = effective_limits(settings, self._limits)
+        styles = await self._styles.all(interaction.guild_id) if interaction.guild_id else []
         await interaction.response.send_message(
             render.help_text(bounds, [s.name for s in styles]), ephemeral=True
         )
 
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
-        jobs = await self.bot.jobs.active(interaction.guild_id) if interaction.guild_id else []
-        entries = [(job.id, job.user_id, self.bot.job_status(job.id)) for job in jobs]
+        jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
+        entries = [(job.id, job.user_id, self._job_status(job.id)) for job in jobs]
         await interaction.response.send_message(
             render.queue_listing(entries, interaction.user.id),
             ephemeral=True,
@@ -52,9 +67,7 @@ class AtelierCog(
 
     @app_commands.command(name="history", description="Your latest jobs, with their results")
     async def history(self, interaction: discord.Interaction) -> None:
-        jobs = await self.bot.jobs.history(
-            interaction.guild_id, interaction.user.id, HISTORY_LENGTH
-        )
+        jobs = await self._jobs.history(interaction.guild_id, interaction.user.id, HISTORY_LENGTH)
         dm = await self._dm_channel_id(interaction, jobs)
         lines = [render.history_line(job, self._link(job, dm)) for job in jobs]
         await interaction.response.send_message(render.history_listing(lines), ephemeral=True)
@@ -64,7 +77,7 @@ class AtelierCog(
     async def show(
         self, interaction: discord.Interaction, job: app_commands.Range[str, 1, 32]
     ) -> None:
-        found = await self.bot.jobs.get(job.strip().strip("`").lower())
+        found = await self._jobs.get(job.strip().strip("`").lower())
         if found is None or found.guild_id != interaction.guild_id:
             await interaction.response.send_message(
                 f"There is no job `{job}` on this server.", ephemeral=True
@@ -79,8 +92,8 @@ class AtelierCog(
             )
             return
         png_text: dict[str, str] = {}
-        if found.result_path is not None and not await self.bot.jobs.files_deleted(found.id):
-            png_text = text_of(await self.bot.files.read(found.result_path))
+        if found.result_path is not None and not await self._jobs.files_deleted(found.id):
+            png_text = text_of(await self._files.read(found.result_path))
         dm = await self._dm_channel_id(interaction, [found])
         await interaction.response.send_message(
             render.show_text(found, png_text, self._link(found, dm)), ephemeral=True
@@ -90,7 +103,7 @@ class AtelierCog(
     async def job_choices(
         self, interaction: discord.Interaction, typed: str
     ) -> list[app_commands.Choice[str]]:
-        jobs = await self.bot.jobs.history(interaction.guild_id, interaction.user.id, 25)
+        jobs = await self._jobs.history(interaction.guild_id, interaction.user.id, 25)
         return [
             app_commands.Choice(name=f"{j.id} · {j.state} · seed {j.request.seed}", value=j.id)
             for j in jobs

@@ -8,18 +8,15 @@ member who picks only one can also finish with `/stylize` (the other picture or 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.intake import Inputs
+from bot.intake import Inputs, Intake
+from bot.job_start import JobStarter
 from bot.limits import RequestRefused
-from bot.picked_images import PICK_SECONDS, Role, image_of
+from bot.picked_images import PICK_SECONDS, PickedImages, Role, image_of
 from bot.request import RequestedOptions
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
 
 USE_AS_CONTENT = "Stylize: use as content"
 USE_AS_STYLE = "Stylize: use as style"
@@ -62,8 +59,15 @@ class ContentForm(discord.ui.Modal):
 class Picks:
     """The two context-menu commands; registered on the bot's command tree."""
 
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        intake: Intake,
+        starter: JobStarter,
+        picks: PickedImages,
+    ) -> None:
+        self._intake = intake
+        self._starter = starter
+        self._picks = picks
         self.commands = [
             app_commands.ContextMenu(name=USE_AS_CONTENT, callback=self.use_as_content),
             app_commands.ContextMenu(name=USE_AS_STYLE, callback=self.use_as_style),
@@ -86,11 +90,11 @@ class Picks:
         try:
             if attachment is None:
                 raise RequestRefused(NO_IMAGE, reason="no_image")
-            self.bot.intake.check_source(role, attachment)
+            self._intake.check_source(role, attachment)
         except RequestRefused as refusal:
             await interaction.response.send_message(str(refusal), ephemeral=True)
             return
-        picks, key = self.bot.picks, (interaction.guild_id, interaction.user.id)
+        picks, key = self._picks, (interaction.guild_id, interaction.user.id)
         if picks.peek(*key, OTHER[role]) is None:
             picks.remember(*key, role, attachment)
             if role == "style":  # the content is one upload away: ask for it now
@@ -104,7 +108,7 @@ class Picks:
         self, interaction: discord.Interaction, role: Role, attachment: discord.Attachment
     ) -> None:
         """Start the job with `attachment` as `role` and the member's pick for the other."""
-        picks, key = self.bot.picks, (interaction.guild_id, interaction.user.id)
+        picks, key = self._picks, (interaction.guild_id, interaction.user.id)
         other = picks.peek(*key, OTHER[role])
         await interaction.response.defer(ephemeral=True, thinking=True)
         if other is None:
@@ -115,9 +119,9 @@ class Picks:
         chosen = {role: attachment, OTHER[role]: other}
 
         async def gather() -> Inputs:
-            inputs = await self.bot.intake.download_inputs(chosen["content"], chosen["style"])
+            inputs = await self._intake.download_inputs(chosen["content"], chosen["style"])
             return replace(inputs, style_names=(chosen["style"].filename,))
 
-        if await self.bot.starter.start(interaction, gather, RequestedOptions()) is not None:
+        if await self._starter.start(interaction, gather, RequestedOptions()) is not None:
             picks.take(*key, OTHER[role])
             picks.take(*key, role)

@@ -3,14 +3,17 @@ channel, or the member's last content) in, a queued job (or a specific, private 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.intake import Inputs
+from bot.intake import Inputs, Intake
+from bot.job_files import JobFiles
+from bot.job_start import JobStarter
+from bot.jobs import JobStore
 from bot.limits import RequestRefused
+from bot.metrics import Metrics
+from bot.picked_images import PickedImages
 from bot.request import (
     BLEND_DEFAULT,
     BLEND_MAX,
@@ -22,10 +25,7 @@ from bot.request import (
     STRENGTH_MIN,
     RequestedOptions,
 )
-from bot.style_library import StyleError
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
+from bot.style_library import StyleError, StyleLibrary
 
 # Discord-side bounds only keep typos out; the server's and the bot's limits are applied (and
 # explained) by bot.limits.
@@ -46,8 +46,23 @@ BLEND_WITHOUT_STYLE2 = "`blend` mixes two styles: add a `style2` picture too, or
 
 
 class StylizeCog(commands.Cog):
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        intake: Intake,
+        starter: JobStarter,
+        jobs: JobStore,
+        files: JobFiles,
+        styles: StyleLibrary,
+        picks: PickedImages,
+        metrics: Metrics,
+    ) -> None:
+        self._intake = intake
+        self._starter = starter
+        self._jobs = jobs
+        self._files = files
+        self._styles = styles
+        self._picks = picks
+        self._metrics = metrics
 
     @app_commands.command(name="stylize", description="Paint one picture in the style of another")
     @app_commands.describe(
@@ -85,7 +100,7 @@ class StylizeCog(commands.Cog):
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
         if blend is not None and style2 is None:
-            self.bot.metrics.request_refused("conflicting_options")
+            self._metrics.request_refused("conflicting_options")
             await interaction.followup.send(BLEND_WITHOUT_STYLE2, ephemeral=True)
             return
         if style2 is not None and blend is None:
@@ -110,7 +125,7 @@ class StylizeCog(commands.Cog):
             return Inputs(
                 content_bytes,
                 style_bytes,
-                style2=await self.bot.intake.download("second style", style2),
+                style2=await self._intake.download("second style", style2),
                 style_names=(style_name, style2.filename),
             )
 
@@ -122,24 +137,22 @@ class StylizeCog(commands.Cog):
                 ephemeral=True,
             )
             return
-        job = await self.bot.starter.start(interaction, gather, options, follow_up_in=follow_up_in)
+        job = await self._starter.start(interaction, gather, options, follow_up_in=follow_up_in)
         if job is not None:  # what was picked from the channel has been used
-            self.bot.picks.take(*key, "content")
+            self._picks.take(*key, "content")
             if style is None and preset is None:
-                self.bot.picks.take(*key, "style")
+                self._picks.take(*key, "style")
 
     async def _content(
         self, interaction: discord.Interaction, content: discord.Attachment | None
     ) -> bytes:
-        intake = self.bot.intake
-        picked = content or self.bot.picks.peek(
-            interaction.guild_id, interaction.user.id, "content"
-        )
+        intake = self._intake
+        picked = content or self._picks.peek(interaction.guild_id, interaction.user.id, "content")
         if picked is not None:
             return await intake.download("content", picked)
-        for job in await self.bot.jobs.history(interaction.guild_id, interaction.user.id, 1):
-            if not await self.bot.jobs.files_deleted(job.id):
-                return await self.bot.files.read(job.content_path)
+        for job in await self._jobs.history(interaction.guild_id, interaction.user.id, 1):
+            if not await self._jobs.files_deleted(job.id):
+                return await self._files.read(job.content_path)
         raise RequestRefused(NO_CONTENT, reason="missing_input")
 
     async def _style(
@@ -155,17 +168,17 @@ class StylizeCog(commands.Cog):
             if interaction.guild_id is None:
                 raise RequestRefused(NO_LIBRARY_IN_DMS, reason="unknown_style")
             try:
-                saved = await self.bot.styles.require(interaction.guild_id, preset)
+                saved = await self._styles.require(interaction.guild_id, preset)
             except StyleError as error:
                 raise RequestRefused(
                     f"Not queued: {error}. Pick one from the list as you type.",
                     reason="unknown_style",
                 ) from None
-            return await self.bot.styles.read(saved), saved.name
-        picked = style or self.bot.picks.peek(interaction.guild_id, interaction.user.id, "style")
+            return await self._styles.read(saved), saved.name
+        picked = style or self._picks.peek(interaction.guild_id, interaction.user.id, "style")
         if picked is None:
             raise RequestRefused(NO_STYLE, reason="missing_input")
-        return await self.bot.intake.download("style", picked), picked.filename
+        return await self._intake.download("style", picked), picked.filename
 
     @stylize.autocomplete("preset")
     async def preset_choices(
@@ -173,5 +186,5 @@ class StylizeCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        names = await self.bot.styles.matching(interaction.guild_id, typed)
+        names = await self._styles.matching(interaction.guild_id, typed)
         return [app_commands.Choice(name=name, value=name) for name in names]
