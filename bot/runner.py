@@ -19,6 +19,7 @@ from bot.buttons import cancel_view, result_view
 from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.metrics import Metrics
+from bot.png_settings import request_fields, with_text
 from bot.status_message import StatusMessage
 from bot.upload import fit_upload
 from engine.events import Preview, Progress
@@ -160,14 +161,14 @@ class Runner:
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineJob | None:
         content = await self._files.read(job.content_path)
-        style = await self._files.read(job.style_path)
+        styles = [await self._files.read(p) for p in (job.style_path, job.style2_path) if p]
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
                 return None
             try:
                 return await self._pool.submit(
-                    content, style, job.request.style_params(), job_id=job.id
+                    content, styles, job.request.style_params(), job_id=job.id
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
@@ -185,12 +186,13 @@ class Runner:
             await self._jobs.mark_running(job.id)
             line = render.starting_line(event.device)
         elif isinstance(event, Progress):
-            line = render.progress_line(event)
+            line = render.progress_line(event, time.time())
         elif isinstance(event, Preview):
             status.show_preview(event.png)
             return
         elif isinstance(event, Done):
-            path = await self._files.save_result(job.id, event.png)
+            png = with_text(event.png, request_fields(job))
+            path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,
                 result_path=path,
@@ -280,7 +282,9 @@ class Runner:
                     )  # fmt: skip
                     message = await channel.send(
                         text,
-                        file=discord.File(io.BytesIO(upload.data), upload.filename),
+                        file=discord.File(
+                            io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler
+                        ),
                         view=result_view(job.id),
                         allowed_mentions=mention,
                         nonce=f"r{job.id}",
