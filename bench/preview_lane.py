@@ -34,7 +34,7 @@ async def job_seconds(stylizer: Stylizer, params: StyleParams, lane: PreviewLane
     started = time.perf_counter()
     job = asyncio.create_task(asyncio.to_thread(stylizer.stylize, content, style, params))
     while lane is not None and not job.done():
-        previews.append((await lane.paint(photo, painting, PREVIEW_SIZE)).seconds)
+        previews.append((await lane.paint(photo, [painting], PREVIEW_SIZE)).seconds)
         await asyncio.sleep(every)
     await job
     return time.perf_counter() - started, previews

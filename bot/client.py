@@ -11,7 +11,9 @@ from discord.ext import commands
 
 from bot import render
 from bot.buttons import Action, JobButton
+from bot.cogs.admin import AdminCog
 from bot.cogs.atelier import AtelierCog
+from bot.cogs.picks import Picks
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
@@ -19,27 +21,18 @@ from bot.guild_settings import GuildSettingsStore
 from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
+from bot.job_start import JobStarter
 from bot.jobs import JobStore
 from bot.metrics import Metrics, Snapshot
+from bot.picked_images import PickedImages
 from bot.preview_lane import PreviewLane
 from bot.runner import Runner
-from engine.pool import EnginePool, EngineService
+from bot.style_library import StyleLibrary
+from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
-
-
-def engine_pool(config: Config) -> EnginePool:
-    return EnginePool(
-        devices=config.engine_devices,
-        workers=config.engine_workers,
-        max_queue=config.engine_max_queue,
-        job_timeout=config.engine_job_timeout,
-        preview_interval=config.status_edit_seconds,
-        on_shutdown="cancel",
-        weights=config.engine_weights,
-    )
 
 
 def point_at_api(config: Config) -> None:
@@ -99,7 +92,9 @@ class AtelierBot(commands.Bot):
         self.metrics = metrics
         self.jobs = JobStore(database)
         self.guild_settings = GuildSettingsStore(database)
-        files = JobFiles(config.files_dir)
+        self.files = files = JobFiles(config.files_dir)
+        self.styles = StyleLibrary(database, config.styles_dir)
+        self.picks = PickedImages()
         self.preview_lane = preview_lane or PreviewLane()
         self.runner = Runner(
             self,
@@ -112,17 +107,47 @@ class AtelierBot(commands.Bot):
             preview_lane=self.preview_lane,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
+        self.starter = JobStarter(self.intake, self.guild_settings, metrics)
         self.job_actions = JobActions(
-            self.jobs, files, self.guild_settings, self.intake, self.runner, metrics
+            self,
+            self.jobs,
+            files,
+            self.guild_settings,
+            config.limits,
+            self.starter,
+            self.runner,
+            metrics,
         )
 
     async def setup_hook(self) -> None:
         await self._find_gateway()
         self.add_dynamic_items(JobButton)
-        await self.add_cog(StylizeCog(self.intake, self.guild_settings, self.metrics))
         await self.add_cog(
-            AtelierCog(self.guild_settings, self.jobs, self.config.limits, self.job_status)
+            StylizeCog(
+                self.intake,
+                self.starter,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.picks,
+                self.metrics,
+            )
         )
+        await self.add_cog(
+            AtelierCog(
+                self.guild_settings,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.config.limits,
+                self.job_status,
+            )
+        )
+        await self.add_cog(
+            AdminCog(self.guild_settings, self.config.limits, self.intake, self.styles)
+        )
+        for menu in Picks(self.intake, self.starter, self.picks).commands:
+            self.tree.add_command(menu)
         await self._sync_commands()
         resumed = await self.runner.start()
         if resumed:

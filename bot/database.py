@@ -76,6 +76,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX settings_audit_by_guild ON settings_audit (guild_id, changed_at);
     """,
+    # Member features (issue 11): the servers' style libraries; a job's brush, second
+    # style, style names and spoiler; a server's spoiler default and input thumbnails.
+    """
+    CREATE TABLE styles (
+        guild_id INTEGER NOT NULL,
+        name TEXT NOT NULL COLLATE NOCASE,
+        file TEXT NOT NULL,
+        added_by INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, name)
+    );
+    ALTER TABLE jobs ADD COLUMN brush REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE jobs ADD COLUMN blend INTEGER;
+    ALTER TABLE jobs ADD COLUMN style2_path TEXT;
+    ALTER TABLE jobs ADD COLUMN style_names TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN spoiler INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN spoiler_by_default INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN input_thumbnails INTEGER NOT NULL DEFAULT 1;
+    """,
     # `/stylize quality:preview`: the instant feed-forward picture only.
     "ALTER TABLE jobs ADD COLUMN quality TEXT NOT NULL DEFAULT 'full';",
 )

@@ -47,6 +47,8 @@ THREAD_ARCHIVE_MINUTES = 1440
 class Inputs:
     content: bytes
     style: bytes
+    style2: bytes | None = None  # a second style to mix in
+    style_names: tuple[str, ...] = ()  # preset or file names, written into the result
 
 
 class Intake:
@@ -114,18 +116,26 @@ class Intake:
         self, content: discord.Attachment, style: discord.Attachment
     ) -> Inputs:
         """Check what Discord says about both attachments, then fetch and check their pixels."""
-        attachments = {"content": content, "style": style}
-        for label, attachment in attachments.items():
-            check_attachment(
-                label, attachment.filename, attachment.content_type, attachment.size, self._limits
+        for label, attachment in (("content", content), ("style", style)):
+            self.check_source(label, attachment)
+        return Inputs(
+            content=await self._fetch("content", content), style=await self._fetch("style", style)
+        )
+
+    async def download(self, label: str, attachment: discord.Attachment) -> bytes:
+        """One checked image (e.g. the content when the style comes from the library)."""
+        self.check_source(label, attachment)
+        return await self._fetch(label, attachment)
+
+    def check_source(self, label: str, attachment: discord.Attachment) -> None:
+        check_attachment(
+            label, attachment.filename, attachment.content_type, attachment.size, self._limits
+        )
+        if urlsplit(attachment.url).hostname not in self._download_hosts:
+            raise RequestRefused(
+                f"The {label} image must be uploaded to Discord, not linked.",
+                reason="linked_image",
             )
-            if urlsplit(attachment.url).hostname not in self._download_hosts:
-                raise RequestRefused(
-                    f"The {label} image must be uploaded to Discord, not linked.",
-                    reason="linked_image",
-                )
-        data = {label: await self._fetch(label, a) for label, a in attachments.items()}
-        return Inputs(content=data["content"], style=data["style"])
 
     async def _fetch(self, label: str, attachment: discord.Attachment) -> bytes:
         try:
@@ -160,6 +170,9 @@ class Intake:
         content_path, style_path = await self._files.save_inputs(
             job_id, inputs.content, inputs.style
         )
+        style2_path = (
+            await self._files.save_second_style(job_id, inputs.style2) if inputs.style2 else None
+        )
         job = await self._jobs.create(
             NewJob(
                 id=job_id,
@@ -171,13 +184,16 @@ class Intake:
                 content_path=content_path,
                 style_path=style_path,
                 filesize_limit=interaction.filesize_limit,
+                style2_path=style2_path,
+                style_names=inputs.style_names,
+                spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
             )
         )
         try:
             if follow_up_in is not None:
                 await self._post_status_only(job)
             else:
-                await self._post_public(interaction, job, inputs)
+                await self._post_public(interaction, job, inputs, settings)
         except discord.HTTPException as exc:
             log.warning("could not post job %s: %s", job.id, exc)
             await self._jobs.mark_failed(job.id, "could not post in this channel")
@@ -207,12 +223,17 @@ class Intake:
         )
 
     async def _post_public(
-        self, interaction: discord.Interaction, job: Job, inputs: Inputs
+        self, interaction: discord.Interaction, job: Job, inputs: Inputs, settings: GuildSettings
     ) -> None:
         channel = interaction.channel
         if not isinstance(channel, discord.abc.Messageable):
             channel = self._client.get_partial_messageable(interaction.channel_id or 0)
-        files, embeds = await self._thumbnails(inputs)
+        nsfw = getattr(channel, "is_nsfw", lambda: False)()
+        files, embeds = (
+            await self._thumbnails(inputs, job.spoiler)
+            if settings.input_thumbnails or nsfw
+            else ([], [])
+        )
         request = await channel.send(
             render.queue_post_text(job.user_id, job.id, self._pool.queue_length + 1),
             files=files,
@@ -235,14 +256,18 @@ class Intake:
         )
 
     @staticmethod
-    async def _thumbnails(inputs: Inputs) -> tuple[list[discord.File], list[discord.Embed]]:
+    async def _thumbnails(
+        inputs: Inputs, spoiler: bool
+    ) -> tuple[list[discord.File], list[discord.Embed]]:
+        """Small copies of the inputs; behind spoilers (and so without embeds) if asked."""
         files, embeds = [], []
         for name, data in (("content", inputs.content), ("style", inputs.style)):
             png = await asyncio.to_thread(thumbnail_png, data)
-            files.append(discord.File(io.BytesIO(png), f"{name}.png"))
-            embeds.append(
-                discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
-            )
+            files.append(discord.File(io.BytesIO(png), f"{name}.png", spoiler=spoiler))
+            if not spoiler:
+                embeds.append(
+                    discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
+                )
         return files, embeds
 
     @staticmethod

@@ -40,6 +40,9 @@ class NewJob:
     content_path: Path
     style_path: Path
     filesize_limit: int
+    style2_path: Path | None = None  # a second style, mixed in by `request.blend`
+    style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
+    spoiler: bool = False  # the result is posted behind a spoiler
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    style2_path: Path | None
+    style_names: tuple[str, ...]
+    spoiler: bool
 
     @property
     def destination_id(self) -> int:
@@ -83,7 +89,17 @@ class Job:
 
 
 # Columns read as they are; the others need a conversion (below).
-_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", "posted"}
+_CONVERTED = {
+    "request",
+    "notes",
+    "content_path",
+    "style_path",
+    "result_path",
+    "posted",
+    "style2_path",
+    "style_names",
+    "spoiler",
+}
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
 
@@ -96,6 +112,8 @@ def _from_row(row: sqlite3.Row) -> Job:
             strength=row["strength"],
             preserve_colors=bool(row["preserve_colors"]),
             seed=row["seed"],
+            brush=row["brush"],
+            blend=row["blend"],
             quality=row["quality"],
         ),
         notes=tuple(n for n in row["notes"].split("\n") if n),
@@ -103,6 +121,9 @@ def _from_row(row: sqlite3.Row) -> Job:
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
         posted=bool(row["posted"]),
+        style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
+        style_names=tuple(n for n in row["style_names"].split("\n") if n),
+        spoiler=bool(row["spoiler"]),
     )
 
 
@@ -116,12 +137,15 @@ class JobStore:
         await self._db.write(
             """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
                    strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at, quality)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   filesize_limit, created_at, brush, blend, style2_path, style_names, spoiler,
+                   quality)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
                 r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
-                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(), r.quality,
+                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
+                r.brush, r.blend, str(new.style2_path) if new.style2_path else None,
+                "\n".join(new.style_names), int(new.spoiler), r.quality,
             ),
         )  # fmt: skip
         return await self.require(new.id)
@@ -271,3 +295,12 @@ class JobStore:
     async def files_deleted(self, job_id: str) -> bool:
         row = await self._db.fetch_one("SELECT files_deleted FROM jobs WHERE id = ?", (job_id,))
         return bool(row and row[0])
+
+    async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
+        """A member's latest jobs on a server (or in DMs), newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? "
+            "ORDER BY created_at DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+        return [_from_row(row) for row in rows]

@@ -9,7 +9,9 @@ and it is independent of the engine backend that paints the full jobs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,16 +38,22 @@ class PreviewLane:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview")
         self._model: PreviewModel | None = None
 
-    async def paint(self, content: bytes, style: bytes, size: int) -> PaintedPreview:
-        """Content at `size` px in the style; raises whatever the model or the images raise."""
+    async def paint(
+        self, content: bytes, styles: Sequence[bytes], size: int, blend: Sequence[float] = ()
+    ) -> PaintedPreview:
+        """Content at `size` px in the (blended) styles; raises whatever the model or images raise."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._paint, content, style, size)
+        paint = functools.partial(self._paint, content, styles, size, blend)
+        return await loop.run_in_executor(self._executor, paint)
 
-    def _paint(self, content: bytes, style: bytes, size: int) -> PaintedPreview:
+    def _paint(
+        self, content: bytes, styles: Sequence[bytes], size: int, blend: Sequence[float]
+    ) -> PaintedPreview:
         started = time.perf_counter()
         if self._model is None:  # loaded on first use, in the lane's own thread
             self._model = PreviewModel(self._model_dir, threads=self._threads)
-        image = self._model.stylize(decode_image(content), decode_image(style), size)
+        pictures = [decode_image(style) for style in styles]
+        image = self._model.stylize(decode_image(content), pictures, size, blend)
         return PaintedPreview(
             encode_png(image), image.width, image.height, time.perf_counter() - started
         )

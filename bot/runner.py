@@ -20,6 +20,7 @@ from bot.instant_preview import InstantPreviews, paint_preview_job
 from bot.job_files import JobFiles, delete_expired_files
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.metrics import Metrics
+from bot.png_settings import request_fields, with_text
 from bot.preview_lane import PreviewLane
 from bot.status_message import StatusMessage
 from bot.upload import fit_upload
@@ -168,8 +169,10 @@ class Runner:
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineJob | None:
         content = await self._files.read(job.content_path)
-        style = await self._files.read(job.style_path)
-        painting = self._lane.paint(content, style, job.request.size)
+        styles = [await self._files.read(p) for p in (job.style_path, job.style2_path) if p]
+        painting = self._lane.paint(
+            content, styles, job.request.size, job.request.style_params().style_blend
+        )
         self._previews.begin(job.id, painting, status)
         while True:
             current = await self._jobs.require(job.id)
@@ -177,7 +180,7 @@ class Runner:
                 return None
             try:
                 return await self._pool.submit(
-                    content, style, job.request.style_params(), job_id=job.id
+                    content, styles, job.request.style_params(), job_id=job.id
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
@@ -195,13 +198,14 @@ class Runner:
             await self._jobs.mark_running(job.id)
             line = render.starting_line(event.device)
         elif isinstance(event, Progress):
-            line = render.progress_line(event)
+            line = render.progress_line(event, time.time())
         elif isinstance(event, Preview):
             self._previews.end(job.id)
             status.show_preview(event.png, render.preview_caption(event.iteration, event.total))
             return
         elif isinstance(event, Done):
-            path = await self._files.save_result(job.id, event.png)
+            png = with_text(event.png, request_fields(job))
+            path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,
                 result_path=path,
@@ -291,7 +295,9 @@ class Runner:
                     )  # fmt: skip
                     message = await channel.send(
                         text,
-                        file=discord.File(io.BytesIO(upload.data), upload.filename),
+                        file=discord.File(
+                            io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler
+                        ),
                         view=result_view(job.id),
                         allowed_mentions=mention,
                         nonce=f"r{job.id}",
