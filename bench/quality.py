@@ -55,11 +55,7 @@ PAIRS = {
 BUDGETS = (10, 20, 40, StyleParams().iterations)
 # Today's engine (before issue 9), pinned here so the comparison survives changes of defaults.
 TODAY = StyleParams(init="content", style_loss="gram")
-RECIPES: dict[str, StyleParams] = {
-    "today": TODAY,
-    "Atelier": StyleParams(),
-    "Atelier meancov": StyleParams(style_loss="meancov"),
-}
+RECIPES: dict[str, StyleParams] = {"today": TODAY, "Atelier": StyleParams()}
 
 
 @dataclass(frozen=True)
@@ -154,7 +150,7 @@ def bench_pair(
             image, seconds = timed(lambda p=params: stylizer.stylize(content, style, p))
             scores = judge(image)
             print(row(label, str(budget), scores, seconds))
-            if label != "Atelier meancov" and budget in (20, BUDGETS[-1]):
+            if budget in (20, BUDGETS[-1]):
                 tiles[f"{label} {budget}"] = image
             if budget == 20:
                 at_20[label] = scores
