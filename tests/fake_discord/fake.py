@@ -22,6 +22,7 @@ from aiohttp import web
 
 from . import commands, payloads
 from . import permissions as perm
+from .faults import Fault, FaultKind, Faults
 from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Connection, Gateway
 from .messages import Messages
 from .redirect import discord_pointed_at
@@ -76,6 +77,7 @@ class FakeDiscord:
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
         self.messages = Messages(self.state, self.gateway, self.bot)
+        self.faults = Faults()
         self.api = RestApi(
             self.state,
             self.gateway,
@@ -85,6 +87,7 @@ class FakeDiscord:
             bot=self.bot,
             app_owner=self.app_owner,
             ack_deadline=ack_deadline,
+            faults=self.faults,
         )
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -260,6 +263,34 @@ class FakeDiscord:
     def expire(self, interaction: Interaction) -> None:
         """Let 15 minutes pass for this interaction: its webhook token stops working (401)."""
         interaction.expired = True
+
+    # -- Discord on a bad day ------------------------------------------------------------------
+
+    def fail(
+        self,
+        kind: FaultKind,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+        everything: bool = False,
+        retry_after: float = 0.5,
+    ) -> Fault:
+        """Answer matching REST requests with `kind` (see faults.py), `times` times or for
+        `seconds` from the first hit; `everything` turns the first hit into a whole-API outage."""
+        return self.faults.add(Fault(kind, method, path, times, seconds, everything, retry_after))
+
+    def heal(self, fault: Fault | None = None) -> None:
+        """End one fault (or all): stalled requests go through, later ones are answered."""
+        if fault is None:
+            self.faults.clear()
+        else:
+            self.faults.remove(fault)
+
+    def faulted(self, kind: FaultKind | None = None) -> list[RecordedRequest]:
+        """Requests an injected fault answered."""
+        return [r for r in self.requests if r.fault and kind in (None, r.fault)]
 
     # -- what members do ----------------------------------------------------------------------
 
