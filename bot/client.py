@@ -96,7 +96,7 @@ class AtelierBot(commands.Bot):
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
         )
-        self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
+        self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
         self.job_actions = JobActions(
             self.jobs, files, self.guild_settings, self.intake, self.runner
         )

@@ -66,6 +66,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_state ON jobs (state, created_at);
     CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at);
     """,
+    # Nothing lost (issue 8): a row is admitted before its inputs are saved (inputs_ready = 0,
+    # a reservation only this process's intake drives); how its public messages are to be made,
+    # so a restart can finish making them; and where the final answer went.
+    """
+    ALTER TABLE jobs ADD COLUMN inputs_ready INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE jobs ADD COLUMN post_mode TEXT NOT NULL DEFAULT 'public'
+        CHECK (post_mode IN ('public', 'status'));
+    ALTER TABLE jobs ADD COLUMN thread_name TEXT;
+    ALTER TABLE jobs ADD COLUMN delivered_to INTEGER;
+    ALTER TABLE jobs ADD COLUMN delivery_note TEXT;
+    """,
 )
 
 

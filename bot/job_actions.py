@@ -10,7 +10,7 @@ from bot.buttons import Action
 from bot.guild_settings import GuildSettingsStore
 from bot.intake import Inputs, Intake, is_moderator
 from bot.job_files import JobFiles
-from bot.jobs import ACTIVE_STATES, Job, JobStore
+from bot.jobs import Job, JobStore
 from bot.limits import RequestRefused
 from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
 from bot.runner import Runner
@@ -49,9 +49,12 @@ class JobActions:
     async def _cancel(self, interaction: discord.Interaction, job: Job) -> str:
         if interaction.user.id != job.user_id and not is_moderator(interaction.permissions):
             raise RequestRefused(f"Only <@{job.user_id}> or a moderator can cancel job `{job.id}`.")
-        if job.state not in ACTIVE_STATES or not await self._runner.cancel(
-            job.id, interaction.user.id
-        ):
+        outcome = await self._runner.cancel(job.id, interaction.user.id)
+        if outcome == "finished":
+            raise RequestRefused(
+                f"Job `{job.id}` had already finished; its result is in <#{job.destination_id}>."
+            )
+        if outcome == "ended":
             raise RequestRefused(f"Job `{job.id}` has already ended.")
         return f"Job `{job.id}` cancelled."
 
@@ -68,12 +71,15 @@ class JobActions:
         options = self._options(job, action)
         settings = await self._settings.get(interaction.guild_id)
         await self._intake.check_member(interaction, settings)
-        inputs = Inputs(
-            content=await self._files.read(job.content_path),
-            style=await self._files.read(job.style_path),
-        )
+
+        async def earlier_inputs() -> Inputs:
+            return Inputs(
+                content=await self._files.read(job.content_path),
+                style=await self._files.read(job.style_path),
+            )
+
         await self._intake.accept(
-            interaction, inputs, options, settings, follow_up_in=job.destination_id
+            interaction, earlier_inputs, options, settings, follow_up_in=job.destination_id
         )
 
     @staticmethod

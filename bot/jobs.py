@@ -1,10 +1,12 @@
 """Durable job records: every accepted job is a row before the member hears it is queued.
 
-States: queued → running → done | failed | cancelled. A running job found at startup was
-interrupted and starts over. `posted` makes the final announcement (result or failure message,
-or the cancelled status) exactly-once: `posting_started_at` is set before sending, `posted` with
-the message id after, and a restart that finds the first without the second looks for the
-message before sending again.
+A row is admitted (member limit, cooldown and queue cap checked and the row inserted in one
+`BEGIN IMMEDIATE` transaction) before its inputs are copied; until `inputs_ready` it is a
+reservation that only the intake drives. States: queued → running → done | failed | cancelled,
+each change one transaction. A running job found at startup was interrupted and starts over.
+`posted` makes the final announcement (result or failure message, or the cancelled status)
+exactly-once: `posting_started_at` is set before sending, `posted` with the message id after,
+and a run that finds the first without the second looks for the message before sending again.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from pathlib import Path
 from typing import Literal
 
 from bot.database import Database
+from bot.guild_settings import GuildSettings
+from bot.limits import RequestRefused, check_member_quota
 from bot.request import StyleRequest
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+PostMode = Literal["public", "status"]  # a request message (and thread), or a status only
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
@@ -40,6 +45,17 @@ class NewJob:
     content_path: Path
     style_path: Path
     filesize_limit: int
+    post_mode: PostMode = "public"
+    thread_name: str | None = None  # set when a thread is wanted for the job
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the database checks while admitting a job, all in the same transaction."""
+
+    settings: GuildSettings
+    max_queue: int
+    now: float
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,11 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    inputs_ready: bool
+    post_mode: PostMode
+    thread_name: str | None
+    delivered_to: int | None
+    delivery_note: str | None
 
     @property
     def destination_id(self) -> int:
@@ -83,7 +104,8 @@ class Job:
 
 
 # Columns read as they are; the others need a conversion (below).
-_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", "posted"}
+_FLAGS = ("posted", "inputs_ready")
+_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", *_FLAGS}
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
 
@@ -101,7 +123,7 @@ def _from_row(row: sqlite3.Row) -> Job:
         content_path=Path(row["content_path"]),
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
-        posted=bool(row["posted"]),
+        **{name: bool(row[name]) for name in _FLAGS},
     )
 
 
@@ -110,20 +132,80 @@ class JobStore:
         self._db = db
         self._clock = clock
 
+    async def admit(self, new: NewJob, admission: Admission) -> Job:
+        """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
+        two requests at once cannot both pass. Raises RequestRefused with the reason."""
+        r = new.request
+
+        def admit(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                active, last = conn.execute(
+                    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
+                    "WHERE guild_id IS ? AND user_id = ?",
+                    (new.guild_id, new.user_id),
+                ).fetchone()
+                check_member_quota(admission.settings, active or 0, last, admission.now)
+                (waiting,) = conn.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
+                ).fetchone()
+                if waiting >= admission.max_queue:
+                    raise RequestRefused(
+                        f"The queue is full ({waiting} jobs waiting); please try again later."
+                    )
+                conn.execute(
+                    """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations,
+                           size, strength, preserve_colors, seed, notes, content_path,
+                           style_path, filesize_limit, created_at, inputs_ready, post_mode,
+                           thread_name)
+                       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
+                    (
+                        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations,
+                        r.size, r.strength, int(r.preserve_colors), r.seed,
+                        "\n".join(new.notes), str(new.content_path), str(new.style_path),
+                        new.filesize_limit, admission.now, new.post_mode, new.thread_name,
+                    ),
+                )  # fmt: skip
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+        await self._db.run(admit)
+        return await self.require(new.id)
+
     async def create(self, new: NewJob) -> Job:
+        """A job with its inputs already saved, admitted without checks (tests, imports)."""
         r = new.request
         await self._db.write(
             """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
                    strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   filesize_limit, created_at, post_mode, thread_name)
+               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
                 r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
                 str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
+                new.post_mode, new.thread_name,
             ),
         )  # fmt: skip
         return await self.require(new.id)
+
+    async def mark_inputs_ready(self, job_id: str) -> None:
+        """The inputs are on disk: from now on the runner owns the job, even after a crash."""
+        await self._db.write("UPDATE jobs SET inputs_ready = 1 WHERE id = ?", (job_id,))
+
+    async def discard(self, job_id: str) -> None:
+        """Forget a reservation whose inputs never arrived; nothing public was said about it."""
+        await self._db.write("DELETE FROM jobs WHERE id = ? AND inputs_ready = 0", (job_id,))
+
+    async def reservations(self) -> list[Job]:
+        rows = await self._db.fetch_all("SELECT * FROM jobs WHERE inputs_ready = 0")
+        return [_from_row(row) for row in rows]
+
+    async def known_ids(self) -> set[str]:
+        rows = await self._db.fetch_all("SELECT id FROM jobs")
+        return {row[0] for row in rows}
 
     async def get(self, job_id: str) -> Job | None:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -139,15 +221,21 @@ class JobStore:
         self,
         job_id: str,
         *,
-        thread_id: int | None,
-        request_message_id: int | None,
-        status_message_id: int,
+        thread_id: int | None = None,
+        request_message_id: int | None = None,
+        status_message_id: int | None = None,
     ) -> None:
+        """Record the messages (and thread) made for a job; ids left None stay as they were."""
         await self._db.write(
-            "UPDATE jobs SET thread_id = ?, request_message_id = ?, status_message_id = ? "
-            "WHERE id = ?",
+            "UPDATE jobs SET thread_id = COALESCE(?, thread_id), "
+            "request_message_id = COALESCE(?, request_message_id), "
+            "status_message_id = COALESCE(?, status_message_id) WHERE id = ?",
             (thread_id, request_message_id, status_message_id, job_id),
         )
+
+    async def no_thread(self, job_id: str) -> None:
+        """Discord refused the job a thread: it carries on as replies, also after a restart."""
+        await self._db.write("UPDATE jobs SET thread_name = NULL WHERE id = ?", (job_id,))
 
     async def mark_running(self, job_id: str) -> None:
         await self._db.write(
@@ -216,16 +304,26 @@ class JobStore:
             (self._clock(), job_id),
         )
 
-    async def mark_posted(self, job_id: str, message_id: int | None) -> None:
+    async def mark_posted(
+        self,
+        job_id: str,
+        message_id: int | None,
+        *,
+        delivered_to: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """The final word is out (or given up on, with `note` saying why and where it went)."""
         await self._db.write(
-            "UPDATE jobs SET posted = 1, result_message_id = ? WHERE id = ?", (message_id, job_id)
+            "UPDATE jobs SET posted = 1, result_message_id = ?, delivered_to = ?, "
+            "delivery_note = ? WHERE id = ?",
+            (message_id, delivered_to, note, job_id),
         )
 
     async def to_resume(self) -> list[Job]:
         """What a (re)started bot must carry on: unfinished jobs, and ended ones not yet posted."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE state IN ('queued', 'running') "
-            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0) ORDER BY created_at"
+            "SELECT * FROM jobs WHERE inputs_ready = 1 AND (state IN ('queued', 'running') "
+            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0)) ORDER BY created_at"
         )
         return [_from_row(row) for row in rows]
 
@@ -257,9 +355,11 @@ class JobStore:
         return counts
 
     async def expired(self, finished_before: float) -> list[Job]:
-        """Ended jobs whose files are old enough to delete."""
+        """Ended and announced jobs whose files are old enough to delete (an undelivered result
+        is kept for as long as it takes)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE files_deleted = 0 AND state IN (?, ?, ?) AND finished_at < ?",
+            "SELECT * FROM jobs WHERE files_deleted = 0 AND posted = 1 AND state IN (?, ?, ?) "
+            "AND finished_at < ?",
             (*FINAL_STATES, finished_before),
         )
         return [_from_row(row) for row in rows]

@@ -118,11 +118,23 @@ def request_post_text(user_id: int, job_id: str, line: str) -> str:
     return f"🖼️ <@{user_id}> job `{job_id}` — {line}"
 
 
+MESSAGE_LIMIT = 2000  # Discord's limit on a message's text
+
+
 def queue_listing(entries: Sequence[tuple[str, int, str]]) -> str:
     """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order."""
     if not entries:
         return "The queue is empty."
-    return "\n".join(f"`{job_id}` · <@{user_id}> · {where}" for job_id, user_id, where in entries)
+    lines = [f"`{job_id}` · <@{user_id}> · {where}" for job_id, user_id, where in entries]
+    shown: list[str] = []
+    for count, line in enumerate(lines):
+        rest = len(lines) - count - 1
+        tail = f"\n…and {rest} more" if rest else ""
+        if len("\n".join([*shown, line])) + len(tail) > MESSAGE_LIMIT:
+            break
+        shown.append(line)
+    hidden = len(lines) - len(shown)
+    return "\n".join([*shown, *([f"…and {hidden} more"] if hidden else [])])
 
 
 def settings_text(settings: GuildSettings, limits: Limits) -> str:

@@ -13,6 +13,7 @@ import logging
 import discord
 
 from bot import render
+from bot.discord_errors import is_discord_failure
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,11 @@ class StatusMessage:
         try:
             await self._message.edit(**changes)
             self.edits += 1
-        except discord.HTTPException as exc:
-            # A deleted or locked status message must not stop the job itself.
+        except Exception as exc:
+            # A deleted or locked status message, or Discord having a bad minute, must not stop
+            # the job itself; the next edit carries the newest state anyway.
+            if not is_discord_failure(exc):
+                raise
             log.warning("could not edit status message %s: %s", self._message.id, exc)
 
     async def finish(self, line: str) -> None:

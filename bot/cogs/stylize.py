@@ -52,8 +52,9 @@ class StylizeCog(commands.Cog):
         try:
             settings = await self.bot.guild_settings.get(interaction.guild_id)
             await intake.check_member(interaction, settings)
-            inputs = await intake.download_inputs(content, style)
-            await intake.accept(interaction, inputs, options, settings)
+            await intake.accept(
+                interaction, lambda: intake.download_inputs(content, style), options, settings
+            )
         except RequestRefused as refusal:
             await interaction.followup.send(str(refusal), ephemeral=True)
 
