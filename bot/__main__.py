@@ -1,6 +1,7 @@
 """`python -m bot` runs Atelier; `python -m bot --check` only checks that it could start.
 
-Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 1 crash.
+Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token,
+4 another bot already runs on the same data directory, 1 crash.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bot.config import (
     ConfigError,
     load_config,
 )
+from bot.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, data_dir_lock
 from bot.log import configure_logging
 
 log = logging.getLogger("bot")
@@ -88,8 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"atelier: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(config.log_level, [config.token])
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(check(config) if args.check else serve(config))
+    if args.check:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(check(config))
+        return 0
+    try:
+        with data_dir_lock(config.data_dir), contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(serve(config))
+    except AlreadyRunning as error:
+        print(f"atelier: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     return 0
 
 

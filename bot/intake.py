@@ -27,9 +27,12 @@ from bot.limits import (
     check_attachment,
     check_channel,
     check_image_bytes,
+    check_shape,
     clamp_request,
+    image_dimensions,
 )
 from bot.request import SEED_MAX, RequestedOptions
+from engine.params import StyleParams
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,12 @@ StartJob = Callable[[str], Awaitable[Job]]
 class Inputs:
     content: bytes
     style: bytes
+    content_name: str = "content"
+    style_name: str = "style"
+
+    def check_shapes(self, params: StyleParams) -> None:
+        check_shape("content", self.content_name, image_dimensions(self.content), params)
+        check_shape("style", self.style_name, image_dimensions(self.style), params)
 
 
 def is_moderator(permissions: discord.Permissions) -> bool:
@@ -108,7 +117,7 @@ class Intake:
             if urlsplit(attachment.url).hostname not in self._download_hosts:
                 raise RequestRefused(f"The {label} image must be uploaded to Discord, not linked.")
         data = {label: await self._fetch(label, a) for label, a in attachments.items()}
-        return Inputs(content=data["content"], style=data["style"])
+        return Inputs(data["content"], data["style"], content.filename, style.filename)
 
     async def _fetch(self, label: str, attachment: discord.Attachment) -> bytes:
         try:
@@ -162,6 +171,7 @@ class Intake:
         )
         try:
             inputs = await fetch_inputs()
+            await asyncio.to_thread(inputs.check_shapes, clamped.request.style_params())
             await self._files.save_inputs(job_id, inputs.content, inputs.style)
         except BaseException as error:
             await self._files.delete(job_id)

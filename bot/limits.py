@@ -22,7 +22,14 @@ from bot.request import (
     RequestedOptions,
     StyleRequest,
 )
-from engine.params import MIN_SIZE
+from engine.params import MIN_SIZE, StyleParams
+from engine.shapes import (
+    MIN_FEATURE_SIDE,
+    coarsest_longest,
+    max_aspect,
+    short_side,
+    style_longest,
+)
 
 
 class RequestRefused(Exception):
@@ -205,3 +212,26 @@ def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | Non
         raise RequestRefused(
             f"`/stylize` is not allowed in this channel on this server. Use {where}."
         )
+
+
+def image_dimensions(data: bytes) -> tuple[int, int]:
+    """Width and height from the header of an image that check_image_bytes already accepted."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+
+
+def check_shape(label: str, filename: str, size: tuple[int, int], params: StyleParams) -> None:
+    """Refuse a picture too thin to survive the painter's coarsest scale, with the numbers."""
+    longest = coarsest_longest(params) if label == "content" else style_longest(params)
+    width, height = size
+    thin = short_side(width, height, longest)
+    if thin >= MIN_FEATURE_SIDE:
+        return
+    raise RequestRefused(
+        f"The {label} image `{filename}` is {width}×{height}, too long and thin to paint: "
+        f"its short side would shrink to {thin} px at the first, coarsest step, and the painter "
+        f"needs at least {MIN_FEATURE_SIDE} px. Crop it to at most about "
+        f"{max_aspect(longest):.0f}:1{' or ask for a larger size' if label == 'content' else ''}."
+    )
