@@ -14,6 +14,7 @@ from bot.cogs.atelier import AtelierCog
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
+from bot.delivery import DEFAULT_POLICY, DeliveryPolicy
 from bot.guild_settings import GuildSettingsStore
 from bot.health import HealthServer
 from bot.intake import Intake
@@ -66,8 +67,15 @@ async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 class AtelierBot(commands.Bot):
-    def __init__(self, config: Config, *, pool: EnginePool | None = None) -> None:
-        """`pool` lets a caller share one already started pool; otherwise the bot owns one."""
+    def __init__(
+        self,
+        config: Config,
+        *,
+        pool: EnginePool | None = None,
+        delivery: DeliveryPolicy = DEFAULT_POLICY,
+    ) -> None:
+        """`pool` lets a caller share one already started pool; otherwise the bot owns one.
+        `delivery` says how long and how often a result post is retried."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
@@ -95,6 +103,7 @@ class AtelierBot(commands.Bot):
             files,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
+            delivery_policy=delivery,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
         self.job_actions = JobActions(

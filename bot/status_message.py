@@ -13,9 +13,11 @@ import logging
 import discord
 
 from bot import render
-from bot.discord_errors import is_discord_failure
+from bot.discord_errors import is_discord_failure, is_transient
 
 log = logging.getLogger(__name__)
+
+FINAL_EDIT_ATTEMPTS = 5  # the last state is the one the member reads later: worth a few tries
 
 
 class StatusMessage:
@@ -56,7 +58,8 @@ class StatusMessage:
             await self._edit()
             await asyncio.sleep(self._interval)
 
-    async def _edit(self, *, final: bool = False) -> None:
+    async def _edit(self, *, final: bool = False) -> bool:
+        """False when a later attempt could still succeed (Discord's bad minute)."""
         changes: dict[str, object] = {"content": render.status_text(self._header, self._line)}
         if final:
             changes.update(view=None, attachments=[])
@@ -74,12 +77,17 @@ class StatusMessage:
             if not is_discord_failure(exc):
                 raise
             log.warning("could not edit status message %s: %s", self._message.id, exc)
+            return not is_transient(exc)
+        return True
 
     async def finish(self, line: str) -> None:
         """Stop the loop and show the final line right away, without buttons or preview."""
         await self.stop()
         self._line = line
-        await self._edit(final=True)
+        for attempt in range(FINAL_EDIT_ATTEMPTS):
+            if await self._edit(final=True):
+                return
+            await asyncio.sleep(2**attempt)
 
     async def stop(self) -> None:
         if self._loop is not None:

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -106,9 +106,9 @@ def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, pool: EnginePool, config: Config
+    fake: FakeDiscord, pool: EnginePool, config: Config, **options: Any
 ) -> AsyncIterator[AtelierBot]:
-    bot = AtelierBot(config, pool=pool)
+    bot = AtelierBot(config, pool=pool, **options)
     task = asyncio.create_task(bot.start(config.token))
     try:
         await fake.wait_until_connected(timeout=30)

@@ -276,10 +276,14 @@ class FakeDiscord:
         seconds: float | None = None,
         everything: bool = False,
         retry_after: float = 0.5,
+        skip: int = 0,
     ) -> Fault:
-        """Answer matching REST requests with `kind` (see faults.py), `times` times or for
-        `seconds` from the first hit; `everything` turns the first hit into a whole-API outage."""
-        return self.faults.add(Fault(kind, method, path, times, seconds, everything, retry_after))
+        """Answer matching REST requests with `kind` (see faults.py), after letting `skip` of
+        them through, `times` times or for `seconds` from the first hit; `everything` turns the
+        first hit into a whole-API outage."""
+        return self.faults.add(
+            Fault(kind, method, path, times, seconds, everything, retry_after, skip)
+        )
 
     def heal(self, fault: Fault | None = None) -> None:
         """End one fault (or all): stalled requests go through, later ones are answered."""

@@ -1,7 +1,7 @@
 """Fault injection: answer chosen REST requests the way Discord does on a bad day.
 
-A fault names the requests it hits (method and a regex searched in the path under /api/v10)
-and how long it lasts: `times` hits, or `seconds` counted from its first hit. With
+A fault names the requests it hits (method and a regex searched in the path under /api/v10),
+lets the first `skip` of them through, and lasts `times` hits or `seconds` from its first hit. With
 `everything=True` a hit on the named requests starts an outage of the whole REST API (the
 gateway stays up, as it often does when Discord's API is degraded).
 
@@ -43,6 +43,8 @@ class Fault:
     seconds: float | None = None
     everything: bool = False
     retry_after: float = 0.5
+    skip: int = 0
+    skipped: int = 0
     hits: int = 0
     started: float | None = None
     released: asyncio.Event = field(default_factory=asyncio.Event)
@@ -91,10 +93,16 @@ class Faults:
         """The fault that answers this request, if any; counts the hit."""
         self._faults = [f for f in self._faults if not f.over]
         for fault in self._faults:
-            ongoing_outage = fault.everything and fault.started is not None
-            if ongoing_outage or fault.names(method, path):
+            if fault.everything and fault.started is not None:
                 fault.hit()
                 return fault
+            if not fault.names(method, path):
+                continue
+            if fault.skipped < fault.skip:
+                fault.skipped += 1
+                continue
+            fault.hit()
+            return fault
         return None
 
 
