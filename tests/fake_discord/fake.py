@@ -77,7 +77,7 @@ class FakeDiscord:
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
         self.messages = Messages(self.state, self.gateway, self.bot)
-        self.faults = Faults()
+        self.faults = Faults(self.state.changed)
         self.api = RestApi(
             self.state,
             self.gateway,

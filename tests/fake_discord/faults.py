@@ -22,6 +22,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,8 +74,9 @@ class Fault:
 
 
 class Faults:
-    def __init__(self) -> None:
+    def __init__(self, changed: Callable[[], None]) -> None:
         self._faults: list[Fault] = []
+        self._changed = changed  # wakes tests waiting for a fault to be hit
 
     def add(self, fault: Fault) -> Fault:
         self._faults.append(fault)
@@ -95,6 +97,7 @@ class Faults:
         for fault in self._faults:
             if fault.everything and fault.started is not None:
                 fault.hit()
+                self._changed()
                 return fault
             if not fault.names(method, path):
                 continue
@@ -102,6 +105,7 @@ class Faults:
                 fault.skipped += 1
                 continue
             fault.hit()
+            self._changed()
             return fault
         return None
 
