@@ -250,15 +250,15 @@ class Runner:
         return await self._jobs.require(job.id)
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
-        content = await self._files.read(job.content_path)
-        style = await self._files.read(job.style_path)
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
                 return None
             try:
+                # Paths: the engine reads the pictures when a worker takes the job, so the
+                # queue does not hold every waiting job's pictures in the bot's memory.
                 return await self._pool.submit(
-                    content, style, job.request.style_params(), job_id=job.id
+                    job.content_path, job.style_path, job.request.style_params(), job_id=job.id
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")

@@ -188,6 +188,27 @@ async def test_full_queue_refuses_a_job_with_a_clear_message(pool, submit):
     assert pool.queue_length == 2
 
 
+async def test_pictures_given_as_files_are_read_only_when_a_worker_takes_the_job(
+    pool, submit, tmp_path
+):
+    busy = [await submit(params=ENDLESS), await submit(params=ENDLESS)]
+    for job in busy:
+        await EventLog(job).wait_for(Started)
+    (tmp_path / "content").write_bytes(CONTENT)
+    (tmp_path / "style").write_bytes(STYLE)
+    waiting = await submit(tmp_path / "content", tmp_path / "style")
+    (tmp_path / "content").unlink()  # the file was not read yet: only its path waits in line
+
+    for job in busy:
+        await job.cancel()
+
+    failure = await waiting.result()
+    assert failure.kind == "error"
+    assert failure.reason == "the job's pictures could not be read: No such file or directory"
+    (tmp_path / "content").write_bytes(CONTENT)
+    assert isinstance(await (await submit(tmp_path / "content", tmp_path / "style")).result(), Done)
+
+
 async def test_unreadable_picture_fails_with_a_clear_reason_and_the_pool_keeps_serving(submit):
     broken = await submit(content=b"this is not a picture")
 

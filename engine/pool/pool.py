@@ -17,6 +17,7 @@ import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from engine.params import StyleParams
@@ -44,11 +45,20 @@ WORKER_DIED = Failed(
 UNAVAILABLE = Failed("error", "the engine is not available right now")
 
 
+# A picture as submitted: its bytes, or a file read only when a worker takes the job, so a long
+# queue holds paths in memory rather than every waiting job's pictures.
+Picture = bytes | Path
+
+
+def _read(picture: Picture) -> bytes:
+    return picture.read_bytes() if isinstance(picture, Path) else picture
+
+
 @dataclass
 class _Waiting:
     job: Job
-    content: bytes
-    styles: tuple[bytes, ...]
+    content: Picture
+    styles: tuple[Picture, ...]
     timeout: float
 
 
@@ -159,21 +169,22 @@ class EnginePool:
 
     async def submit(
         self,
-        content: bytes,
-        style: bytes | Sequence[bytes],
+        content: Picture,
+        style: Picture | Sequence[Picture],
         params: StyleParams,
         job_id: str | None = None,
         *,
         timeout: float | None = None,
     ) -> Job:
-        """Queue a job; `timeout` overrides the pool's `job_timeout` for this one."""
+        """Queue a job; `timeout` overrides the pool's `job_timeout` for this one. Pictures given
+        as paths are read when the job reaches a worker (a missing file fails the job then)."""
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
         if not self.alive:
             raise EngineUnavailable("the engine is shutting down or not running")
         if len(self._queue) >= self._max_queue and not any(w.idle for w in self._workers):
             raise QueueFull(self._max_queue)
-        styles = (bytes(style),) if isinstance(style, bytes | bytearray) else tuple(style)
+        styles = (style,) if isinstance(style, bytes | bytearray | Path) else tuple(style)
         if not styles:
             raise ValueError("at least one style image is needed")
         if params.style_blend and len(params.style_blend) != len(styles):
@@ -184,7 +195,7 @@ class EnginePool:
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
         job = Job(job_id, params, self._cancel)
-        self._queue.append(_Waiting(job, bytes(content), styles, timeout or self._job_timeout))
+        self._queue.append(_Waiting(job, content, styles, timeout or self._job_timeout))
         job.publish(Queued(len(self._queue)))
         self._dispatch()
         return job
@@ -228,7 +239,12 @@ class EnginePool:
 
     def _run(self, worker: WorkerProcess, waiting: _Waiting) -> None:
         job = waiting.job
-        request = JobRequest(next(self._serials), waiting.content, waiting.styles, job.params)
+        try:
+            content, styles = _read(waiting.content), tuple(_read(s) for s in waiting.styles)
+        except OSError as error:
+            job.publish(Failed("error", f"the job's pictures could not be read: {error.strerror}"))
+            return
+        request = JobRequest(next(self._serials), content, styles, job.params)
         worker.take(job, request)
         timed_out = Failed("timeout", f"the job took over {waiting.timeout:g} s and was stopped")
         loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ backend running the same jobs on a Ray cluster can be another, reusing `Job` for
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from engine.params import StyleParams
@@ -18,8 +19,8 @@ class EngineService(Protocol):
 
     async def submit(
         self,
-        content: bytes,
-        style: bytes | Sequence[bytes],
+        content: bytes | Path,
+        style: bytes | Path | Sequence[bytes | Path],
         params: StyleParams,
         job_id: str | None = None,
         *,
