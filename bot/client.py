@@ -21,7 +21,7 @@ from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
 from bot.jobs import JobStore
-from bot.runner import Runner
+from bot.runner import SUPERVISE_EVERY_SECONDS, Runner
 from engine.pool import EnginePool
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,11 @@ class AtelierBot(commands.Bot):
         *,
         pool: EnginePool | None = None,
         delivery: DeliveryPolicy = DEFAULT_POLICY,
+        supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
     ) -> None:
         """`pool` lets a caller share one already started pool; otherwise the bot owns one.
-        `delivery` says how long and how often a result post is retried."""
+        `delivery` says how long and how often a result post is retried; `supervise_seconds`
+        how often unfinished jobs without a task are looked for."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
@@ -104,6 +106,7 @@ class AtelierBot(commands.Bot):
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
             delivery_policy=delivery,
+            supervise_seconds=supervise_seconds,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
         self.job_actions = JobActions(

@@ -9,6 +9,7 @@ import asyncio
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import AsyncIterator
@@ -17,11 +18,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fake_discord import Channel, FakeDiscord, Message
+from fake_discord.permissions import SEND_MESSAGES_IN_THREADS
 from PIL import Image
 from test_bot_e2e import (
     WAIT,
     bot_config,
     bot_env,
+    eventually,
     private_answer,
     public_message,
     queued_job,
@@ -140,6 +143,20 @@ async def test_429s_on_progress_edits_slow_the_status_but_the_job_finishes(
     assert [r.fault for r in fake.requests[seen:] if r.fault] == ["rate_limited"] * 8
 
 
+async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_channel(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        job_id = await queued_job(await stylize(fake, iterations=6))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        thread.locked = True  # a moderator locked it: the bot may no longer post there
+        result = await wait_for_result(fake, fake.channel, job_id)
+        assert result.content.startswith("(I could not post in the job's thread any more.) <@")
+        assert results_in(fake, thread, job_id) == []
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        assert (job.delivery_note, job.delivered_to) == ("parent channel", int(fake.channel.id))
+
+
 # ---------------------------------------------------------------------------------------------
 # Races and refusals at the door
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +221,55 @@ async def test_a_full_disk_while_saving_inputs_is_refused_and_leaves_nothing_beh
             assert list(jobs_dir.iterdir()) == []
     finally:
         subprocess.run(["umount", str(jobs_dir)], check=True)
+
+
+async def test_without_send_messages_in_threads_no_empty_thread_is_left_behind(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    guild = await fake.add_guild("Threads But No Talking")
+    await fake.forbid_threads(guild, SEND_MESSAGES_IN_THREADS)  # may open threads, not write
+    painter = await fake.add_member("painter", guild=guild)
+    general = fake.state.channels[guild.channel_ids[0]]
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)):
+        job_id = await queued_job(await stylize(fake, user=painter, channel=general))
+        await wait_for_result(fake, general, job_id)
+    assert [t for t in fake.threads if t.parent_id == general.id] == []
+    assert fake.thread_of(public_message(fake, general, job_id)) is None
+
+
+async def test_a_cancel_that_arrives_after_the_result_says_it_already_finished(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        job_id = await queued_job(await stylize(fake))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        await wait_for_result(fake, thread, job_id)
+        # A Cancel press that was on its way while the last iteration ran:
+        assert await bot.runner.cancel(job_id, int(fake.member.id)) == "finished"
+        assert (await bot.jobs.require(job_id)).state == "done"
+        assert len(results_in(fake, thread, job_id)) == 1
+
+
+async def test_a_row_no_task_drives_is_picked_up_without_a_restart(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path)
+    async with running_bot(fake, pool, config, supervise_seconds=0.5) as bot:
+        job_id = await queued_job(await stylize(fake))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        await wait_for_result(fake, thread, job_id)
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        # As if a disk-full error had killed the job's task right after the row said "running":
+        with sqlite3.connect(config.database_path) as db:
+            db.execute(
+                "UPDATE jobs SET state = 'running', posted = 0, posting_started_at = NULL, "
+                "result_message_id = NULL, finished_at = NULL WHERE id = ?",
+                (job_id,),
+            )
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted, WAIT)
+        assert job.state == "done"
+    # Painted again, but the one result already in the thread was found, not posted twice.
+    assert len(results_in(fake, thread, job_id)) == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from engine.shapes import (
 
 
 def test_the_deepest_layer_read_sits_behind_the_pools_the_limit_assumes() -> None:
-    blocks = [int(name.removeprefix("relu").split("_")[0]) for name in (*STYLE_LAYERS, CONTENT_LAYER)]
+    blocks = [
+        int(name.removeprefix("relu").split("_")[0]) for name in (*STYLE_LAYERS, CONTENT_LAYER)
+    ]
     assert max(blocks) - 1 == POOLS_BEFORE_DEEPEST_LAYER
     assert MIN_FEATURE_SIDE == 16
 

@@ -230,12 +230,12 @@ class FakeDiscord:
         await self.gateway.dispatch("GUILD_MEMBER_ADD", body, intent=GUILD_MEMBERS_INTENT)
         return member
 
-    async def forbid_threads(self, guild: Guild | None = None) -> None:
-        """Take thread permissions from @everyone and the bot's role: creating a thread now
-        answers 403 50013 and `app_permissions` lacks them."""
+    async def forbid_threads(self, guild: Guild | None = None, bits: int = perm.THREADS) -> None:
+        """Take thread permissions (all, or just `bits`) from @everyone and the bot's role: what
+        they allowed now answers 403 50013 and `app_permissions` lacks them."""
         guild = guild or self.guild
         for role in (guild.everyone_role, guild.roles[guild.bot_role_id]):
-            role.permissions &= ~perm.THREADS
+            role.permissions &= ~bits
             body = {"guild_id": guild.id, "role": payloads.role(role)}
             await self.gateway.dispatch("GUILD_ROLE_UPDATE", body, intent=GUILDS_INTENT)
         self.state.changed()
