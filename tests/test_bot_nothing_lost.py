@@ -272,6 +272,16 @@ async def test_a_row_no_task_drives_is_picked_up_without_a_restart(
     assert len(results_in(fake, thread, job_id)) == 1
 
 
+async def test_job_folders_no_job_knows_are_swept_at_startup(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    orphan = tmp_path / "jobs" / "0rphan00"
+    orphan.mkdir(parents=True)
+    (orphan / "content.partial").write_bytes(b"half a picture")
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)):
+        assert not orphan.exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # `python -m bot` killed with SIGKILL at three points of one job's life; a second bot.
 # ---------------------------------------------------------------------------------------------

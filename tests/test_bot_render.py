@@ -128,3 +128,13 @@ def test_thumbnails_are_small_pngs() -> None:
     thumb = thumbnail_png(noisy_png(600), size=128)
     with Image.open(io.BytesIO(thumb)) as image:
         assert image.format == "PNG" and max(image.size) == 128
+
+
+def test_a_long_queue_fits_one_message_and_says_how_many_more_wait() -> None:
+    line = "🎨 ██████░░░░ 60% · scale 1/2 · 3 s left"
+    entries = [(f"{n:08x}", 123456789012345678, line) for n in range(100)]
+    listing = render.queue_listing(entries)
+    assert len(listing) <= 2000
+    shown = listing.splitlines()[:-1]
+    assert shown[0].startswith("`00000000`")
+    assert listing.splitlines()[-1] == f"…and {100 - len(shown)} more"
