@@ -30,6 +30,13 @@ ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
 
+# A member's jobs waiting or running, and when their last one was accepted.
+MEMBER_ACTIVITY = (
+    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
+    "WHERE guild_id IS ? AND user_id = ?"
+)
+
+
 def new_job_id() -> str:
     return secrets.token_hex(4)
 
@@ -140,11 +147,7 @@ class JobStore:
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                active, last = conn.execute(
-                    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
-                    "WHERE guild_id IS ? AND user_id = ?",
-                    (new.guild_id, new.user_id),
-                ).fetchone()
+                active, last = conn.execute(MEMBER_ACTIVITY, (new.guild_id, new.user_id)).fetchone()
                 check_member_quota(admission.settings, active or 0, last, admission.now)
                 (waiting,) = conn.execute(
                     "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
@@ -341,11 +344,7 @@ class JobStore:
 
     async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
         """(jobs waiting or running, when the member's last job was accepted)."""
-        row = await self._db.fetch_one(
-            "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
-            "WHERE guild_id IS ? AND user_id = ?",
-            (guild_id, user_id),
-        )
+        row = await self._db.fetch_one(MEMBER_ACTIVITY, (guild_id, user_id))
         return (row[0] or 0, row[1]) if row else (0, None)
 
     async def counts_by_state(self) -> dict[str, int]:
