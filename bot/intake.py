@@ -180,7 +180,7 @@ class Intake:
                 log.error("could not save the inputs of job %s: %s", job_id, error)
                 raise RequestRefused(saving_refusal(error)) from None
             raise
-        job = await self._start(job.id)
+        job = await self._start(job.id)  # from here on the job runs, whatever happens here
         text = [f"Queued as job `{job.id}` — follow along in <#{job.destination_id}>."]
         text.extend(f"ℹ️ {note}" for note in clamped.notes)
         await interaction.followup.send("\n".join(text), ephemeral=True)

@@ -38,6 +38,10 @@ SUPERVISE_EVERY_SECONDS = 30.0
 CANCEL_WAIT_SECONDS = 15.0
 MAX_ATTEMPTS = 3  # a job that was running each time the bot died this often is given up
 CancelOutcome = Literal["cancelled", "finished", "ended"]
+NOT_STARTED = (
+    "Something went wrong on my side while starting the job, so it was not started; "
+    "the error was logged. Please try again."
+)
 COULD_NOT_POST = (
     "I could not post in this channel, so the job was not started. "
     "Check that I can send messages and attach files here."
@@ -98,7 +102,13 @@ class Runner:
         posted = asyncio.get_running_loop().create_future()
         self._waiting_intake[job_id] = posted
         try:
-            await self._jobs.mark_inputs_ready(job_id)  # from here on, a restart resumes it
+            try:
+                await self._jobs.mark_inputs_ready(job_id)  # from here on, a restart resumes it
+            except Exception:
+                log.exception("could not hand job %s over", job_id)
+                await self._files.delete(job_id)
+                await self._jobs.discard(job_id)
+                raise RequestRefused(NOT_STARTED) from None
             self.run(job_id)
             return await posted
         finally:
@@ -170,10 +180,11 @@ class Runner:
                 await asyncio.shield(announcement)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
-            # The supervisor tries again later; the intake (if waiting) hears now.
+        except Exception:
             log.exception("job %s stopped on an unexpected error", job_id)
-            self._tell_intake_failed(job_id, exc)
+            # A member still waiting to hear "Queued" is told it was not started, and it is
+            # not (no ghost job); otherwise the supervisor drives it again later.
+            await self._abandon_at_intake(job_id)
         finally:
             self.where.pop(job_id, None)
 
@@ -182,10 +193,17 @@ class Runner:
         if waiting is not None and not waiting.done():
             waiting.set_result(job)
 
-    def _tell_intake_failed(self, job_id: str, error: Exception) -> None:
+    async def _abandon_at_intake(self, job_id: str) -> None:
         waiting = self._waiting_intake.get(job_id)
-        if waiting is not None and not waiting.done():
-            waiting.set_exception(error)
+        if waiting is None or waiting.done():
+            return
+        waiting.set_exception(RequestRefused(NOT_STARTED))
+        try:
+            await self._jobs.mark_failed(job_id, render.failed_line("error", "not started"))
+            await self._jobs.mark_posted(job_id, None, note="not started; member told privately")
+            await self._files.delete(job_id)
+        except Exception:
+            log.exception("could not set job %s aside; the supervisor will pick it up", job_id)
 
     async def _make_posts(self, job: Job) -> Job:
         """The job's messages, retried across Discord's bad minutes; a refusal fails the job."""
