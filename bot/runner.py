@@ -18,7 +18,7 @@ from discord.ext import tasks
 
 from bot import render
 from bot.buttons import cancel_view
-from bot.delivery import DEFAULT_POLICY, Delivery, DeliveryPolicy
+from bot.delivery import DEFAULT_POLICY, Delivery, DeliveryPolicy, edit_quietly
 from bot.discord_errors import is_transient
 from bot.job_files import JobFiles, delete_expired_files, sweep_orphans
 from bot.job_posts import JobPosts
@@ -38,6 +38,7 @@ SUPERVISE_EVERY_SECONDS = 30.0
 CANCEL_WAIT_SECONDS = 15.0
 MAX_ATTEMPTS = 3  # a job that was running each time the bot died this often is given up
 CancelOutcome = Literal["cancelled", "finished", "ended"]
+NOT_POSTED_LINE = render.failed_line("error", "I could not post here, so the job did not start")
 NOT_STARTED = (
     "Something went wrong on my side while starting the job, so it was not started; "
     "the error was logged. Please try again."
@@ -227,10 +228,18 @@ class Runner:
 
     async def _refused(self, job: Job, error: discord.HTTPException) -> Job:
         log.warning("could not post job %s: %s", job.id, error)
-        await self._jobs.mark_failed(job.id, render.failed_line("error", "could not post here"))
+        await self._jobs.mark_failed(job.id, NOT_POSTED_LINE)
+        job = await self._jobs.require(job.id)  # with the ids of what did go out
         waiting = self._waiting_intake.get(job.id)
         if waiting is not None:
-            # The member is told privately by the intake; nothing public to add.
+            # The member is told privately by the intake; a request message already out says
+            # the job did not start rather than "queued" forever.
+            if job.request_message_id is not None:
+                request = self._client.get_partial_messageable(job.channel_id)
+                await edit_quietly(
+                    request.get_partial_message(job.request_message_id),
+                    render.request_post_text(job.user_id, job.id, NOT_POSTED_LINE),
+                )
             await self._jobs.mark_posted(job.id, None, note="refused at intake")
             await self._files.delete(job.id)
             if not waiting.done():

@@ -181,6 +181,23 @@ async def test_two_stylize_at_once_with_a_limit_of_one_make_one_job_and_one_refu
         )
 
 
+async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # The public message and its thread go out; then Discord refuses the status message.
+    fake.fail("forbidden", method="POST", path=POSTS, skip=1, times=1)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        answer = await private_answer(await stylize(fake))
+        assert answer.startswith("I could not post in this channel, so the job was not started.")
+        assert await bot.jobs.active() == [] and await bot.jobs.to_resume() == []
+        request = [m for m in fake.messages_in(fake.channel) if m.attachments][-1]
+        assert "❌" in request.content and "did not start" in request.content
+        job_id = request.content.split("job `")[1][:8]
+        await asyncio.sleep(1.0)
+        assert result_message(fake, fake.thread_of(request), job_id) is None
+        assert list((tmp_path / "jobs").glob("*")) == []
+
+
 async def test_a_twelve_to_one_panorama_is_refused_with_a_sentence_about_its_shape(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ Kinds, each answered as the real thing would be:
 - "drop_after": the request is handled, then the connection closes before the answer (it
   happened, but the client cannot know).
 - "stall": the request waits, unhandled, until the fault is removed (for killing the bot mid-call).
+- "forbidden": 403 50013 Missing Permissions, as when a moderator just took a permission away.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Literal
 
 from aiohttp import web
 
-FaultKind = Literal["outage", "rate_limited", "drop", "drop_after", "stall"]
+FaultKind = Literal["outage", "rate_limited", "drop", "drop_after", "stall", "forbidden"]
 OUTAGE_TEXT = (
     "upstream connect error or disconnect/reset before headers. reset reason: "
     "connection termination"

@@ -209,6 +209,8 @@ class RestApi:
             return faults.rate_limited(fault.retry_after)
         if fault.kind == "drop":
             return faults.drop(request)
+        if fault.kind == "forbidden":
+            raise errors.missing_permissions()
         return faults.outage()
 
     def _needs_auth(self, request: web.Request) -> bool:
