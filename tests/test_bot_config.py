@@ -16,6 +16,7 @@ from bot.config import (
     ConfigError,
     Limits,
 )
+from bot.database import MIGRATIONS
 from bot.log import RedactSecrets
 
 TOKEN = "MTIzNDU2Nzg5.secret-token-value"
@@ -149,6 +150,7 @@ def test_check_loads_config_database_and_weights_without_discord(tmp_path: Path)
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "database: " in done.stdout and "schema version 1" in done.stdout
+    assert "database: " in done.stdout
+    assert f"schema version {len(MIGRATIONS)}" in done.stdout
     assert "engine weights: embedded VGG-19" in done.stdout
     assert (tmp_path / "data" / "atelier.sqlite3").is_file()
