@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from fake_discord import Channel, FakeDiscord, Message
-from fake_discord.permissions import SEND_MESSAGES_IN_THREADS
+from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
 from PIL import Image
 from test_bot_e2e import (
     WAIT,
@@ -155,6 +155,26 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
         assert results_in(fake, thread, job_id) == []
         job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
         assert (job.delivery_note, job.delivered_to) == ("parent channel", int(fake.channel.id))
+
+
+async def test_when_thread_and_channel_are_closed_to_the_bot_the_result_comes_by_dm(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    guild = await fake.add_guild("Strict Moderators")
+    painter = await fake.add_member("painter", guild=guild)
+    general = fake.state.channels[guild.channel_ids[0]]
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        job_id = await queued_job(await stylize(fake, user=painter, channel=general, iterations=6))
+        thread = fake.thread_of(public_message(fake, general, job_id))
+        thread.locked = True
+        bot_role = guild.roles[guild.bot_role_id]
+        bot_role.permissions &= ~SEND_MESSAGES  # and the bot may no longer talk in #general
+        guild.everyone_role.permissions &= ~SEND_MESSAGES
+        dm = fake.dm_channel(painter)
+        result = await wait_for_result(fake, dm, job_id)
+        assert result.content.startswith("(I could not post where you asked any more")
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        assert (job.delivery_note, job.delivered_to) == ("direct message", int(dm.id))
 
 
 # ---------------------------------------------------------------------------------------------
