@@ -143,6 +143,18 @@ async def test_429s_on_progress_edits_slow_the_status_but_the_job_finishes(
     assert [r.fault for r in fake.requests[seen:] if r.fault] == ["rate_limited"] * 8
 
 
+async def test_an_outage_longer_than_the_jobs_useful_life_is_given_up_and_recorded(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    fake.fail("outage", method="POST", path=POSTS, skip=2, seconds=20, everything=True)
+    brief = DeliveryPolicy(max_age=1.0, first_delay=0.2, max_delay=0.5)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=brief) as bot:
+        job_id = await queued_job(await stylize(fake))
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted, WAIT)
+        assert (job.state, job.delivery_note) == ("done", "gave up: Discord kept failing")
+        assert job.result_message_id is None
+
+
 async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_channel(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
