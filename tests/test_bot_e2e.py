@@ -73,22 +73,9 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Module fixtures: one fake Discord, one engine pool. (Separate from conftest's per-test
-# `fake_discord` fixture so the whole module shares one server and one VGG-19 load.)
+# Bots: the module-scoped `fake` (one fake Discord) and `pool` (one engine pool) come from
+# conftest.py, so the whole module shares one server and one VGG-19 load.
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        with fake.patched():
-            yield fake
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pool() -> AsyncIterator[EnginePool]:
-    async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
-        yield pool
 
 
 def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:

@@ -12,11 +12,9 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from fake_discord import Channel, FakeDiscord, Message
 from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
 from PIL import Image
@@ -48,19 +46,6 @@ QUICK = DeliveryPolicy(first_delay=0.2, max_delay=1.0)
 OUTAGE_SECONDS = float(os.environ.get("ATELIER_TEST_OUTAGE_SECONDS", "30"))
 POSTS = r"/channels/\d+/messages$"  # sending a message anywhere
 EDITS = r"/channels/\d+/messages/\d+$"  # editing one
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        with fake.patched():
-            yield fake
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pool() -> AsyncIterator[EnginePool]:
-    async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
-        yield pool
 
 
 @pytest.fixture(autouse=True)
