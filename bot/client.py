@@ -9,6 +9,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands
 
+from bot import render
 from bot.buttons import Action, JobButton
 from bot.cogs.atelier import AtelierCog
 from bot.cogs.stylize import StylizeCog
@@ -16,13 +17,13 @@ from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
 from bot.delivery import DEFAULT_POLICY, DeliveryPolicy
 from bot.guild_settings import GuildSettingsStore
-from bot.health import HealthServer
 from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
 from bot.jobs import JobStore
+from bot.metrics import Metrics, Snapshot
 from bot.runner import SUPERVISE_EVERY_SECONDS, Runner
-from engine.pool import EnginePool
+from engine.pool import EnginePool, EngineService
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +68,21 @@ async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
 
 
 class AtelierBot(commands.Bot):
+    """The Discord side of Atelier. Its database and engine are opened by the caller (`serve()`,
+    or a test) with `async with` and passed in; the bot closes neither."""
+
     def __init__(
         self,
         config: Config,
         *,
-        pool: EnginePool | None = None,
+        database: Database,
+        pool: EngineService,
+        metrics: Metrics,
         delivery: DeliveryPolicy = DEFAULT_POLICY,
         supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
     ) -> None:
-        """`pool` lets a caller share one already started pool; otherwise the bot owns one.
-        `delivery` says how long and how often a result post is retried; `supervise_seconds`
-        how often unfinished jobs without a task are looked for."""
+        """`delivery` says how long and how often a result post is retried;
+        `supervise_seconds` how often unfinished jobs without a task are looked for."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
@@ -91,18 +96,17 @@ class AtelierBot(commands.Bot):
         )
         point_at_api(config)
         self.config = config
-        self.owns_pool = pool is None
-        self.pool = pool or engine_pool(config)
-        self.health = HealthServer(self, config.health_host, config.health_port)
-        self.database = Database(config.database_path)
-        self.jobs = JobStore(self.database)
-        self.guild_settings = GuildSettingsStore(self.database)
+        self.pool = pool
+        self.metrics = metrics
+        self.jobs = JobStore(database)
+        self.guild_settings = GuildSettingsStore(database)
         files = JobFiles(config.files_dir)
         self.runner = Runner(
             self,
             self.pool,
             self.jobs,
             files,
+            metrics,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
             delivery_policy=delivery,
@@ -110,22 +114,20 @@ class AtelierBot(commands.Bot):
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
         self.job_actions = JobActions(
-            self.jobs, files, self.guild_settings, self.intake, self.runner
+            self.jobs, files, self.guild_settings, self.intake, self.runner, metrics
         )
 
     async def setup_hook(self) -> None:
         await self._find_gateway()
-        await self.database.open()
-        if self.owns_pool:
-            await self.pool.start()
         self.add_dynamic_items(JobButton)
-        await self.add_cog(StylizeCog(self))
-        await self.add_cog(AtelierCog(self))
+        await self.add_cog(StylizeCog(self.intake, self.guild_settings, self.metrics))
+        await self.add_cog(
+            AtelierCog(self.guild_settings, self.jobs, self.config.limits, self.job_status)
+        )
         await self._sync_commands()
         resumed = await self.runner.start()
         if resumed:
             log.info("resuming %d job(s) from before the restart", resumed)
-        await self.health.start()
 
     async def _find_gateway(self) -> None:
         """Behind a custom API base with no gateway URL given, ask that API where its gateway is."""
@@ -161,12 +163,22 @@ class AtelierBot(commands.Bot):
     def gateway_connected(self) -> bool:
         return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
 
+    def job_status(self, job_id: str) -> str:
+        """An active job's latest status line, or its place in the queue."""
+        return self.runner.where.get(job_id) or render.queued_line(self.pool.position(job_id))
+
+    async def snapshot(self) -> Snapshot:
+        """What /healthz and /metrics report at this moment."""
+        return Snapshot(
+            gateway_connected=self.gateway_connected,
+            engine_alive=self.pool.alive,
+            queue_length=self.pool.queue_length,
+            running=self.pool.running,
+            jobs_by_state=await self.jobs.counts_by_state(),
+        )
+
     async def shutdown(self) -> None:
-        """Stop accepting, park running jobs for the next start, then close everything."""
+        """Stop accepting, park running jobs for the next start, then leave Discord."""
         self.intake.accepting = False
         await self.runner.park()
-        await self.health.stop()
-        if self.owns_pool:
-            await self.pool.close()
         await self.close()
-        await self.database.close()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from dotenv import load_dotenv
 
-from engine.params import MAX_SIZE, MIN_SIZE, StyleParams
+from engine.images import DEFAULT_MAX_PIXELS
+from engine.params import DEFAULT_WEIGHTS, MAX_SIZE, MIN_SIZE, StyleParams
 
 T = TypeVar("T")
 
@@ -32,6 +33,21 @@ class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable and says what to do."""
 
 
+def setting(
+    default: object,
+    *,
+    env: str | None = None,
+    minimum: float | None = None,
+    choices: tuple[str, ...] = (),
+    clean: Callable[[str], str] | None = None,
+) -> Any:
+    """A field whose default is written here once and read from `env` (default: its name in
+    capitals). Whole numbers must be at least `minimum` (default 1), other numbers above it
+    (default 0); a blank variable means the default."""
+    metadata = {"env": env, "minimum": minimum, "choices": choices, "clean": clean}
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Bot-wide defaults and the hard ceilings no server setting can raise."""
@@ -41,25 +57,27 @@ class Limits:
     max_iterations: int = 1000
     max_size: int = 1024
     max_input_bytes: int = 20 * 1024 * 1024
-    max_input_pixels: int = 40_000_000
+    max_input_pixels: int = DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)
 class Config:
-    token: str = field(repr=False)
-    data_dir: Path = Path("data")
+    token: str = field(repr=False, metadata={"env": "DISCORD_TOKEN"})
+    data_dir: Path = setting(Path("data"), env="ATELIER_DATA_DIR")
     engine_devices: tuple[str, ...] | None = None  # None: let the pool pick (every GPU, else CPU)
     engine_workers: int | None = None
     engine_max_queue: int = 100
     engine_job_timeout: float = 900.0
-    engine_weights: str = "embedded"  # or "torchvision", or a path to a .pth file
+    engine_weights: str = DEFAULT_WEIGHTS  # or "torchvision", or a path to a .pth file
     limits: Limits = field(default_factory=Limits)
     dev_guild_id: int | None = None
-    log_level: str = "INFO"
+    log_level: str = setting("INFO", choices=LOG_LEVELS, clean=str.upper)
     health_host: str = "0.0.0.0"
-    health_port: int = 8080  # 0 turns the health endpoint off
-    api_base: str = DISCORD_API_BASE
-    gateway_url: str | None = None  # None: Discord's, or asked from a custom API base
+    health_port: int = setting(8080, minimum=0)  # 0 turns the health endpoint off
+    api_base: str = setting(
+        DISCORD_API_BASE, env="DISCORD_API_BASE", clean=lambda url: url.rstrip("/")
+    )
+    gateway_url: str | None = setting(None, env="DISCORD_GATEWAY_URL")  # None: Discord's or asked
     status_edit_seconds: float = 3.0  # at most one edit of a job's status message this often
     retention_hours: float = 72.0  # input and result files are deleted this long after a job ends
 
@@ -76,48 +94,74 @@ class Config:
         return self.api_base != DISCORD_API_BASE
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Config:
-        token = env.get("DISCORD_TOKEN", "").strip()
-        if not token:
+    def from_env(cls, env: Mapping[str, str], *, require_token: bool = True) -> Config:
+        """Each field from its variable; a blank or missing one keeps the field's default.
+
+        `require_token=False` is for commands that never talk to Discord (backup, restore)."""
+        if not require_token:
+            env = {"DISCORD_TOKEN": "", **env}
+        elif not env.get("DISCORD_TOKEN", "").strip():
             raise ConfigError(
                 "DISCORD_TOKEN is not set. Create a bot in the Discord Developer Portal "
                 "(Applications → your app → Bot → Reset Token) and put it in .env as "
                 "DISCORD_TOKEN=..."
             )
-        reader = _Reader(env)
-        defaults = Limits()
-        limits = Limits(
-            **{
-                f.name: reader.integer(f.name.upper(), getattr(defaults, f.name))
-                for f in fields(Limits)
-            }
-        )
-        _check_limits(limits)
-        devices = reader.text("ENGINE_DEVICES", "")
-        return cls(
-            token=token,
-            data_dir=Path(reader.text("ATELIER_DATA_DIR", "data")),
-            engine_devices=tuple(d.strip() for d in devices.split(",") if d.strip()) or None,
-            engine_workers=reader.integer("ENGINE_WORKERS", None),
-            engine_max_queue=reader.integer("ENGINE_MAX_QUEUE", 100),
-            engine_job_timeout=reader.number("ENGINE_JOB_TIMEOUT", 900.0),
-            engine_weights=reader.text("ENGINE_WEIGHTS", "embedded"),
-            limits=limits,
-            dev_guild_id=reader.integer("DEV_GUILD_ID", None),
-            log_level=reader.choice("LOG_LEVEL", "INFO", LOG_LEVELS),
-            health_host=reader.text("HEALTH_HOST", "0.0.0.0"),
-            health_port=reader.integer("HEALTH_PORT", 8080, minimum=0),
-            api_base=reader.text("DISCORD_API_BASE", DISCORD_API_BASE).rstrip("/"),
-            gateway_url=reader.text("DISCORD_GATEWAY_URL", "") or None,
-            status_edit_seconds=reader.number("STATUS_EDIT_SECONDS", 3.0),
-            retention_hours=reader.number("RETENTION_HOURS", 72.0),
-        )
+        config = _from_env(cls, env)
+        _check_limits(config.limits)
+        return config
 
 
-def load_config(dotenv_path: str | Path | None = None) -> Config:
+def _from_env(cls: type[T], env: Mapping[str, str]) -> T:
+    """Build the dataclass `cls` from `env`; nested dataclasses read their own fields."""
+    hints = get_type_hints(cls)
+    values: dict[str, object] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        kind = hints[f.name]
+        if is_dataclass(kind):
+            values[f.name] = _from_env(kind, env)
+            continue
+        name = f.metadata.get("env") or f.name.upper()
+        raw = env.get(name, "").strip()
+        required = f.default is MISSING and f.default_factory is MISSING
+        if raw or required:
+            values[f.name] = _parse(name, raw, kind, f.metadata)
+    return cls(**values)
+
+
+def _parse(name: str, raw: str, kind: object, meta: Mapping[str, Any]) -> object:
+    clean = meta.get("clean")
+    raw = clean(raw) if clean else raw
+    base = next((t for t in get_args(kind) if t is not type(None)), kind)
+    if base is int or base is float:
+        try:
+            value = base(raw)
+        except ValueError:
+            what = "a whole number" if base is int else "a number"
+            raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+        minimum = meta.get("minimum")
+        if base is int and value < (1 if minimum is None else minimum):
+            raise ConfigError(
+                f"{name} must be at least {1 if minimum is None else minimum}, got {value}"
+            )
+        if base is float and value <= (minimum or 0):
+            raise ConfigError(f"{name} must be above {minimum or 0}, got {value}")
+        return value
+    if base == tuple[str, ...]:
+        return tuple(part.strip() for part in raw.split(",") if part.strip()) or None
+    choices = meta.get("choices")
+    if choices and raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    if base is Path:
+        return Path(raw)
+    if base is not str:  # a new field of another type needs its reader here, not a silent str
+        raise TypeError(f"no reader for {name}'s type {kind}")
+    return raw
+
+
+def load_config(dotenv_path: str | Path | None = None, *, require_token: bool = True) -> Config:
     """Environment first; a `.env` file fills in what the environment leaves unset."""
     load_dotenv(dotenv_path or Path.cwd() / ".env", override=False)
-    return Config.from_env(os.environ)
+    return Config.from_env(os.environ, require_token=require_token)
 
 
 def _check_limits(limits: Limits) -> None:
@@ -128,42 +172,3 @@ def _check_limits(limits: Limits) -> None:
     for name, size in (("DEFAULT_SIZE", limits.default_size), ("MAX_SIZE", limits.max_size)):
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ConfigError(f"{name} must be between {MIN_SIZE} and {MAX_SIZE} px, got {size}")
-
-
-@dataclass(frozen=True)
-class _Reader:
-    env: Mapping[str, str]
-
-    def text(self, name: str, default: str) -> str:
-        return self.env.get(name, "").strip() or default
-
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
-        value = self.text(name, default).upper()
-        if value not in choices:
-            raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-        return value
-
-    def integer(self, name: str, default: int | None, *, minimum: int = 1) -> int | None:
-        value = self._parsed(name, int, "a whole number")
-        if value is None:
-            return default
-        if value < minimum:
-            raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-        return value
-
-    def number(self, name: str, default: float) -> float:
-        value = self._parsed(name, float, "a number")
-        if value is None:
-            return default
-        if value <= 0:
-            raise ConfigError(f"{name} must be above 0, got {value}")
-        return value
-
-    def _parsed(self, name: str, kind: Callable[[str], T], what: str) -> T | None:
-        raw = self.env.get(name, "").strip()
-        if not raw:
-            return None
-        try:
-            return kind(raw)
-        except ValueError:
-            raise ConfigError(f"{name} must be {what}, got {raw!r}") from None

@@ -66,6 +66,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_state ON jobs (state, created_at);
     CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at);
     """,
+    """
+    CREATE TABLE settings_audit (
+        id INTEGER PRIMARY KEY,
+        guild_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        changed_at REAL NOT NULL,
+        changes TEXT NOT NULL
+    );
+    CREATE INDEX settings_audit_by_guild ON settings_audit (guild_id, changed_at);
+    """,
     # Nothing lost (issue 8): a row is admitted before its inputs are saved (inputs_ready = 0,
     # a reservation only this process's intake drives); how its public messages are to be made,
     # so a restart can finish making them; and where the final answer went.
@@ -134,6 +144,12 @@ class Database:
             raise
         self._conn = conn
         return self
+
+    async def __aenter__(self) -> Database:
+        return await self.open()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         conn = self._conn

@@ -78,6 +78,7 @@ class Delivery:
         *,
         edit_seconds: float,
         policy: DeliveryPolicy = DEFAULT_POLICY,
+        on_retry: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
@@ -85,6 +86,7 @@ class Delivery:
         self._files = files
         self._edit_seconds = edit_seconds
         self._policy = policy
+        self._on_retry = on_retry  # counted in /metrics
         self._clock = clock
 
     async def deliver(self, job: Job) -> None:
@@ -179,6 +181,7 @@ class Delivery:
                 if self._clock() - (job.finished_at or job.created_at) > self._policy.max_age:
                     raise TooLate from exc
                 delay = self._policy.delay(failures)
+                self._on_retry()
                 log.warning(
                     "posting job %s failed (%s: %s); retrying in %.1f s",
                     job.id, type(exc).__name__, exc, delay,

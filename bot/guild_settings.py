@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
+import time
 from dataclasses import dataclass, fields, replace
 
 from bot.config import Limits
 from bot.database import Database
 from engine.params import MIN_SIZE
+
+log = logging.getLogger(__name__)
 
 DEFAULT_JOBS_PER_MEMBER = 2
 MAX_JOBS_PER_MEMBER = 20
@@ -75,7 +80,35 @@ def _from_row(row: sqlite3.Row) -> GuildSettings:
     )
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change of a server's settings: who, when, and each setting's old and new value."""
+
+    guild_id: int
+    user_id: int
+    changed_at: float
+    changes: dict[str, tuple[object, object]]
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {old!r} → {new!r}" for name, (old, new) in self.changes.items())
+
+
+def differences(old: GuildSettings, new: GuildSettings) -> dict[str, tuple[object, object]]:
+    """Each setting that differs, as (old, new); channel sets as sorted lists."""
+
+    def plain(value: object) -> object:
+        return sorted(value) if isinstance(value, frozenset) else value
+
+    return {
+        name: (plain(getattr(old, name)), plain(getattr(new, name)))
+        for name in _COLUMNS
+        if name != "guild_id" and getattr(old, name) != getattr(new, name)
+    }
+
+
 class GuildSettingsStore:
+    """Settings per server; every change is stored with who made it and logged."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -87,19 +120,77 @@ class GuildSettingsStore:
         )
         return _from_row(row) if row else GuildSettings(guild_id=guild_id)
 
-    async def save(self, settings: GuildSettings) -> None:
+    async def save(self, settings: GuildSettings, *, by_user_id: int) -> None:
         if settings.guild_id is None:
             raise ValueError("settings without a server cannot be saved")
-        values = [getattr(settings, name) for name in _COLUMNS]
-        values[_COLUMNS.index("allowed_channels")] = ",".join(
-            str(c) for c in sorted(settings.allowed_channels)
-        )
-        columns, placeholders = ", ".join(_COLUMNS), ", ".join("?" for _ in _COLUMNS)
-        await self._db.write(
-            f"INSERT OR REPLACE INTO guild_settings ({columns}) VALUES ({placeholders})",
-            values,
-        )
+        await self._change(settings.guild_id, settings, by_user_id)
 
-    async def reset(self, guild_id: int) -> GuildSettings:
-        await self._db.write("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        return GuildSettings(guild_id=guild_id)
+    async def reset(self, guild_id: int, *, by_user_id: int) -> GuildSettings:
+        """Forget the server's settings: the bot's defaults apply again."""
+        return await self._change(guild_id, None, by_user_id)
+
+    async def audit(self, guild_id: int) -> list[AuditEntry]:
+        """The server's settings changes, oldest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM settings_audit WHERE guild_id = ? ORDER BY changed_at, id", (guild_id,)
+        )
+        return [
+            AuditEntry(
+                row["guild_id"],
+                row["user_id"],
+                row["changed_at"],
+                {name: tuple(pair) for name, pair in json.loads(row["changes"]).items()},
+            )
+            for row in rows
+        ]
+
+    async def _change(
+        self, guild_id: int, settings: GuildSettings | None, by_user_id: int
+    ) -> GuildSettings:
+        """Write `settings` (None: delete) and its audit row in one transaction."""
+        updated = settings or GuildSettings(guild_id=guild_id)
+
+        def write(conn: sqlite3.Connection) -> AuditEntry | None:
+            with conn:
+                row = conn.execute(
+                    "SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,)
+                ).fetchone()
+                current = _from_row(row) if row else GuildSettings(guild_id=guild_id)
+                changes = differences(current, updated)
+                if settings is None:
+                    conn.execute("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
+                else:
+                    conn.execute(_UPSERT, _to_row(settings))
+                if not changes:
+                    return None
+                entry = AuditEntry(guild_id, by_user_id, time.time(), changes)
+                conn.execute(
+                    "INSERT INTO settings_audit (guild_id, user_id, changed_at, changes) "
+                    "VALUES (?, ?, ?, ?)",
+                    (guild_id, by_user_id, entry.changed_at, json.dumps(changes)),
+                )
+                return entry
+
+        entry = await self._db.run(write)
+        if entry is not None:
+            log.info(
+                "settings of server %d changed by user %d: %s",
+                guild_id,
+                by_user_id,
+                entry.describe(),
+            )
+        return updated
+
+
+def _to_row(settings: GuildSettings) -> list[object]:
+    values = [getattr(settings, name) for name in _COLUMNS]
+    values[_COLUMNS.index("allowed_channels")] = ",".join(
+        str(c) for c in sorted(settings.allowed_channels)
+    )
+    return values
+
+
+_UPSERT = (
+    f"INSERT OR REPLACE INTO guild_settings ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)

@@ -11,6 +11,7 @@ import asyncio
 import errno
 import logging
 import random
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,9 +30,9 @@ from bot.limits import (
     check_image_bytes,
     check_shape,
     clamp_request,
-    image_dimensions,
 )
 from bot.request import SEED_MAX, RequestedOptions
+from engine.images import probe_image
 from engine.params import StyleParams
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,12 @@ class Inputs:
     style_name: str = "style"
 
     def check_shapes(self, params: StyleParams) -> None:
-        check_shape("content", self.content_name, image_dimensions(self.content), params)
-        check_shape("style", self.style_name, image_dimensions(self.style), params)
-
-
-def is_moderator(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild or permissions.manage_messages
+        # Both already passed the pixel cap (now, or when their first job was accepted).
+        for label, data, name in (
+            ("content", self.content, self.content_name),
+            ("style", self.style, self.style_name),
+        ):
+            check_shape(label, name, probe_image(data, max_pixels=sys.maxsize), params)
 
 
 class Intake:
@@ -81,7 +82,9 @@ class Intake:
 
     async def check_member(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
         if not self.accepting:
-            raise RequestRefused("Atelier is restarting; please try again in a minute.")
+            raise RequestRefused(
+                "Atelier is restarting; please try again in a minute.", reason="restarting"
+            )
         channel = interaction.channel
         check_channel(settings, interaction.channel_id or 0, getattr(channel, "parent_id", None))
         if interaction.guild_id is not None:
@@ -102,7 +105,8 @@ class Intake:
         if missing:
             raise RequestRefused(
                 f"I can't post results in this channel: I need the {', '.join(missing)} "
-                "permission here. Ask a moderator, or use another channel."
+                "permission here. Ask a moderator, or use another channel.",
+                reason="bot_cannot_post",
             )
 
     async def download_inputs(
@@ -115,7 +119,10 @@ class Intake:
                 label, attachment.filename, attachment.content_type, attachment.size, self._limits
             )
             if urlsplit(attachment.url).hostname not in self._download_hosts:
-                raise RequestRefused(f"The {label} image must be uploaded to Discord, not linked.")
+                raise RequestRefused(
+                    f"The {label} image must be uploaded to Discord, not linked.",
+                    reason="linked_image",
+                )
         data = {label: await self._fetch(label, a) for label, a in attachments.items()}
         return Inputs(data["content"], data["style"], content.filename, style.filename)
 
@@ -124,7 +131,8 @@ class Intake:
             data = await attachment.read()
         except (discord.HTTPException, OSError):
             raise RequestRefused(
-                f"I could not download the {label} image from Discord; please try again."
+                f"I could not download the {label} image from Discord; please try again.",
+                reason="download_failed",
             ) from None
         await asyncio.to_thread(check_image_bytes, label, attachment.filename, data, self._limits)
         return data
@@ -178,7 +186,7 @@ class Intake:
             await self._jobs.discard(job_id)
             if isinstance(error, OSError):
                 log.error("could not save the inputs of job %s: %s", job_id, error)
-                raise RequestRefused(saving_refusal(error)) from None
+                raise saving_refusal(error) from None
             raise
         job = await self._start(job.id)  # from here on the job runs, whatever happens here
         text = [f"Queued as job `{job.id}` — follow along in <#{job.destination_id}>."]
@@ -197,10 +205,14 @@ class Intake:
         return f"🎨 {interaction.user.display_name} · {job_id}"[:100]
 
 
-def saving_refusal(error: OSError) -> str:
+def saving_refusal(error: OSError) -> RequestRefused:
     if error.errno == errno.ENOSPC:
-        return (
+        return RequestRefused(
             "I'm out of disk space for new pictures, so the job was not queued and nothing was "
-            "kept. Please try again later (the bot's admin needs to free some space)."
+            "kept. Please try again later (the bot's admin needs to free some space).",
+            reason="disk_full",
         )
-    return "I could not save your pictures, so the job was not queued. Please try again."
+    return RequestRefused(
+        "I could not save your pictures, so the job was not queued. Please try again.",
+        reason="not_started",
+    )

@@ -154,7 +154,8 @@ class JobStore:
                 ).fetchone()
                 if waiting >= admission.max_queue:
                     raise RequestRefused(
-                        f"The queue is full ({waiting} jobs waiting); please try again later."
+                        f"The queue is full ({waiting} jobs waiting); please try again later.",
+                        reason="queue_full",
                     )
                 conn.execute(
                     """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations,

@@ -6,11 +6,8 @@ shown to the member as is.
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
-
-from PIL import Image, UnidentifiedImageError
+from typing import Literal
 
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
@@ -22,6 +19,8 @@ from bot.request import (
     RequestedOptions,
     StyleRequest,
 )
+from engine.errors import InvalidImage, TooManyPixels
+from engine.images import probe_image
 from engine.params import MIN_SIZE, StyleParams
 from engine.shapes import (
     MIN_FEATURE_SIDE,
@@ -31,9 +30,39 @@ from engine.shapes import (
     style_longest,
 )
 
+RefusalReason = Literal[
+    "not_an_image",
+    "too_many_bytes",
+    "too_many_pixels",
+    "unreadable",
+    "linked_image",
+    "download_failed",
+    "jobs_per_member",
+    "cooldown",
+    "channel_not_allowed",
+    "bot_cannot_post",
+    "queue_full",
+    "restarting",
+    "not_allowed",
+    "unknown_job",
+    "already_ended",
+    "strength_limit",
+    "files_deleted",
+    "too_thin",
+    "disk_full",
+    "not_started",
+]
+
 
 class RequestRefused(Exception):
-    """Why a request cannot be queued, in a sentence fit for the member."""
+    """Why a request cannot be queued, in a sentence fit for the member.
+
+    `reason` is a short code for the refusals counter of /metrics.
+    """
+
+    def __init__(self, message: str, *, reason: RefusalReason) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -136,54 +165,42 @@ def check_attachment(
     if content_type and not content_type.lower().startswith("image/"):
         raise RequestRefused(
             f"The {label} image `{filename}` is not an image ({content_type}). "
-            "Attach a PNG, JPEG, WebP or GIF."
+            "Attach a PNG, JPEG, WebP or GIF.",
+            reason="not_an_image",
         )
     if size > limits.max_input_bytes:
         raise RequestRefused(
             f"The {label} image `{filename}` is {human_bytes(size)}; "
-            f"the limit is {human_bytes(limits.max_input_bytes)}."
+            f"the limit is {human_bytes(limits.max_input_bytes)}.",
+            reason="too_many_bytes",
         )
 
 
 def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) -> tuple[int, int]:
-    """Read only the header to check the pixel count, then decode fully to prove it is readable.
-
-    Returns (width, height). The full decode happens only below the pixel cap, so a
-    decompression bomb is refused before it is expanded.
-    """
+    """The engine's own check (engine.images.probe_image): the pixel cap from the header, then a
+    full decode to prove the file is readable, so a decompression bomb is refused before it is
+    expanded. Returns (width, height)."""
     if len(data) > limits.max_input_bytes:
         raise RequestRefused(
             f"The {label} image `{filename}` is {human_bytes(len(data))}; "
-            f"the limit is {human_bytes(limits.max_input_bytes)}."
+            f"the limit is {human_bytes(limits.max_input_bytes)}.",
+            reason="too_many_bytes",
         )
-    unreadable = RequestRefused(
-        f"The {label} image `{filename}` could not be read. "
-        "Is it a complete PNG, JPEG, WebP or GIF?"
-    )
-    with warnings.catch_warnings():
-        # Our own pixel cap replaces Pillow's decompression-bomb warning and error.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                width, height = image.size
-                if width * height > limits.max_input_pixels:
-                    raise RequestRefused(
-                        f"The {label} image `{filename}` is {width}×{height} "
-                        f"({human_pixels(width * height)}); the limit is "
-                        f"{human_pixels(limits.max_input_pixels)}."
-                    )
-                image.load()
-        except (
-            UnidentifiedImageError,
-            Image.DecompressionBombError,
-            OSError,
-            ValueError,
-            SyntaxError,
-        ):
-            raise unreadable from None
-    if width < 1 or height < 1:
-        raise unreadable
-    return width, height
+    try:
+        return probe_image(data, max_pixels=limits.max_input_pixels)
+    except TooManyPixels as error:
+        raise RequestRefused(
+            f"The {label} image `{filename}` is {error.width}×{error.height} "
+            f"({human_pixels(error.width * error.height)}); the limit is "
+            f"{human_pixels(limits.max_input_pixels)}.",
+            reason="too_many_pixels",
+        ) from None
+    except InvalidImage:
+        raise RequestRefused(
+            f"The {label} image `{filename}` could not be read. "
+            "Is it a complete PNG, JPEG, WebP or GIF?",
+            reason="unreadable",
+        ) from None
 
 
 def check_member_quota(
@@ -193,14 +210,16 @@ def check_member_quota(
         jobs = "job" if settings.jobs_per_member == 1 else "jobs"
         raise RequestRefused(
             f"You already have {active_jobs} {jobs} waiting or running; this server allows "
-            f"{settings.jobs_per_member} at once. Try again when one is done."
+            f"{settings.jobs_per_member} at once. Try again when one is done.",
+            reason="jobs_per_member",
         )
     if last_job_at is not None and settings.cooldown_seconds:
         wait = last_job_at + settings.cooldown_seconds - now
         if wait > 0:
             raise RequestRefused(
                 f"This server has a {settings.cooldown_seconds} s cooldown between jobs; "
-                f"try again in {int(wait) + 1} s."
+                f"try again in {int(wait) + 1} s.",
+                reason="cooldown",
             )
 
 
@@ -210,16 +229,9 @@ def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | Non
     if allowed and channel_id not in allowed and parent_id not in allowed:
         where = ", ".join(f"<#{c}>" for c in sorted(allowed))
         raise RequestRefused(
-            f"`/stylize` is not allowed in this channel on this server. Use {where}."
+            f"`/stylize` is not allowed in this channel on this server. Use {where}.",
+            reason="channel_not_allowed",
         )
-
-
-def image_dimensions(data: bytes) -> tuple[int, int]:
-    """Width and height from the header of an image that check_image_bytes already accepted."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
 
 
 def check_shape(label: str, filename: str, size: tuple[int, int], params: StyleParams) -> None:
@@ -233,5 +245,6 @@ def check_shape(label: str, filename: str, size: tuple[int, int], params: StyleP
         f"The {label} image `{filename}` is {width}×{height}, too long and thin to paint: "
         f"its short side would shrink to {thin} px at the first, coarsest step, and the painter "
         f"needs at least {MIN_FEATURE_SIDE} px. Crop it to at most about "
-        f"{max_aspect(longest):.0f}:1{' or ask for a larger size' if label == 'content' else ''}."
+        f"{max_aspect(longest):.0f}:1{' or ask for a larger size' if label == 'content' else ''}.",
+        reason="too_thin",
     )

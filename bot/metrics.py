@@ -1,61 +1,129 @@
-"""Prometheus text exposition of what the bot is doing; counts come from the job store."""
+"""What the bot counts, exposed as Prometheus metrics with `prometheus_client`.
+
+Components that count something receive the `Metrics` object and call one of its methods
+(`job_done`, `job_failed`, `job_cancelled`, `request_refused`, `delivery_retried`); none of them
+touches a prometheus_client object. Each `Metrics` owns its registry (with the process
+collector), so two bots in one process, as in the tests, never share or double-register counts.
+
+Gauges that describe a moment (jobs by state, queue length, gateway) are set from a `Snapshot`
+taken when Prometheus scrapes, so they are never stale.
+"""
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+from engine.pool.events import FailureKind
+
 DURATION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
+JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
-@dataclass
-class DurationHistogram:
-    """Seconds a job took in the engine, since this process started."""
+@dataclass(frozen=True)
+class Snapshot:
+    """The bot's state at one moment: what /healthz answers and the gauges /metrics shows."""
 
-    buckets: tuple[float, ...] = DURATION_BUCKETS
-    counts: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
-    total: float = 0.0
-
-    def observe(self, seconds: float) -> None:
-        self.counts[bisect.bisect_left(self.buckets, seconds)] += 1
-        self.total += seconds
+    gateway_connected: bool
+    engine_alive: bool
+    queue_length: int = 0
+    running: int = 0
+    jobs_by_state: Mapping[str, int] = field(default_factory=dict)
 
     @property
-    def count(self) -> int:
-        return sum(self.counts)
+    def healthy(self) -> bool:
+        return self.gateway_connected and self.engine_alive
+
+    def health_line(self) -> str:
+        return (
+            f"gateway {'connected' if self.gateway_connected else 'disconnected'}, "
+            f"engine {'alive' if self.engine_alive else 'down'}"
+        )
 
 
-def prometheus_text(
-    jobs_by_state: Mapping[str, int],
-    queue_length: int,
-    running: int,
-    durations: DurationHistogram,
-    gateway_connected: bool,
-) -> str:
-    lines = [
-        "# HELP atelier_jobs Jobs in the database by state.",
-        "# TYPE atelier_jobs gauge",
-        *(f'atelier_jobs{{state="{state}"}} {n}' for state, n in sorted(jobs_by_state.items())),
-        "# HELP atelier_queue_length Jobs waiting in the engine pool.",
-        "# TYPE atelier_queue_length gauge",
-        f"atelier_queue_length {queue_length}",
-        "# HELP atelier_running_jobs Jobs running on an engine worker.",
-        "# TYPE atelier_running_jobs gauge",
-        f"atelier_running_jobs {running}",
-        "# HELP atelier_gateway_connected 1 while the Discord gateway connection is up.",
-        "# TYPE atelier_gateway_connected gauge",
-        f"atelier_gateway_connected {int(gateway_connected)}",
-        "# HELP atelier_job_duration_seconds Engine time of finished jobs.",
-        "# TYPE atelier_job_duration_seconds histogram",
-    ]
-    cumulative = 0
-    for bound, n in zip(durations.buckets, durations.counts, strict=False):
-        cumulative += n
-        lines.append(f'atelier_job_duration_seconds_bucket{{le="{bound:g}"}} {cumulative}')
-    lines += [
-        f'atelier_job_duration_seconds_bucket{{le="+Inf"}} {durations.count}',
-        f"atelier_job_duration_seconds_sum {durations.total:.3f}",
-        f"atelier_job_duration_seconds_count {durations.count}",
-    ]
-    return "\n".join(lines) + "\n"
+class Metrics:
+    """The bot's counters and gauges in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        registry = self.registry
+        self._ended = Counter(
+            "atelier_jobs_ended",
+            "Jobs that ended, by outcome (done, failed, cancelled) and failure kind.",
+            ["outcome", "failure"],
+            registry=registry,
+        )
+        self._refused = Counter(
+            "atelier_requests_refused",
+            "Requests refused before anything was queued, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self._delivery_retries = Counter(
+            "atelier_delivery_retries",
+            "Attempts to post a job's final message again after Discord or the network failed.",
+            registry=registry,
+        )
+        self._engine_seconds = Counter(
+            "atelier_engine_seconds",
+            "Seconds engine workers spent on finished jobs, by device.",
+            ["device"],
+            registry=registry,
+        )
+        self._durations = Histogram(
+            "atelier_job_duration_seconds",
+            "Engine time of finished jobs.",
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self._jobs = Gauge(
+            "atelier_jobs", "Jobs in the database by state.", ["state"], registry=registry
+        )
+        self._queue_length = Gauge(
+            "atelier_queue_length", "Jobs waiting in the engine pool.", registry=registry
+        )
+        self._running = Gauge(
+            "atelier_running_jobs", "Jobs running on an engine worker.", registry=registry
+        )
+        self._gateway = Gauge(
+            "atelier_gateway_connected",
+            "1 while the Discord gateway connection is up.",
+            registry=registry,
+        )
+        # Zero rows for the common series, so dashboards and rate() see them before the first job.
+        for outcome in ("done", "cancelled"):
+            self._ended.labels(outcome, "")
+
+    def job_done(self, device: str, seconds: float) -> None:
+        self._ended.labels("done", "").inc()
+        self._engine_seconds.labels(device).inc(seconds)
+        self._durations.observe(seconds)
+
+    def job_failed(self, kind: FailureKind | str) -> None:
+        """`kind` is the engine's FailureKind, or the bot's own ("crashed", "no_engine")."""
+        self._ended.labels("failed", kind).inc()
+
+    def job_cancelled(self) -> None:
+        self._ended.labels("cancelled", "").inc()
+
+    def request_refused(self, reason: str) -> None:
+        self._refused.labels(reason).inc()
+
+    def delivery_retried(self) -> None:
+        self._delivery_retries.inc()
+
+    def observe(self, snapshot: Snapshot) -> None:
+        for state in JOB_STATES:
+            self._jobs.labels(state).set(snapshot.jobs_by_state.get(state, 0))
+        self._queue_length.set(snapshot.queue_length)
+        self._running.set(snapshot.running)
+        self._gateway.set(int(snapshot.gateway_connected))
+
+    def exposition(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)

@@ -24,7 +24,7 @@ from bot.job_files import JobFiles, delete_expired_files, sweep_orphans
 from bot.job_posts import JobPosts
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.limits import RequestRefused
-from bot.metrics import DurationHistogram
+from bot.metrics import Metrics
 from bot.status_message import StatusMessage
 from engine.events import Preview, Progress
 from engine.pool import Done, EngineService, EngineUnavailable, Failed, Queued, QueueFull, Started
@@ -56,6 +56,7 @@ class Runner:
         pool: EngineService,
         jobs: JobStore,
         files: JobFiles,
+        metrics: Metrics,
         *,
         edit_seconds: float,
         retention_hours: float,
@@ -65,11 +66,17 @@ class Runner:
         self._pool = pool
         self._jobs = jobs
         self._files = files
+        self._metrics = metrics
         self._edit_seconds = edit_seconds
         self._retention_seconds = retention_hours * 3600
         self._posts = JobPosts(client, jobs, files, lambda: pool.queue_length)
         self._delivery = Delivery(
-            client, jobs, files, edit_seconds=edit_seconds, policy=delivery_policy
+            client,
+            jobs,
+            files,
+            edit_seconds=edit_seconds,
+            policy=delivery_policy,
+            on_retry=metrics.delivery_retried,
         )
         self._policy = delivery_policy
         self._client = client
@@ -82,7 +89,6 @@ class Runner:
         self._supervisor = tasks.loop(seconds=supervise_seconds)(self._supervise)
         self._cleanup = tasks.loop(seconds=CLEANUP_EVERY_SECONDS)(self._clean)
         self.where: dict[str, str] = {}  # job id → its latest status line, for /atelier queue
-        self.durations = DurationHistogram()
 
     async def start(self) -> int:
         """Release half-admitted rows, sweep orphaned folders, resume what is unfinished."""
@@ -109,7 +115,7 @@ class Runner:
                 log.exception("could not hand job %s over", job_id)
                 await self._files.delete(job_id)
                 await self._jobs.discard(job_id)
-                raise RequestRefused(NOT_STARTED) from None
+                raise RequestRefused(NOT_STARTED, reason="not_started") from None
             self.run(job_id)
             return await posted
         finally:
@@ -155,6 +161,7 @@ class Runner:
             return _outcome(job)
         # Not in the engine yet (or not run by this process): end it here.
         if await self._jobs.mark_cancelled(job_id, render.cancelled_line(by_user_id)):
+            self._metrics.job_cancelled()
             self.run(job_id)
             return "cancelled"
         return _outcome(await self._jobs.get(job_id))
@@ -167,6 +174,7 @@ class Runner:
                     job_id,
                     render.failed_line("error", f"the bot crashed during {MAX_ATTEMPTS} attempts"),
                 )
+                self._metrics.job_failed("crashed")
                 job = await self._jobs.require(job_id)
             if job.state in ACTIVE_STATES:
                 job = await self._make_posts(job)
@@ -198,7 +206,7 @@ class Runner:
         waiting = self._waiting_intake.get(job_id)
         if waiting is None or waiting.done():
             return
-        waiting.set_exception(RequestRefused(NOT_STARTED))
+        waiting.set_exception(RequestRefused(NOT_STARTED, reason="not_started"))
         try:
             await self._jobs.mark_failed(job_id, render.failed_line("error", "not started"))
             await self._jobs.mark_posted(job_id, None, note="not started; member told privately")
@@ -243,7 +251,7 @@ class Runner:
             await self._jobs.mark_posted(job.id, None, note="refused at intake")
             await self._files.delete(job.id)
             if not waiting.done():
-                waiting.set_exception(RequestRefused(COULD_NOT_POST))
+                waiting.set_exception(RequestRefused(COULD_NOT_POST, reason="bot_cannot_post"))
         return await self._jobs.require(job.id)
 
     def _status(self, job: Job) -> StatusMessage:
@@ -293,6 +301,7 @@ class Runner:
             except EngineUnavailable as exc:
                 if not self._parking:  # no engine and none coming back: say so, don't hang
                     await self._jobs.mark_failed(job.id, render.failed_line("error", str(exc)))
+                    self._metrics.job_failed("no_engine")
                 return None  # when shutting down, the job stays queued for the next start
 
     async def _relay(self, job: Job, event: object, status: StatusMessage) -> None:
@@ -317,17 +326,19 @@ class Runner:
                 device=event.device,
                 engine_note=event.note,
             )
-            self.durations.observe(event.seconds)
+            self._metrics.job_done(event.device, event.seconds)
             return
         elif isinstance(event, Failed):
             if event.kind == "cancelled" and job.id in self._cancelled_by:
                 await self._jobs.mark_cancelled(
                     job.id, render.cancelled_line(self._cancelled_by.pop(job.id))
                 )
+                self._metrics.job_cancelled()
             elif event.kind == "cancelled":  # the pool is closing: start over next time
                 await self._jobs.park(job.id)
             else:
                 await self._jobs.mark_failed(job.id, render.failed_line(event.kind, event.reason))
+                self._metrics.job_failed(event.kind)
             return
         else:
             return

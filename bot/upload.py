@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from bot.limits import human_bytes
+from engine.images import decode_image, encode_png
 
 # Room for the multipart envelope and the message's JSON next to the file itself.
 ENVELOPE_BYTES = 64 * 1024
@@ -53,11 +54,10 @@ def fit_upload(png: bytes, limit: int, stem: str) -> Upload:
 
 
 def thumbnail_png(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
-    """A small PNG of an input for the public queue message (the original may be large)."""
-    with Image.open(io.BytesIO(data)) as image:
-        image.seek(0)
-        thumb = ImageOps.exif_transpose(image).convert("RGB")
+    """A small PNG of an input for the public queue message (the original may be large).
+
+    Decoded as the engine decodes it (sRGB from its ICC profile, upright, alpha on white), so
+    the thumbnail shows the colours the painting will start from."""
+    thumb = decode_image(data)
     thumb.thumbnail((size, size))
-    out = io.BytesIO()
-    thumb.save(out, format="PNG")
-    return out.getvalue()
+    return encode_png(thumb)

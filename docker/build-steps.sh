@@ -19,12 +19,17 @@ torch)
     fi
     python3 -m venv "$venv"
     # torch first, from its own requirements file: a separate, cacheable layer of several GB that
-    # a change to the bot's code does not invalidate.
+    # a change to the bot's code does not invalidate. Its dependencies are pinned there or, through
+    # its `-c lock.txt`, by the lock.
     "$venv/bin/pip" install --no-cache-dir -r "$requirements"
     ;;
 app)
-    # Not editable: the final image carries the virtualenv only, not the source tree.
-    "$venv/bin/pip" install --no-cache-dir .
+    # Exact versions from the lock, then Atelier itself without letting pip pick any version;
+    # `pip check` fails the build if the lock missed a dependency, so two builds of one commit
+    # install the same packages. Not editable: the image carries the virtualenv, not the source.
+    "$venv/bin/pip" install --no-cache-dir -r requirements/lock.txt
+    "$venv/bin/pip" install --no-cache-dir --no-deps .
+    "$venv/bin/pip" check
     ;;
 check)
     # Loads the config, opens and migrates a database and checks the VGG-19 weights, exactly as the

@@ -1,19 +1,23 @@
-"""`python -m engine CONTENT STYLE -o OUT.png`: the engine on its own, with a live progress bar."""
+"""`python -m engine CONTENT STYLE -o OUT.png`: the engine on its own, with a live progress bar.
+
+Ctrl-C stops after the current iteration and saves the picture so far (exit code 130).
+"""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from types import FrameType
 
-from engine.errors import EngineError
-from engine.events import Progress
-from engine.params import BASE_STYLE_WEIGHT, StyleParams
+import numpy as np
 
-BAR_WIDTH = 24
+from engine.cli_progress import ProgressDisplay
+from engine.errors import Cancelled, EngineError
+from engine.images import OUTPUT_FORMATS, decode_image, output_format, save_pixels
+from engine.params import BASE_STYLE_WEIGHT, DEFAULT_WEIGHTS, StyleParams
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +29,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("content", type=Path, help="the picture to repaint")
     parser.add_argument("styles", type=Path, nargs="+", metavar="STYLE", help="style image(s)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="PNG to write")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=f"picture to write; its extension picks the format ({', '.join(OUTPUT_FORMATS)}; "
+        "TIFF is 16 bits per channel)",
+    )
     parser.add_argument("--size", type=int, default=defaults.size, help="longest side, px")
     parser.add_argument("--iterations", type=int, default=defaults.iterations)
     weight = parser.add_mutually_exclusive_group()
@@ -66,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
     parser.add_argument(
         "--weights",
-        default="embedded",
+        default=DEFAULT_WEIGHTS,
         help="embedded, torchvision (if cached locally) or a .pth state dict",
     )
     return parser
@@ -92,28 +103,29 @@ def params_from_args(args: argparse.Namespace) -> StyleParams:
     )
 
 
-def format_duration(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"
+class Interrupt:
+    """Ctrl-C once: stop after the current iteration and save the picture so far.
+    Ctrl-C twice: quit at once, saving nothing."""
 
+    def __init__(self) -> None:
+        self.requested = False
 
-def progress_line(event: Progress) -> str:
-    filled = round(BAR_WIDTH * event.fraction)
-    bar = "█" * filled + "░" * (BAR_WIDTH - filled)
-    return (
-        f"{bar} {event.fraction:4.0%}  scale {event.scale}/{event.scales} "
-        f"({event.width}×{event.height})  {event.iteration}/{event.total}  "
-        f"loss {event.loss:.3f}  ETA {format_duration(event.eta)}"
-    )
+    def __enter__(self) -> Interrupt:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
 
+    def __exit__(self, *exc_info: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
 
-def progress_printer(stream: TextIO) -> Callable[[Progress], None]:
-    def show(event: Progress) -> None:
-        end = "\n" if event.iteration == event.total else ""
-        stream.write("\r" + progress_line(event) + end)
-        stream.flush()
-
-    return show
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            signal.default_int_handler(signum, frame)
+        self.requested = True
+        print(
+            "\nstopping after this iteration to save the picture so far "
+            "(Ctrl-C again to quit without saving)",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,28 +133,55 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         params = params_from_args(args)
+        output_format(args.output)
     except ValueError as error:
         parser.error(str(error))
     # Imported late so that `--help` and argument errors answer without loading torch.
-    from engine.images import decode_image, encode_png
     from engine.stylizer import Stylizer
 
     started = time.perf_counter()
+    display = ProgressDisplay(sys.stderr)
     try:
-        content = decode_image(args.content)
-        styles = [decode_image(path) for path in args.styles]
-        stylizer = Stylizer(params.device, args.weights)
-        result = stylizer.stylize(content, styles, params, on_progress=progress_printer(sys.stderr))
+        with Interrupt() as interrupt:
+            content = decode_image(args.content)
+            styles = [decode_image(path) for path in args.styles]
+            stylizer = Stylizer(params.device, args.weights)
+            pixels = stylizer.paint(
+                content,
+                styles,
+                params,
+                on_progress=display,
+                should_stop=lambda: interrupt.requested,
+            )
+    except Cancelled as stopped:
+        display.close()
+        if stopped.partial is None:
+            print("cancelled before the first iteration; nothing saved", file=sys.stderr)
+            return 130
+        save(stopped.partial, args.output)
+        height, width = stopped.partial.shape[:2]
+        print(
+            f"interrupted, {stopped}: saved the picture so far to {args.output} ({width}×{height})"
+        )
+        return 130
     except (EngineError, FileNotFoundError, RuntimeError, ValueError) as error:
+        display.close()
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ncancelled", file=sys.stderr)
+        display.close()
+        print("\ncancelled; nothing saved", file=sys.stderr)
         return 130
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_bytes(encode_png(result))
+    display.close()
+    save(pixels, args.output)
+    height, width = pixels.shape[:2]
     print(
-        f"{args.output}: {result.width}×{result.height}, {params.iterations} iterations, "
+        f"{args.output}: {width}×{height}, {params.iterations} iterations, "
         f"{time.perf_counter() - started:.1f} s on {stylizer.device_name}"
     )
     return 0
+
+
+def save(pixels: np.ndarray, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_pixels(pixels, path)

@@ -14,6 +14,10 @@ BASE_STYLE_WEIGHT = 1.2e-2
 MIN_SIZE = 16
 MAX_SIZE = 4096
 
+# Which VGG-19 weights a worker loads when nobody says (see engine.weights.load_weights). Here,
+# not in engine.weights, so the bot and the CLI can name it without importing torch.
+DEFAULT_WEIGHTS = "embedded"
+
 
 @dataclass(frozen=True)
 class StyleParams:

@@ -18,7 +18,7 @@ from engine.errors import Cancelled
 from engine.events import Preview, Progress
 from engine.images import encode_png, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, total_variation
-from engine.params import StyleParams
+from engine.params import DEFAULT_WEIGHTS, StyleParams
 from engine.schedule import Stage, plan, stage_costs
 from engine.vgg import VGGFeatures
 from engine.weights import load_weights
@@ -36,6 +36,11 @@ def to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
     """8-bit RGB image to a 1×3×H×W float tensor in 0..1."""
     pixels = torch.from_numpy(np.asarray(image.convert("RGB")).copy())
     return pixels.to(device).permute(2, 0, 1).float().div(255).unsqueeze(0)
+
+
+def to_pixels(tensor: torch.Tensor) -> np.ndarray:
+    """1×3×H×W tensor to H×W×3 float32 in 0..1, full precision (for 16-bit output)."""
+    return tensor.detach().squeeze(0).clamp(0, 1).permute(1, 2, 0).float().cpu().numpy()
 
 
 def to_image(tensor: torch.Tensor) -> Image.Image:
@@ -80,7 +85,7 @@ class _Run:
 class Stylizer:
     """Holds VGG-19 on one device; call `stylize` as often as you like."""
 
-    def __init__(self, device: str = "auto", weights: str = "embedded") -> None:
+    def __init__(self, device: str = "auto", weights: str = DEFAULT_WEIGHTS) -> None:
         self.device = resolve_device(device)
         self.precision = precision_for(self.device)
         loaded = load_weights(weights)
@@ -106,7 +111,31 @@ class Stylizer:
         on_preview: PreviewCallback | None = None,
         should_stop: StopCheck | None = None,
     ) -> Image.Image:
-        params = params or StyleParams()
+        """The painted picture, 8-bit RGB. `should_stop()` raises `Cancelled` with the picture so
+        far (`Cancelled.partial`)."""
+        callbacks = (on_progress, on_preview, should_stop)
+        return to_image(self._paint(content, styles, params or StyleParams(), callbacks))
+
+    def paint(
+        self,
+        content: Image.Image,
+        styles: Image.Image | Sequence[Image.Image],
+        params: StyleParams | None = None,
+        *,
+        on_progress: ProgressCallback | None = None,
+        should_stop: StopCheck | None = None,
+    ) -> np.ndarray:
+        """As `stylize`, but H×W×3 float32 in 0..1, for outputs deeper than 8 bits."""
+        callbacks = (on_progress, None, should_stop)
+        return to_pixels(self._paint(content, styles, params or StyleParams(), callbacks))
+
+    def _paint(
+        self,
+        content: Image.Image,
+        styles: Image.Image | Sequence[Image.Image],
+        params: StyleParams,
+        callbacks: tuple[ProgressCallback | None, PreviewCallback | None, StopCheck | None],
+    ) -> torch.Tensor:
         styles = [styles] if isinstance(styles, Image.Image) else list(styles)
         blend = list(params.style_blend) or [1.0] * len(styles)
         if not styles or len(blend) != len(styles):
@@ -131,10 +160,10 @@ class Stylizer:
                 run,
                 params,
                 colour,
-                callbacks=(on_progress, on_preview, should_stop),
+                callbacks=callbacks,
             )
         assert image is not None
-        return to_image(self._finish(image, colour, params))
+        return self._finish(image, colour, params)
 
     def _style_tensor(
         self, style: Image.Image, stage: Stage, params: StyleParams, content: torch.Tensor
@@ -204,7 +233,8 @@ class Stylizer:
         height, width = image.shape[-2:]
         for _ in range(stage.iterations):
             if should_stop is not None and should_stop():
-                raise Cancelled(f"cancelled after {run.done} of {run.total} iterations")
+                partial = to_pixels(self._finish(image, colour, params)) if run.done else None
+                raise Cancelled(f"cancelled after {run.done} of {run.total} iterations", partial)
             loss = float(optimizer.step(closure).detach())
             if params.optimizer == "adam":
                 with torch.no_grad():
@@ -225,7 +255,7 @@ class Stylizer:
 
 
 @functools.cache
-def shared_stylizer(device: str = "auto", weights: str = "embedded") -> Stylizer:
+def shared_stylizer(device: str = "auto", weights: str = DEFAULT_WEIGHTS) -> Stylizer:
     return Stylizer(device, weights)
 
 

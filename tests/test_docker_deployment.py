@@ -260,8 +260,13 @@ def test_every_install_step_is_the_script_that_ci_runs_in_a_fresh_virtualenv() -
 def test_torch_variant_defaults_to_cuda_and_each_variant_pins_the_same_torch() -> None:
     assert dockerfile().global_args["TORCH_VARIANT"] == "cuda"
     cuda, cpu = pinned_versions("cuda"), pinned_versions("cpu")
-    assert set(cuda) == set(cpu) == {"torch", "torchvision"}
-    assert {name: f"{version}+cpu" for name, version in cuda.items()} == cpu
+    assert cpu == {"torch": f"{cuda['torch']}+cpu"}
+    assert set(cuda) - {"torch"} == {
+        n for n in cuda if n.startswith(("nvidia-", "cuda-", "triton"))
+    }
+    for variant in VARIANTS:
+        lines = (ROOT / "requirements" / f"torch-{variant}.txt").read_text().splitlines()
+        assert "-c lock.txt" in lines, "torch's own dependencies come pinned from the lock"
     cpu_file = (ROOT / "requirements" / "torch-cpu.txt").read_text()
     assert "--index-url https://download.pytorch.org/whl/cpu" in cpu_file.splitlines()
 
@@ -340,3 +345,38 @@ def test_compose_builds_the_cuda_variant_from_this_checkout() -> None:
     assert variant == "cuda"
     assert service["build"]["context"] == "."
     assert service["image"].endswith(f":{variant}")
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """YAML as Compose reads it: `!reset` drops what an earlier file set for that key."""
+
+
+RESET = object()
+_ComposeLoader.add_constructor("!reset", lambda loader, node: RESET)
+
+
+def merged(base: dict, override: dict) -> dict:
+    """Compose's merge of one file over another, for mappings (all these files use)."""
+    result = dict(base)
+    for key, value in override.items():
+        if value is RESET:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def test_a_cpu_server_adds_the_cpu_file_and_edits_nothing() -> None:
+    base = yaml.load((ROOT / "docker-compose.yml").read_text(), _ComposeLoader)
+    cpu = yaml.load((ROOT / "docker-compose.cpu.yml").read_text(), _ComposeLoader)
+    service = merged(base, cpu)["services"]["bot"]
+    assert service["build"]["args"]["TORCH_VARIANT"] == "cpu"
+    assert service["image"] == "atelier:cpu"
+    assert "deploy" not in service, "no NVIDIA GPU reservation left to fail on"
+    # Everything else (volume, env file, healthcheck, grace period) stays the GPU file's.
+    for key in ("volumes", "env_file", "healthcheck", "stop_grace_period", "restart"):
+        assert service[key] == compose_service()[key]
+    readme = (ROOT / "README.md").read_text()
+    assert "docker compose -f docker-compose.yml -f docker-compose.cpu.yml up -d --build" in readme

@@ -9,20 +9,16 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from bot.config import Config
-from bot.health import HealthServer
+from bot.health import HealthPortUnavailable, HealthServer
+from bot.metrics import Metrics, Snapshot
 
 PROBE = Path(__file__).resolve().parents[1] / "docker" / "healthcheck.py"
-
-
-@dataclass
-class EngineState:
-    alive: bool = True
 
 
 @dataclass
@@ -30,7 +26,10 @@ class BotState:
     """The two facts /healthz reports, which the test can flip as a live bot's would change."""
 
     gateway_connected: bool = True
-    pool: EngineState = field(default_factory=EngineState)
+    engine_alive: bool = True
+
+    async def snapshot(self) -> Snapshot:
+        return Snapshot(self.gateway_connected, self.engine_alive)
 
 
 def free_port() -> int:
@@ -54,10 +53,8 @@ async def run_probe(health_port: str | None) -> tuple[int, str]:
 async def bot_health() -> AsyncIterator[tuple[int, BotState]]:
     state = BotState()
     port = free_port()
-    server = HealthServer(state, "127.0.0.1", port)
-    await server.start()
-    yield port, state
-    await server.stop()
+    async with HealthServer(state.snapshot, Metrics(), "127.0.0.1", port):
+        yield port, state
 
 
 async def test_container_is_healthy_while_the_bot_is_connected_and_its_engine_alive(
@@ -75,7 +72,7 @@ async def test_container_turns_unhealthy_with_the_reason_when_the_gateway_drops(
 
 async def test_container_turns_unhealthy_when_the_engine_pool_dies(bot_health) -> None:
     port, state = bot_health
-    state.pool.alive = False
+    state.engine_alive = False
     assert await run_probe(str(port)) == (1, "503 gateway connected, engine down")
 
 
@@ -99,3 +96,15 @@ def test_probe_and_bot_agree_on_the_port_when_health_port_is_blank_or_unset() ->
     for env in ({}, {"HEALTH_PORT": " "}, {"HEALTH_PORT": "9100"}):
         bot_port = Config.from_env({"DISCORD_TOKEN": "not-a-real-token", **env}).health_port
         assert healthcheck.healthz_url(env) == f"http://127.0.0.1:{bot_port}/healthz"
+
+
+async def test_a_health_port_in_use_is_a_clear_sentence_not_a_traceback() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(
+            HealthPortUnavailable, match=f"cannot serve /healthz on 127.0.0.1:{port}"
+        ):
+            async with HealthServer(BotState().snapshot, Metrics(), "127.0.0.1", port):
+                pass

@@ -6,6 +6,7 @@ from PIL import Image
 from engine.errors import InvalidImage
 from engine.images import decode_image, encode_png, resize_longest
 from tests.engine_images import ASTRONAUT, png_bytes, small
+from tests.icc_profiles import SRGB_RED_IN_P3, display_p3_profile
 
 PNG = png_bytes(small(ASTRONAUT, 32))
 
@@ -97,3 +98,31 @@ def test_results_are_8_bit_rgb_png():
 def test_resize_keeps_aspect_ratio_by_longest_side():
     assert resize_longest(Image.new("RGB", (400, 200)), 100).size == (100, 50)
     assert resize_longest(Image.new("RGB", (200, 400)), 100).size == (50, 100)
+
+
+def tagged_png(colour: tuple[int, int, int], icc: bytes | None) -> bytes:
+    buffer = io.BytesIO()
+    options = {"icc_profile": icc} if icc is not None else {}
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG", **options)
+    return buffer.getvalue()
+
+
+def test_a_display_p3_photo_is_converted_to_srgb():
+    decoded = decode_image(tagged_png(SRGB_RED_IN_P3, display_p3_profile()))
+    r, g, b = decoded.getpixel((0, 0))
+    assert r >= 253 and g <= 2 and b <= 2, (r, g, b)
+    assert "icc_profile" not in decoded.info
+
+
+def test_grey_stays_grey_through_the_p3_conversion():
+    assert decode_image(tagged_png((128, 128, 128), display_p3_profile())).getpixel((0, 0)) == (
+        128,
+        128,
+        128,
+    )
+
+
+def test_untagged_or_badly_tagged_pictures_are_taken_as_srgb():
+    assert decode_image(tagged_png(SRGB_RED_IN_P3, None)).getpixel((0, 0)) == SRGB_RED_IN_P3
+    broken = b"not an ICC profile at all"
+    assert decode_image(tagged_png(SRGB_RED_IN_P3, broken)).getpixel((0, 0)) == SRGB_RED_IN_P3

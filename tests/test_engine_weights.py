@@ -5,7 +5,14 @@ import torch.nn.functional as F
 from engine.images import decode_image
 from engine.stylizer import to_tensor
 from engine.vgg import VGGFeatures, vgg19_features
-from engine.weights import CONV_INDICES, load_weights
+from engine.weights import (
+    CONV_INDICES,
+    EMBEDDED_FILE,
+    WeightsMismatch,
+    embedded_weights_path,
+    load_embedded,
+    load_weights,
+)
 from tests.engine_images import CAT
 
 EXPECTED_CONV_SHAPES = [
@@ -79,3 +86,12 @@ def test_the_network_has_torchvisions_vgg19_features_layout():
     assert {k: v.shape for k, v in ours.state_dict().items()} == {
         k: v.shape for k, v in reference.state_dict().items()
     }
+
+
+def test_an_embedded_weights_file_that_changed_is_refused_before_loading(tmp_path):
+    changed = tmp_path / EMBEDDED_FILE
+    data = bytearray(embedded_weights_path().read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte, as a corrupted or different release would
+    changed.write_bytes(bytes(data))
+    with pytest.raises(WeightsMismatch, match="expected c34748d2"):
+        load_embedded(changed)

@@ -8,37 +8,44 @@ the default is only a display hint that admins can override.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
+from bot.config import Limits
 from bot.guild_settings import (
     MAX_COOLDOWN_SECONDS,
     MAX_JOBS_PER_MEMBER,
+    GuildSettingsStore,
     SettingsError,
     changed_settings,
 )
+from bot.jobs import JobStore
 from bot.limits import effective_limits
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
+from bot.permissions import can_manage_settings
 
 NOT_ALLOWED = "Only members with the **Manage Server** permission can change Atelier's settings."
-
-
-def can_manage_settings(permissions: discord.Permissions) -> bool:
-    return permissions.administrator or permissions.manage_guild
 
 
 @app_commands.default_permissions(manage_guild=True)
 class AtelierCog(
     commands.GroupCog, group_name="atelier", group_description="Atelier's settings, queue and help"
 ):
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        settings: GuildSettingsStore,
+        jobs: JobStore,
+        limits: Limits,
+        job_status: Callable[[str], str],
+    ) -> None:
+        """`job_status(job_id)` is the line /atelier queue shows for an active job."""
+        self._settings = settings
+        self._jobs = jobs
+        self._limits = limits
+        self._job_status = job_status
         super().__init__()
 
     @app_commands.command(name="settings", description="Show or change this server's limits")
@@ -71,10 +78,11 @@ class AtelierCog(
         if interaction.guild_id is None or not can_manage_settings(interaction.permissions):
             await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
             return
-        store = self.bot.guild_settings
-        limits = self.bot.config.limits
+        store, limits, who = self._settings, self._limits, interaction.user.id
         current = await (
-            store.reset(interaction.guild_id) if reset else store.get(interaction.guild_id)
+            store.reset(interaction.guild_id, by_user_id=who)
+            if reset
+            else store.get(interaction.guild_id)
         )
         changes: dict[str, object] = {
             name: value
@@ -101,7 +109,7 @@ class AtelierCog(
             await interaction.response.send_message(f"Not changed: {error}.", ephemeral=True)
             return
         if changes:
-            await store.save(updated)
+            await store.save(updated, by_user_id=who)
         heading = "Saved." if changes or reset else ""
         await interaction.response.send_message(
             f"{heading}\n{render.settings_text(updated, limits)}".strip(), ephemeral=True
@@ -109,12 +117,8 @@ class AtelierCog(
 
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
-        jobs = await self.bot.jobs.active(interaction.guild_id) if interaction.guild_id else []
-        entries = []
-        for job in jobs:
-            position = self.bot.pool.position(job.id)
-            where = self.bot.runner.where.get(job.id) or render.queued_line(position)
-            entries.append((job.id, job.user_id, where))
+        jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
+        entries = [(job.id, job.user_id, self._job_status(job.id)) for job in jobs]
         await interaction.response.send_message(
             render.queue_listing(entries),
             ephemeral=True,
@@ -123,8 +127,8 @@ class AtelierCog(
 
     @app_commands.command(name="help", description="How to use Atelier")
     async def help(self, interaction: discord.Interaction) -> None:
-        settings = await self.bot.guild_settings.get(interaction.guild_id)
-        bounds = effective_limits(settings, self.bot.config.limits)
+        settings = await self._settings.get(interaction.guild_id)
+        bounds = effective_limits(settings, self._limits)
         await interaction.response.send_message(
             render.help_text(
                 bounds.max_iterations,
@@ -134,7 +138,3 @@ class AtelierCog(
             ),
             ephemeral=True,
         )
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(AtelierCog(bot))

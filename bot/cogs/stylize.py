@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.guild_settings import GuildSettingsStore
+from bot.intake import Intake
 from bot.limits import RequestRefused
+from bot.metrics import Metrics
 from bot.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, RequestedOptions
-
-if TYPE_CHECKING:
-    from bot.client import AtelierBot
 
 # Discord-side bounds only keep typos out; the server's and the bot's limits are applied (and
 # explained) by bot.limits.
@@ -21,8 +19,10 @@ MAX_TYPED_SIZE = 16_384
 
 
 class StylizeCog(commands.Cog):
-    def __init__(self, bot: AtelierBot) -> None:
-        self.bot = bot
+    def __init__(self, intake: Intake, settings: GuildSettingsStore, metrics: Metrics) -> None:
+        self._intake = intake
+        self._settings = settings
+        self._metrics = metrics
 
     @app_commands.command(name="stylize", description="Paint one picture in the style of another")
     @app_commands.describe(
@@ -48,16 +48,13 @@ class StylizeCog(commands.Cog):
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
         options = RequestedOptions(iterations, size, strength, preserve_colors, seed)
-        intake = self.bot.intake
+        intake = self._intake
         try:
-            settings = await self.bot.guild_settings.get(interaction.guild_id)
+            settings = await self._settings.get(interaction.guild_id)
             await intake.check_member(interaction, settings)
             await intake.accept(
                 interaction, lambda: intake.download_inputs(content, style), options, settings
             )
         except RequestRefused as refusal:
+            self._metrics.request_refused(refusal.reason)
             await interaction.followup.send(str(refusal), ephemeral=True)
-
-
-async def setup(bot: AtelierBot) -> None:
-    await bot.add_cog(StylizeCog(bot))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine.params import StyleParams
+from engine.params import DEFAULT_WEIGHTS, StyleParams
 from engine.pool.devices import available_cpus, gpu_count, threads_per_worker, worker_devices
 from engine.pool.errors import EngineUnavailable, QueueFull
 from engine.pool.events import Failed, Queued, Started
@@ -72,7 +72,7 @@ class EnginePool:
         job_timeout: float = 900.0,
         preview_interval: float = 5.0,
         on_shutdown: Literal["cancel", "finish"] = "cancel",
-        weights: str = "embedded",
+        weights: str = DEFAULT_WEIGHTS,
         stop_grace: float = 30.0,
     ) -> None:
         """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;

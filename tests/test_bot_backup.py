@@ -1,0 +1,125 @@
+"""`python -m bot backup` / `restore`: a consistent copy while the bot writes, restored anywhere."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from bot.backup import BackupError, backup, restore
+from bot.config import Config
+from bot.database import Database
+from bot.guild_settings import GuildSettings, GuildSettingsStore
+from bot.job_files import JobFiles
+from bot.jobs import JobStore, NewJob
+from bot.request import StyleRequest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def config_for(data_dir: Path) -> Config:
+    return Config(token="", data_dir=data_dir)
+
+
+async def add_job(jobs: JobStore, files: JobFiles, job_id: str) -> None:
+    content, style = await files.save_inputs(job_id, b"content " + job_id.encode(), b"style")
+    request = StyleRequest(iterations=4, size=32, strength=5, preserve_colors=False, seed=3)
+    await jobs.create(NewJob(job_id, 1, 100, 7, request, (), content, style, 10_000_000))
+
+
+async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_elsewhere(
+    tmp_path: Path,
+) -> None:
+    live = config_for(tmp_path / "live")
+    async with Database(live.database_path) as database:
+        jobs, files = JobStore(database), JobFiles(live.files_dir)
+        await add_job(jobs, files, "aaaa0001")
+        await add_job(jobs, files, "aaaa0002")
+        await jobs.mark_running("aaaa0002")
+        await GuildSettingsStore(database).save(
+            GuildSettings(guild_id=1, max_size=256), by_user_id=9
+        )
+        # The bot keeps its connection open (WAL, nothing checkpointed) while the backup runs.
+        summary = backup(live, tmp_path / "backups" / "atelier.tar.gz")
+        await add_job(jobs, files, "aaaa0003")  # after the copy: not in this backup
+
+    assert (summary.jobs, summary.files) == (2, 4)
+    restored = config_for(tmp_path / "elsewhere")
+    assert restore(restored, summary.path).jobs == 2
+    async with Database(restored.database_path) as database:
+        jobs = JobStore(database)
+        assert [job.id for job in await jobs.to_resume()] == ["aaaa0001", "aaaa0002"]
+        running = await jobs.require("aaaa0002")
+        assert running.state == "running"
+        assert running.content_path == restored.files_dir / "aaaa0002" / "content"
+        assert running.content_path.read_bytes() == b"content aaaa0002"
+        assert await jobs.get("aaaa0003") is None
+        settings = GuildSettingsStore(database)
+        assert (await settings.get(1)).max_size == 256
+        assert [entry.user_id for entry in await settings.audit(1)] == [9]
+
+
+async def test_restore_never_overwrites_data_unless_asked_and_then_keeps_it_aside(
+    tmp_path: Path,
+) -> None:
+    config = config_for(tmp_path / "data")
+    async with Database(config.database_path) as database:
+        await add_job(JobStore(database), JobFiles(config.files_dir), "aaaa0001")
+    archive = backup(config, tmp_path / "atelier.tar").path
+
+    with pytest.raises(BackupError, match="already holds Atelier data; stop the bot"):
+        restore(config, archive)
+    restore(config, archive, replace=True)
+    (aside,) = config.data_dir.glob("replaced-*")
+    assert (aside / "atelier.sqlite3").is_file()
+    assert (aside / "jobs" / "aaaa0001" / "content").is_file()
+    assert (config.files_dir / "aaaa0001" / "content").is_file()
+
+
+def test_an_archive_that_is_not_an_atelier_backup_is_refused_untouched(tmp_path: Path) -> None:
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("jobs/../../outside.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    config = config_for(tmp_path / "data")
+    with pytest.raises(BackupError, match="not an Atelier backup"):
+        restore(config, archive)
+    assert not (tmp_path / "outside.txt").exists()
+    assert not config.database_path.exists()
+
+
+async def test_backup_and_restore_need_no_discord_token(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(REPO),
+        "HOME": str(tmp_path),
+        "ATELIER_DATA_DIR": str(tmp_path / "data"),
+    }
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    missing = bot("backup", str(tmp_path / "b.tar"))
+    assert missing.returncode == 1
+    assert f"no database at {tmp_path / 'data' / 'atelier.sqlite3'}" in missing.stderr
+    async with Database(tmp_path / "data" / "atelier.sqlite3"):
+        pass
+    made = bot("backup", str(tmp_path / "b.tar"))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"backed up to {tmp_path / 'b.tar'}: 0 jobs, 0 image files")
+    restored = bot("restore", str(tmp_path / "b.tar"))
+    assert "already holds Atelier data" in restored.stderr and restored.returncode == 1
+    assert bot("restore", "--replace", str(tmp_path / "b.tar")).returncode == 0
