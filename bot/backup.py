@@ -2,7 +2,8 @@
 
 A backup is a tar archive (gzip-compressed when PATH ends in .gz) holding a consistent copy of
 the SQLite database, taken with SQLite's online backup API (so the bot can keep running, WAL and
-all), plus the input and result images of the jobs in that copy, and a manifest. Files are copied
+all), plus the input and result images of the jobs in that copy, the servers' saved styles, and
+a manifest. Files are copied
 after the database, so every file a row names is there (jobs created later are left out).
 
 Restoring writes the database and images into the data directory and points the rows at the
@@ -28,8 +29,9 @@ from bot.database import connect, migrate, schema_version
 
 DATABASE_NAME = "atelier.sqlite3"
 JOBS_DIR = "jobs"
+STYLES_DIR = "styles"  # under it, <server id>/<file>, as the styles table names them
 MANIFEST = "atelier-backup.json"
-FILE_COLUMNS = ("content_path", "style_path", "result_path")
+FILE_COLUMNS = ("content_path", "style_path", "style2_path", "result_path")
 
 
 class BackupError(Exception):
@@ -60,6 +62,7 @@ def backup(config: Config, destination: Path) -> Summary:
         try:
             _copy_database(config.database_path, snapshot)
             files = _job_files(snapshot)
+            styles = _style_files(snapshot)
             version = _read_version(snapshot)
         except sqlite3.Error as error:
             raise BackupError(f"cannot copy {config.database_path}: {error}") from None
@@ -73,6 +76,10 @@ def backup(config: Config, destination: Path) -> Summary:
                     if path.is_file():  # a retention clean-up may have just removed it
                         tar.add(path, f"{JOBS_DIR}/{job_id}/{path.name}")
                         count += 1
+            for style in styles:
+                if (config.styles_dir / style).is_file():  # removed since, perhaps
+                    tar.add(config.styles_dir / style, f"{STYLES_DIR}/{style}")
+                    count += 1
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
         os.replace(partial, destination)
     return Summary(destination, len(files), count, version)
@@ -83,7 +90,9 @@ def restore(config: Config, source: Path, *, replace: bool = False) -> Summary:
     if not source.is_file():
         raise BackupError(f"no backup file at {source}")
     data_dir = config.data_dir
-    existing = [p for p in (config.database_path, config.files_dir) if p.exists()]
+    existing = [
+        p for p in (config.database_path, config.files_dir, config.styles_dir) if p.exists()
+    ]
     if existing and not replace:
         raise BackupError(
             f"{data_dir} already holds Atelier data; stop the bot, then run restore with "
@@ -103,9 +112,13 @@ def restore(config: Config, source: Path, *, replace: bool = False) -> Summary:
                 os.replace(unpacked / DATABASE_NAME, config.database_path)
                 if (unpacked / JOBS_DIR).is_dir():
                     os.replace(unpacked / JOBS_DIR, config.files_dir)
+                if (unpacked / STYLES_DIR).is_dir():
+                    os.replace(unpacked / STYLES_DIR, config.styles_dir)
     except (tarfile.TarError, OSError) as error:
         raise BackupError(f"cannot read {source}: {error}") from None
-    files = sum(1 for p in config.files_dir.rglob("*") if p.is_file())
+    files = sum(
+        1 for d in (config.files_dir, config.styles_dir) for p in d.rglob("*") if p.is_file()
+    )
     jobs, version = _relink(config)
     return Summary(source, jobs, files, version)
 
@@ -134,6 +147,17 @@ def _job_files(snapshot: Path) -> dict[str, list[Path]]:
     return {row[0]: [Path(p) for p in row[1:] if p] for row in rows}
 
 
+def _style_files(snapshot: Path) -> list[str]:
+    """The saved styles' files, relative to the styles folder (none before the styles table)."""
+    conn = sqlite3.connect(snapshot)
+    try:
+        return [row[0] for row in conn.execute("SELECT file FROM styles").fetchall()]
+    except sqlite3.OperationalError:  # a database from before the style library
+        return []
+    finally:
+        conn.close()
+
+
 def _read_version(database: Path) -> int:
     conn = sqlite3.connect(database)
     try:
@@ -149,12 +173,15 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def _checked_members(tar: tarfile.TarFile) -> list[tarfile.TarInfo]:
-    """Only what a backup holds: the database, the manifest and plain files under jobs/."""
+    """Only what a backup holds: the database, the manifest and plain files under jobs/ and
+    styles/ (each one folder deep)."""
     members = []
     for member in tar.getmembers():
         path = PurePosixPath(member.name)
         ours = member.name in (DATABASE_NAME, MANIFEST) or (
-            path.parts[:1] == (JOBS_DIR,) and ".." not in path.parts and len(path.parts) == 3
+            path.parts[:1] in ((JOBS_DIR,), (STYLES_DIR,))
+            and ".." not in path.parts
+            and len(path.parts) == 3
         )
         if not ours or not (member.isfile() or member.isdir()):
             raise BackupError(f"unexpected entry {member.name!r}: not an Atelier backup")
@@ -170,8 +197,9 @@ def _keep_aside(config: Config) -> None:
         path = config.database_path.with_name(config.database_path.name + suffix)
         if path.exists():
             shutil.move(path, aside / path.name)
-    if config.files_dir.exists():
-        shutil.move(config.files_dir, aside / config.files_dir.name)
+    for folder in (config.files_dir, config.styles_dir):
+        if folder.exists():
+            shutil.move(folder, aside / folder.name)
 
 
 def _relink(config: Config) -> tuple[int, int]:

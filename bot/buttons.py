@@ -7,12 +7,14 @@ from typing import Literal, Protocol
 
 import discord
 
-Action = Literal["again", "stronger", "weaker", "cancel"]
+Action = Literal["again", "stronger", "weaker", "upscale", "delete", "cancel"]
 
 _LOOKS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "again": ("Run again", "🎲", discord.ButtonStyle.primary),
     "stronger": ("Stronger", "➕", discord.ButtonStyle.secondary),
     "weaker": ("Weaker", "➖", discord.ButtonStyle.secondary),
+    "upscale": ("Upscale ×2", "🔍", discord.ButtonStyle.secondary),
+    "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
     "cancel": ("Cancel", "✖️", discord.ButtonStyle.danger),
 }
 
@@ -25,7 +27,7 @@ class ButtonHandler(Protocol):
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"atelier:(?P<action>again|stronger|weaker|cancel):(?P<job_id>[0-9a-f]{1,32})",
+    template=r"atelier:(?P<action>again|stronger|weaker|upscale|delete|cancel):(?P<job_id>[0-9a-f]{1,32})",
 ):
     def __init__(self, action: Action, job_id: str) -> None:
         label, emoji, style = _LOOKS[action]
@@ -60,4 +62,4 @@ def cancel_view(job_id: str) -> discord.ui.View:
 
 
 def result_view(job_id: str) -> discord.ui.View:
-    return _view(job_id, ("again", "stronger", "weaker"))
+    return _view(job_id, ("again", "stronger", "weaker", "upscale", "delete"))

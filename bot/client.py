@@ -11,7 +11,9 @@ from discord.ext import commands
 
 from bot import render
 from bot.buttons import Action, JobButton
+from bot.cogs.admin import AdminCog
 from bot.cogs.atelier import AtelierCog
+from bot.cogs.picks import Picks
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
@@ -20,9 +22,12 @@ from bot.guild_settings import GuildSettingsStore
 from bot.intake import Intake
 from bot.job_actions import JobActions
 from bot.job_files import JobFiles
+from bot.job_start import JobStarter
 from bot.jobs import JobStore
 from bot.metrics import Metrics, Snapshot
+from bot.picked_images import PickedImages
 from bot.runner import SUPERVISE_EVERY_SECONDS, Runner
+from bot.style_library import StyleLibrary
 from engine.pool import EnginePool, EngineService
 
 log = logging.getLogger(__name__)
@@ -100,7 +105,9 @@ class AtelierBot(commands.Bot):
         self.metrics = metrics
         self.jobs = JobStore(database)
         self.guild_settings = GuildSettingsStore(database)
-        files = JobFiles(config.files_dir)
+        self.files = files = JobFiles(config.files_dir)
+        self.styles = StyleLibrary(database, config.styles_dir)
+        self.picks = PickedImages()
         self.runner = Runner(
             self,
             self.pool,
@@ -113,17 +120,47 @@ class AtelierBot(commands.Bot):
             supervise_seconds=supervise_seconds,
         )
         self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
+        self.starter = JobStarter(self.intake, self.guild_settings, metrics)
         self.job_actions = JobActions(
-            self.jobs, files, self.guild_settings, self.intake, self.runner, metrics
+            self,
+            self.jobs,
+            files,
+            self.guild_settings,
+            config.limits,
+            self.starter,
+            self.runner,
+            metrics,
         )
 
     async def setup_hook(self) -> None:
         await self._find_gateway()
         self.add_dynamic_items(JobButton)
-        await self.add_cog(StylizeCog(self.intake, self.guild_settings, self.metrics))
         await self.add_cog(
-            AtelierCog(self.guild_settings, self.jobs, self.config.limits, self.job_status)
+            StylizeCog(
+                self.intake,
+                self.starter,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.picks,
+                self.metrics,
+            )
         )
+        await self.add_cog(
+            AtelierCog(
+                self.guild_settings,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.config.limits,
+                self.job_status,
+            )
+        )
+        await self.add_cog(
+            AdminCog(self.guild_settings, self.config.limits, self.intake, self.styles)
+        )
+        for menu in Picks(self.intake, self.starter, self.picks).commands:
+            self.tree.add_command(menu)
         await self._sync_commands()
         resumed = await self.runner.start()
         if resumed:

@@ -90,6 +90,11 @@ class Config:
         return self.data_dir / "jobs"
 
     @property
+    def styles_dir(self) -> Path:
+        """The server style libraries' pictures, beside the database so backups hold both."""
+        return self.data_dir / "styles"
+
+    @property
     def custom_api_base(self) -> bool:
         return self.api_base != DISCORD_API_BASE
 

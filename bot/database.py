@@ -76,13 +76,32 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX settings_audit_by_guild ON settings_audit (guild_id, changed_at);
     """,
+    # Member features (issue 11): the servers' style libraries; a job's brush, second
+    # style, style names and spoiler; a server's spoiler default and input thumbnails.
+    """
+    CREATE TABLE styles (
+        guild_id INTEGER NOT NULL,
+        name TEXT NOT NULL COLLATE NOCASE,
+        file TEXT NOT NULL,
+        added_by INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (guild_id, name)
+    );
+    ALTER TABLE jobs ADD COLUMN brush REAL NOT NULL DEFAULT 1.0;
+    ALTER TABLE jobs ADD COLUMN blend INTEGER;
+    ALTER TABLE jobs ADD COLUMN style2_path TEXT;
+    ALTER TABLE jobs ADD COLUMN style_names TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN spoiler INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN spoiler_by_default INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE guild_settings ADD COLUMN input_thumbnails INTEGER NOT NULL DEFAULT 1;
+    """,
     # Nothing lost (issue 8): a row is admitted before its inputs are saved (inputs_ready = 0,
     # a reservation only this process's intake drives); how its public messages are to be made,
     # so a restart can finish making them; and where the final answer went.
     """
     ALTER TABLE jobs ADD COLUMN inputs_ready INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE jobs ADD COLUMN post_mode TEXT NOT NULL DEFAULT 'public'
-        CHECK (post_mode IN ('public', 'status'));
+        CHECK (post_mode IN ('public', 'bare', 'status'));
     ALTER TABLE jobs ADD COLUMN thread_name TEXT;
     ALTER TABLE jobs ADD COLUMN delivered_to INTEGER;
     ALTER TABLE jobs ADD COLUMN delivery_note TEXT;

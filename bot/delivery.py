@@ -207,7 +207,7 @@ class Delivery:
         )  # fmt: skip
         return await channel.send(
             preface + text,
-            file=discord.File(io.BytesIO(upload.data), upload.filename),
+            file=discord.File(io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler),
             view=result_view(job.id),
             allowed_mentions=mention,
             nonce=nonce,

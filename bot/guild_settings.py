@@ -1,4 +1,4 @@
-"""Per-server limits moderators set with `/atelier settings`, and where they are stored."""
+"""Per-server limits moderators set with `/atelier-admin settings`, and where they are stored."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class GuildSettings:
     jobs_per_member: int = DEFAULT_JOBS_PER_MEMBER
     cooldown_seconds: int = 0
     allowed_channels: frozenset[int] = frozenset()
+    spoiler_by_default: bool = False  # results posted behind a spoiler unless asked otherwise
+    input_thumbnails: bool = True  # False: no input thumbnails in channels not marked NSFW
 
 
 class SettingsError(ValueError):
@@ -70,11 +72,13 @@ def _at_most(name: str, value: int | None, ceiling: int, floor: int) -> None:
 
 
 _COLUMNS = tuple(f.name for f in fields(GuildSettings))
+_FLAGS = tuple(f.name for f in fields(GuildSettings) if f.type == "bool")
 
 
 def _from_row(row: sqlite3.Row) -> GuildSettings:
     values = {name: row[name] for name in _COLUMNS}
     channels = values.pop("allowed_channels")
+    values.update({name: bool(values[name]) for name in _FLAGS})  # SQLite keeps 0 / 1
     return GuildSettings(
         **values, allowed_channels=frozenset(int(c) for c in channels.split(",") if c)
     )

@@ -22,7 +22,7 @@ import discord
 from bot.config import Config
 from bot.guild_settings import GuildSettings
 from bot.job_files import JobFiles
-from bot.jobs import Admission, Job, JobStore, NewJob, new_job_id
+from bot.jobs import Admission, Job, JobStore, NewJob, PostMode, new_job_id
 from bot.limits import (
     RequestRefused,
     check_attachment,
@@ -46,16 +46,18 @@ StartJob = Callable[[str], Awaitable[Job]]
 class Inputs:
     content: bytes
     style: bytes
-    content_name: str = "content"
-    style_name: str = "style"
+    style2: bytes | None = None  # a second style to mix in
+    style_names: tuple[str, ...] = ()  # preset or file names, written into the result
 
     def check_shapes(self, params: StyleParams) -> None:
-        # Both already passed the pixel cap (now, or when their first job was accepted).
-        for label, data, name in (
-            ("content", self.content, self.content_name),
-            ("style", self.style, self.style_name),
+        # All already passed the pixel cap (now, or when their first job was accepted).
+        for label, data in (
+            ("content", self.content),
+            ("style", self.style),
+            ("second style", self.style2),
         ):
-            check_shape(label, name, probe_image(data, max_pixels=sys.maxsize), params)
+            if data is not None:
+                check_shape(label, probe_image(data, max_pixels=sys.maxsize), params)
 
 
 class Intake:
@@ -113,18 +115,26 @@ class Intake:
         self, content: discord.Attachment, style: discord.Attachment
     ) -> Inputs:
         """Check what Discord says about both attachments, then fetch and check their pixels."""
-        attachments = {"content": content, "style": style}
-        for label, attachment in attachments.items():
-            check_attachment(
-                label, attachment.filename, attachment.content_type, attachment.size, self._limits
+        for label, attachment in (("content", content), ("style", style)):
+            self.check_source(label, attachment)
+        return Inputs(
+            content=await self._fetch("content", content), style=await self._fetch("style", style)
+        )
+
+    async def download(self, label: str, attachment: discord.Attachment) -> bytes:
+        """One checked image (e.g. the content when the style comes from the library)."""
+        self.check_source(label, attachment)
+        return await self._fetch(label, attachment)
+
+    def check_source(self, label: str, attachment: discord.Attachment) -> None:
+        check_attachment(
+            label, attachment.filename, attachment.content_type, attachment.size, self._limits
+        )
+        if urlsplit(attachment.url).hostname not in self._download_hosts:
+            raise RequestRefused(
+                f"The {label} image must be uploaded to Discord, not linked.",
+                reason="linked_image",
             )
-            if urlsplit(attachment.url).hostname not in self._download_hosts:
-                raise RequestRefused(
-                    f"The {label} image must be uploaded to Discord, not linked.",
-                    reason="linked_image",
-                )
-        data = {label: await self._fetch(label, a) for label, a in attachments.items()}
-        return Inputs(data["content"], data["style"], content.filename, style.filename)
 
     async def _fetch(self, label: str, attachment: discord.Attachment) -> bytes:
         try:
@@ -170,7 +180,8 @@ class Intake:
                 content_path=self._files.folder(job_id) / "content",
                 style_path=self._files.folder(job_id) / "style",
                 filesize_limit=interaction.filesize_limit,
-                post_mode="public" if follow_up_in is None else "status",
+                spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
+                post_mode=self._post_mode(interaction, settings, follow_up_in),
                 thread_name=None
                 if follow_up_in is not None
                 else self._thread_name(interaction, job_id),
@@ -181,6 +192,10 @@ class Intake:
             inputs = await fetch_inputs()
             await asyncio.to_thread(inputs.check_shapes, clamped.request.style_params())
             await self._files.save_inputs(job_id, inputs.content, inputs.style)
+            if inputs.style2 is not None:
+                style2_path = await self._files.save_second_style(job_id, inputs.style2)
+                await self._jobs.set_second_style(job_id, style2_path)
+            await self._jobs.set_style_names(job_id, inputs.style_names)
         except BaseException as error:
             await self._files.delete(job_id)
             await self._jobs.discard(job_id)
@@ -193,6 +208,15 @@ class Intake:
         text.extend(f"ℹ️ {note}" for note in clamped.notes)
         await interaction.followup.send("\n".join(text), ephemeral=True)
         return job
+
+    @staticmethod
+    def _post_mode(
+        interaction: discord.Interaction, settings: GuildSettings, follow_up_in: int | None
+    ) -> PostMode:
+        if follow_up_in is not None:
+            return "status"  # the buttons under a result, or a private job in the member's DMs
+        nsfw = getattr(interaction.channel, "is_nsfw", lambda: False)()
+        return "public" if settings.input_thumbnails or nsfw else "bare"
 
     @staticmethod
     def _thread_name(interaction: discord.Interaction, job_id: str) -> str | None:

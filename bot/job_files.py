@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.jobs import JobStore
 
 
-def _write_durably(path: Path, data: bytes) -> None:
+def write_durably(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename: a crash leaves the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -31,13 +31,18 @@ class JobFiles:
     async def save_inputs(self, job_id: str, content: bytes, style: bytes) -> tuple[Path, Path]:
         content_path = self.folder(job_id) / "content"
         style_path = self.folder(job_id) / "style"
-        await asyncio.to_thread(_write_durably, content_path, content)
-        await asyncio.to_thread(_write_durably, style_path, style)
+        await asyncio.to_thread(write_durably, content_path, content)
+        await asyncio.to_thread(write_durably, style_path, style)
         return content_path, style_path
+
+    async def save_second_style(self, job_id: str, style2: bytes) -> Path:
+        path = self.folder(job_id) / "style2"
+        await asyncio.to_thread(write_durably, path, style2)
+        return path
 
     async def save_result(self, job_id: str, png: bytes) -> Path:
         path = self.folder(job_id) / "result.png"
-        await asyncio.to_thread(_write_durably, path, png)
+        await asyncio.to_thread(write_durably, path, png)
         return path
 
     @staticmethod

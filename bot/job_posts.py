@@ -44,7 +44,7 @@ class JobPosts:
         attempt may have made some without recording them. Discord errors propagate."""
         if job.status_message_id is not None:
             return job
-        if job.post_mode == "public":
+        if job.post_mode != "status":
             if job.request_message_id is None:
                 await self._post_request(job, resumed=resumed)
                 job = await self._jobs.require(job.id)
@@ -59,7 +59,7 @@ class JobPosts:
         marker = f"queued job `{job.id}`"
         found = await find_own_message(self._client, channel, marker) if resumed else None
         if found is None:
-            files, embeds = await self._thumbnails(job)
+            files, embeds = await self._thumbnails(job) if job.post_mode == "public" else ([], [])
             found = await channel.send(
                 render.queue_post_text(job.user_id, job.id, self._queue_length() + 1),
                 files=files,
@@ -70,13 +70,15 @@ class JobPosts:
         await self._jobs.set_messages(job.id, request_message_id=found.id)
 
     async def _thumbnails(self, job: Job) -> tuple[list[discord.File], list[discord.Embed]]:
+        """Small copies of the inputs; behind spoilers (and so without embeds) if asked."""
         files, embeds = [], []
         for name, path in (("content", job.content_path), ("style", job.style_path)):
             png = await asyncio.to_thread(thumbnail_png, await self._files.read(path))
-            files.append(discord.File(io.BytesIO(png), f"{name}.png"))
-            embeds.append(
-                discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
-            )
+            files.append(discord.File(io.BytesIO(png), f"{name}.png", spoiler=job.spoiler))
+            if not job.spoiler:
+                embeds.append(
+                    discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
+                )
         return files, embeds
 
     async def _open_thread(self, job: Job) -> None:

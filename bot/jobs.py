@@ -25,7 +25,9 @@ from bot.limits import RequestRefused, check_member_quota
 from bot.request import StyleRequest
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-PostMode = Literal["public", "status"]  # a request message (and thread), or a status only
+# A request message with the inputs' thumbnails (and a thread), the same without thumbnails,
+# or only a status message where the job was asked for.
+PostMode = Literal["public", "bare", "status"]
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
@@ -52,6 +54,9 @@ class NewJob:
     content_path: Path
     style_path: Path
     filesize_limit: int
+    style2_path: Path | None = None  # a second style, mixed in by `request.blend`
+    style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
+    spoiler: bool = False  # the result is posted behind a spoiler
     post_mode: PostMode = "public"
     thread_name: str | None = None  # set when a thread is wanted for the job
 
@@ -94,6 +99,9 @@ class Job:
     created_at: float
     started_at: float | None
     finished_at: float | None
+    style2_path: Path | None
+    style_names: tuple[str, ...]
+    spoiler: bool
     inputs_ready: bool
     post_mode: PostMode
     thread_name: str | None
@@ -111,8 +119,17 @@ class Job:
 
 
 # Columns read as they are; the others need a conversion (below).
-_FLAGS = ("posted", "inputs_ready")
-_CONVERTED = {"request", "notes", "content_path", "style_path", "result_path", *_FLAGS}
+_FLAGS = ("posted", "inputs_ready", "spoiler")
+_CONVERTED = {
+    "request",
+    "notes",
+    "content_path",
+    "style_path",
+    "result_path",
+    "style2_path",
+    "style_names",
+    *_FLAGS,
+}
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
 
@@ -125,13 +142,35 @@ def _from_row(row: sqlite3.Row) -> Job:
             strength=row["strength"],
             preserve_colors=bool(row["preserve_colors"]),
             seed=row["seed"],
+            brush=row["brush"],
+            blend=row["blend"],
         ),
         notes=tuple(n for n in row["notes"].split("\n") if n),
         content_path=Path(row["content_path"]),
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
         **{name: bool(row[name]) for name in _FLAGS},
+        style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
+        style_names=tuple(n for n in row["style_names"].split("\n") if n),
     )
+
+
+INSERT_JOB = """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
+        strength, preserve_colors, seed, notes, content_path, style_path, filesize_limit,
+        created_at, brush, blend, style2_path, style_names, spoiler, post_mode, thread_name,
+        inputs_ready)
+    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _insert_args(new: NewJob, created_at: float, *, inputs_ready: bool) -> tuple[object, ...]:
+    r = new.request
+    return (
+        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size, r.strength,
+        int(r.preserve_colors), r.seed, "\n".join(new.notes), str(new.content_path),
+        str(new.style_path), new.filesize_limit, created_at, r.brush, r.blend,
+        str(new.style2_path) if new.style2_path else None, "\n".join(new.style_names),
+        int(new.spoiler), new.post_mode, new.thread_name, int(inputs_ready),
+    )  # fmt: skip
 
 
 class JobStore:
@@ -142,7 +181,6 @@ class JobStore:
     async def admit(self, new: NewJob, admission: Admission) -> Job:
         """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
         two requests at once cannot both pass. Raises RequestRefused with the reason."""
-        r = new.request
 
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
@@ -157,19 +195,7 @@ class JobStore:
                         f"The queue is full ({waiting} jobs waiting); please try again later.",
                         reason="queue_full",
                     )
-                conn.execute(
-                    """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations,
-                           size, strength, preserve_colors, seed, notes, content_path,
-                           style_path, filesize_limit, created_at, inputs_ready, post_mode,
-                           thread_name)
-                       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)""",
-                    (
-                        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations,
-                        r.size, r.strength, int(r.preserve_colors), r.seed,
-                        "\n".join(new.notes), str(new.content_path), str(new.style_path),
-                        new.filesize_limit, admission.now, new.post_mode, new.thread_name,
-                    ),
-                )  # fmt: skip
+                conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
             except BaseException:
                 conn.rollback()
                 raise
@@ -180,20 +206,16 @@ class JobStore:
 
     async def create(self, new: NewJob) -> Job:
         """A job with its inputs already saved, admitted without checks (tests, imports)."""
-        r = new.request
-        await self._db.write(
-            """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
-                   strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at, post_mode, thread_name)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
-                r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
-                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
-                new.post_mode, new.thread_name,
-            ),
-        )  # fmt: skip
+        await self._db.write(INSERT_JOB, _insert_args(new, self._clock(), inputs_ready=True))
         return await self.require(new.id)
+
+    async def set_second_style(self, job_id: str, path: Path) -> None:
+        await self._db.write("UPDATE jobs SET style2_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
+        await self._db.write(
+            "UPDATE jobs SET style_names = ? WHERE id = ?", ("\n".join(names), job_id)
+        )
 
     async def mark_inputs_ready(self, job_id: str) -> None:
         """The inputs are on disk: from now on the runner owns the job, even after a crash."""
@@ -370,3 +392,12 @@ class JobStore:
     async def files_deleted(self, job_id: str) -> bool:
         row = await self._db.fetch_one("SELECT files_deleted FROM jobs WHERE id = ?", (job_id,))
         return bool(row and row[0])
+
+    async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
+        """A member's latest jobs on a server (or in DMs), newest first."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? "
+            "ORDER BY created_at DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+        return [_from_row(row) for row in rows]

@@ -12,6 +12,11 @@ from typing import Literal
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
 from bot.request import (
+    BLEND_MAX,
+    BLEND_MIN,
+    BRUSH_DEFAULT,
+    BRUSH_MAX,
+    BRUSH_MIN,
     SEED_MAX,
     STRENGTH_DEFAULT,
     STRENGTH_MAX,
@@ -48,6 +53,14 @@ RefusalReason = Literal[
     "already_ended",
     "strength_limit",
     "files_deleted",
+    "missing_input",
+    "conflicting_options",
+    "unknown_style",
+    "no_image",
+    "not_author",
+    "still_running",
+    "delete_failed",
+    "upscale_limit",
     "too_thin",
     "disk_full",
     "not_started",
@@ -138,12 +151,23 @@ def clamp_request(
     if not 0 <= seed <= SEED_MAX:
         seed %= SEED_MAX + 1
         notes.append(f"seed must be between 0 and {SEED_MAX}; used {seed}")
+    brush = BRUSH_DEFAULT if options.brush is None else options.brush
+    if not BRUSH_MIN <= brush <= BRUSH_MAX:
+        clipped_brush = min(max(brush, BRUSH_MIN), BRUSH_MAX)
+        notes.append(f"brush goes from {BRUSH_MIN:g} to {BRUSH_MAX:g}; used {clipped_brush:g}")
+        brush = clipped_brush
+    blend = options.blend
+    if blend is not None and not BLEND_MIN <= blend <= BLEND_MAX:
+        blend = min(max(blend, BLEND_MIN), BLEND_MAX)
+        notes.append(f"blend goes from {BLEND_MIN} to {BLEND_MAX} %; used {blend} %")
     request = StyleRequest(
         iterations=iterations,
         size=size,
         strength=strength,
         preserve_colors=bool(options.preserve_colors),
         seed=seed,
+        brush=brush,
+        blend=blend,
     )
     return Clamped(request, tuple(notes))
 
@@ -234,7 +258,7 @@ def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | Non
         )
 
 
-def check_shape(label: str, filename: str, size: tuple[int, int], params: StyleParams) -> None:
+def check_shape(label: str, size: tuple[int, int], params: StyleParams) -> None:
     """Refuse a picture too thin to survive the painter's coarsest scale, with the numbers."""
     longest = coarsest_longest(params) if label == "content" else style_longest(params)
     width, height = size
@@ -242,7 +266,7 @@ def check_shape(label: str, filename: str, size: tuple[int, int], params: StyleP
     if thin >= MIN_FEATURE_SIDE:
         return
     raise RequestRefused(
-        f"The {label} image `{filename}` is {width}×{height}, too long and thin to paint: "
+        f"The {label} image is {width}×{height}, too long and thin to paint: "
         f"its short side would shrink to {thin} px at the first, coarsest step, and the painter "
         f"needs at least {MIN_FEATURE_SIDE} px. Crop it to at most about "
         f"{max_aspect(longest):.0f}:1{' or ask for a larger size' if label == 'content' else ''}.",

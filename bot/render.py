@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
-from bot.request import STRENGTH_DEFAULT, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
+from bot.jobs import Job
+from bot.limits import EffectiveLimits
+from bot.request import (
+    BLEND_DEFAULT,
+    BLEND_MAX,
+    BLEND_MIN,
+    BRUSH_DEFAULT,
+    BRUSH_MAX,
+    BRUSH_MIN,
+    STRENGTH_DEFAULT,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    StyleRequest,
+)
 from engine.events import Progress
 
 BAR_WIDTH = 12
+MESSAGE_LIMIT = 2000  # characters Discord takes in one message
+HELP_STYLE_NAMES_BUDGET = 500  # the rest of the help takes about 1,400
 FAILURE_TITLES = {
     "invalid_image": "could not read an input image",
     "cancelled": "cancelled",
@@ -34,10 +49,20 @@ def duration(seconds: float) -> str:
 
 
 def request_line(job_id: str, request: StyleRequest) -> str:
-    colours = " · content colours" if request.preserve_colors else ""
-    return (
-        f"Job `{job_id}` · {request.size} px · {request.iterations} iterations · "
-        f"strength {request.strength} · seed {request.seed}{colours}"
+    extras = [
+        *(["content colours"] if request.preserve_colors else []),
+        *([f"brush {request.brush:g}"] if request.brush != BRUSH_DEFAULT else []),
+        *([f"{request.blend} % of style2"] if request.blend is not None else []),
+    ]
+    return " · ".join(
+        [
+            f"Job `{job_id}`",
+            f"{request.size} px",
+            f"{request.iterations} iterations",
+            f"strength {request.strength}",
+            f"seed {request.seed}",
+            *extras,
+        ]
     )
 
 
@@ -53,11 +78,13 @@ def starting_line(device: str) -> str:
     return f"🎨 Starting on {device}…"
 
 
-def progress_line(progress: Progress) -> str:
+def progress_line(progress: Progress, now: float) -> str:
+    """The live line of a running job; `now` (Unix time) turns the ETA into a Discord
+    timestamp that each member's client shows as "in 2 minutes" and keeps counting down."""
     percent = int(progress.fraction * 100)
     return (
         f"🎨 {progress_bar(progress.fraction)} {percent}% · "
-        f"scale {progress.scale}/{progress.scales} · ETA {duration(progress.eta)}"
+        f"scale {progress.scale}/{progress.scales} · done <t:{round(now + progress.eta)}:R>"
     )
 
 
@@ -69,6 +96,10 @@ def done_line(width: int, height: int, iterations: int, seconds: float, device: 
 
 def failed_line(kind: str, reason: str) -> str:
     return f"❌ {FAILURE_TITLES.get(kind, 'failed').capitalize()}: {reason}"
+
+
+def deleted_line(by_user_id: int) -> str:
+    return f"🗑️ Deleted by <@{by_user_id}>"
 
 
 def cancelled_line(by_user_id: int | None) -> str:
@@ -118,27 +149,78 @@ def request_post_text(user_id: int, job_id: str, line: str) -> str:
     return f"🖼️ <@{user_id}> job `{job_id}` — {line}"
 
 
-MESSAGE_LIMIT = 2000  # Discord's limit on a message's text
+def fit_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:
+    """`lines` joined, cut to fit one message; the cut says how many lines were left out."""
+    shown: list[str] = []
+    for n, line in enumerate(lines):
+        more = f"… and {len(lines) - n} more"
+        if len("\n".join([*shown, line, more])) > limit:
+            return "\n".join([*shown, more])
+        shown.append(line)
+    return "\n".join(shown)
 
 
-def queue_listing(entries: Sequence[tuple[str, int, str]]) -> str:
-    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order."""
+def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None = None) -> str:
+    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order.
+
+    The viewer's own place comes first; the list is cut to fit one Discord message.
+    """
     if not entries:
         return "The queue is empty."
-    lines = [f"`{job_id}` · <@{user_id}> · {where}" for job_id, user_id, where in entries]
-    shown: list[str] = []
-    for count, line in enumerate(lines):
-        rest = len(lines) - count - 1
-        tail = f"\n…and {rest} more" if rest else ""
-        if len("\n".join([*shown, line])) + len(tail) > MESSAGE_LIMIT:
-            break
-        shown.append(line)
-    hidden = len(lines) - len(shown)
-    return "\n".join([*shown, *([f"…and {hidden} more"] if hidden else [])])
+    places = [n for n, (_, user_id, _) in enumerate(entries, start=1) if user_id == viewer_id]
+    header = (
+        f"You are #{places[0]} of {len(entries)}."
+        if places
+        else f"{len(entries)} job(s), none yours."
+    )
+    return (
+        header
+        + "\n"
+        + fit_lines(
+            [
+                f"{n}. `{job_id}` · <@{user_id}> · {where}"
+                for n, (job_id, user_id, where) in enumerate(entries, start=1)
+            ],
+            MESSAGE_LIMIT - len(header) - 1,
+        )
+    )
+
+
+def job_link(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def history_line(job: Job, link: str | None) -> str:
+    """One of a member's jobs in `/atelier history`: when, what, and where its result is."""
+    when = f"<t:{int(job.created_at)}:R>"
+    outcome = {"done": "✅", "failed": "❌", "cancelled": "🚫"}.get(job.state, "⏳")
+    where = f" · [result]({link})" if link else ""
+    return (
+        f"{outcome} `{job.id}` {when} · {job.request.size} px · {job.request.iterations} it · "
+        f"strength {job.request.strength} · seed {job.request.seed}{where}"
+    )
+
+
+def history_listing(lines: Sequence[str]) -> str:
+    if not lines:
+        return "You have no jobs on this server yet. Start one with `/stylize`."
+    return fit_lines(["**Your latest jobs**", *lines])
+
+
+def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
+    """`/atelier show`: a job's settings (read back from its PNG when there is one) and result."""
+    lines = [request_line(job.id, job.request), f"State: {job.state}"]
+    if job.error:
+        lines.append(job.error)
+    if link:
+        lines.append(f"Result: {link}")
+    if png_text:
+        lines.append("Written in the PNG: " + " · ".join(f"{k}: {v}" for k, v in png_text.items()))
+    return fit_lines(lines)
 
 
 def settings_text(settings: GuildSettings, limits: Limits) -> str:
-    """`/atelier settings`: what this server has set, beside the bot's defaults and ceilings."""
+    """`/atelier-admin settings`: what this server has set, beside the bot's defaults and ceilings."""
 
     def value(own: int | None, fallback: int, unit: str = "") -> str:
         return f"**{own}{unit}**" if own is not None else f"{fallback}{unit} (bot default)"
@@ -160,27 +242,66 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
             f"Jobs per member at once: **{settings.jobs_per_member}**",
             f"Cooldown per member: **{settings.cooldown_seconds} s**",
             f"`/stylize` allowed in: {channels}",
+            "Results behind a spoiler by default: "
+            + ("**yes**" if settings.spoiler_by_default else "**no**"),
+            "Input thumbnails: "
+            + ("**shown**" if settings.input_thumbnails else "**only in channels marked NSFW**"),
         ]
     )
 
 
-def help_text(
-    max_iterations: int, max_size: int, default_iterations: int, default_size: int
-) -> str:
+def names_within(names: Sequence[str], budget: int) -> str:
+    """As many names as fit in `budget` characters, then how many more there are."""
+    shown: list[str] = []
+    for n, name in enumerate(names):
+        more = f" and {len(names) - n} more"
+        if len(", ".join([*shown, name])) + len(more) > budget:
+            return ", ".join(shown) + more
+        shown.append(name)
+    return ", ".join(shown)
+
+
+def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
+    """`/atelier help`: every option, with this server's limits and saved styles."""
+    saved = (
+        f"Saved here: {names_within(style_names, HELP_STYLE_NAMES_BUDGET)}."
+        if style_names
+        else "None saved here yet (moderators: `/atelier-admin styles add`)."
+    )
     return "\n".join(
         [
             "**/stylize** paints your `content` picture in the style of your `style` picture.",
-            f"• `iterations` — how long to work (default {default_iterations}, "
-            f"at most {max_iterations} here). More is finer but slower.",
-            f"• `size` — longest side of the result in px (default {default_size}, "
-            f"at most {max_size} here).",
+            "• `content` — leave it empty to reuse the picture you picked with right-click, "
+            "or the content of your last job.",
+            f"• `preset` — a style saved on this server instead of `style`. {saved}",
+            f"• `iterations` — how long to work (default {bounds.default_iterations}, "
+            f"at most {bounds.max_iterations} here). More is finer but slower.",
+            f"• `size` — longest side of the result in px (default {bounds.default_size}, "
+            f"at most {bounds.max_size} here).",
             f"• `strength` — {STRENGTH_MIN} (a light wash) to {STRENGTH_MAX} (all style); "
             f"{STRENGTH_DEFAULT} is balanced.",
             "• `preserve_colors` — keep the content's colours and take only the brushwork.",
             "• `seed` — the same seed and settings give the same picture.",
-            "You can follow the job in its thread. Under the result: **Run again** (new seed), "
-            "**Stronger**, **Weaker**. **Cancel** stops a job (its owner or a moderator).",
-            "`/atelier queue` shows what is waiting; moderators set limits with "
-            "`/atelier settings`.",
+            f"• `style2` + `blend` — mix in a second style ({BLEND_MIN}..{BLEND_MAX} % of it, "
+            f"default {BLEND_DEFAULT} %).",
+            f"• `brush` — stroke size, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); "
+            f"{BRUSH_DEFAULT:g} is normal.",
+            "• `private` — progress and result come to your direct messages instead.",
+            "• `spoiler` — the result behind a spoiler (empty: this server's default).",
+            "**Right-click** a picture in the channel → Apps → **Stylize: use as content** / "
+            "**use as style**: the second one starts the job.",
+            "Under a result (its author or a moderator): **Run again** (new seed), **Stronger**, "
+            "**Weaker**, **Upscale ×2**, **Delete**. **Cancel** stops a job.",
+            "`/atelier queue` shows what is waiting, `/atelier history` your last jobs, "
+            "`/atelier show` a job's settings.",
         ]
     )
+
+
+def styles_listing(styles: Sequence[tuple[str, int]]) -> str:
+    """`/atelier-admin styles list`: (name, who added it) per saved style."""
+    if not styles:
+        return "No styles saved yet. Add one with `/atelier-admin styles add name image`."
+    lines = [f"**{len(styles)} saved style(s)**"]
+    lines.extend(f"• {name} — added by <@{user_id}>" for name, user_id in styles)
+    return fit_lines(lines)

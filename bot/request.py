@@ -14,6 +14,15 @@ STRENGTH_DEFAULT = 5
 STRENGTH_STEP = 2  # how far the Stronger / Weaker buttons turn the dial
 
 SEED_MAX = 2**31 - 1
+
+# `brush` is the engine's style scale: below 1 paints finer strokes, above 1 broader ones.
+BRUSH_MIN = 0.25
+BRUSH_MAX = 4.0
+BRUSH_DEFAULT = 1.0
+# `blend` is the second style's share in percent when two styles are mixed.
+BLEND_MIN = 0
+BLEND_MAX = 100
+BLEND_DEFAULT = 50
 PREVIEWS_PER_JOB = 3
 
 
@@ -30,6 +39,9 @@ class RequestedOptions:
     strength: int | None = None
     preserve_colors: bool | None = None
     seed: int | None = None
+    brush: float | None = None
+    blend: int | None = None  # only with a second style
+    spoiler: bool | None = None  # None: the server's default
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,8 @@ class StyleRequest:
     strength: int
     preserve_colors: bool
     seed: int
+    brush: float = BRUSH_DEFAULT
+    blend: int | None = None  # the second style's share in percent; None: one style
 
     def style_params(self) -> StyleParams:
         return StyleParams(
@@ -49,10 +63,12 @@ class StyleRequest:
             strength=strength_factor(self.strength),
             preserve_colors=self.preserve_colors,
             seed=self.seed,
+            style_scale=self.brush,
+            style_blend=() if self.blend is None else (BLEND_MAX - self.blend, self.blend),
             preview_every=max(1, self.iterations // (PREVIEWS_PER_JOB + 1)),
         )
 
-    def as_options(self, **changes: int | bool) -> RequestedOptions:
+    def as_options(self, **changes: int | float | bool | None) -> RequestedOptions:
         """This request as if typed again, e.g. for the Run again / Stronger / Weaker buttons."""
         values = {
             "iterations": self.iterations,
@@ -60,6 +76,8 @@ class StyleRequest:
             "strength": self.strength,
             "preserve_colors": self.preserve_colors,
             "seed": self.seed,
+            "brush": self.brush,
+            "blend": self.blend,
         }
         values.update(changes)
         return RequestedOptions(**values)  # type: ignore[arg-type]

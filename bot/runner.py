@@ -25,6 +25,7 @@ from bot.job_posts import JobPosts
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.limits import RequestRefused
 from bot.metrics import Metrics
+from bot.png_settings import request_fields, with_text
 from bot.status_message import StatusMessage
 from engine.events import Preview, Progress
 from engine.pool import Done, EngineService, EngineUnavailable, Failed, Queued, QueueFull, Started
@@ -285,6 +286,7 @@ class Runner:
         return await self._jobs.require(job.id)
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
+        styles = [p for p in (job.style_path, job.style2_path) if p]
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
@@ -293,7 +295,7 @@ class Runner:
                 # Paths: the engine reads the pictures when a worker takes the job, so the
                 # queue does not hold every waiting job's pictures in the bot's memory.
                 return await self._pool.submit(
-                    job.content_path, job.style_path, job.request.style_params(), job_id=job.id
+                    job.content_path, styles, job.request.style_params(), job_id=job.id
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
@@ -311,12 +313,13 @@ class Runner:
             await self._jobs.mark_running(job.id)
             line = render.starting_line(event.device)
         elif isinstance(event, Progress):
-            line = render.progress_line(event)
+            line = render.progress_line(event, time.time())
         elif isinstance(event, Preview):
             status.show_preview(event.png)
             return
         elif isinstance(event, Done):
-            path = await self._files.save_result(job.id, event.png)
+            png = with_text(event.png, request_fields(job))
+            path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,
                 result_path=path,

@@ -18,6 +18,7 @@ from bot.guild_settings import GuildSettings, GuildSettingsStore
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
 from bot.request import StyleRequest
+from bot.style_library import StyleLibrary
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,11 +45,12 @@ async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_els
         await GuildSettingsStore(database).save(
             GuildSettings(guild_id=1, max_size=256), by_user_id=9
         )
+        await StyleLibrary(database, live.styles_dir).add(1, "Water Lilies", b"monet", 9)
         # The bot keeps its connection open (WAL, nothing checkpointed) while the backup runs.
         summary = backup(live, tmp_path / "backups" / "atelier.tar.gz")
         await add_job(jobs, files, "aaaa0003")  # after the copy: not in this backup
 
-    assert (summary.jobs, summary.files) == (2, 4)
+    assert (summary.jobs, summary.files) == (2, 5)  # 2 × content and style, 1 saved style
     restored = config_for(tmp_path / "elsewhere")
     assert restore(restored, summary.path).jobs == 2
     async with Database(restored.database_path) as database:
@@ -62,6 +64,8 @@ async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_els
         settings = GuildSettingsStore(database)
         assert (await settings.get(1)).max_size == 256
         assert [entry.user_id for entry in await settings.audit(1)] == [9]
+        library = StyleLibrary(database, restored.styles_dir)
+        assert await library.read(await library.require(1, "water lilies")) == b"monet"
 
 
 async def test_restore_never_overwrites_data_unless_asked_and_then_keeps_it_aside(

@@ -227,9 +227,13 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
         assert f"{SIDE}×{SIDE} px · 6 iterations" in result.content
         (png,) = result.attachments
         assert png.filename.endswith(".png") and picture_size(png) == (SIDE, SIDE)
-        assert {"atelier:again:", "atelier:stronger:", "atelier:weaker:"} == {
-            cid.removesuffix(job_id) for cid in result.custom_ids
-        }
+        assert {
+            "atelier:again:",
+            "atelier:stronger:",
+            "atelier:weaker:",
+            "atelier:upscale:",
+            "atelier:delete:",
+        } == {cid.removesuffix(job_id) for cid in result.custom_ids}
 
         status = status_message(fake, thread, job_id)
         assert showed(status, lambda text: "%" in text and "scale 1/1" in text)
@@ -313,15 +317,13 @@ async def test_a_picture_with_too_many_pixels_is_refused_with_the_limit(
 async def test_settings_are_shown_to_moderators_only_and_refused_to_members_anyway(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
-    atelier = fake.command("atelier") or fake.command("atelier", fake.guild)
-    assert (
-        int(atelier["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    admin = fake.command("atelier-admin") or fake.command("atelier-admin", fake.guild)
+    assert int(admin["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    # A member an admin let into /atelier-admin (Server Settings → Integrations) still cannot
+    # change the settings: the bot checks the permission itself.
+    asked = await fake.slash_command(
+        "atelier-admin settings", {"max_iterations": 1}, user=fake.member
     )
-    # A member an admin let into /atelier (Server Settings → Integrations) can read the help...
-    help_text = await private_answer(await fake.slash_command("atelier help", user=fake.member))
-    assert "**/stylize**" in help_text and "at most 6 here" in help_text
-    # ...but the bot itself still refuses them the settings.
-    asked = await fake.slash_command("atelier settings", {"max_iterations": 1}, user=fake.member)
     assert "Only members with the **Manage Server** permission" in await private_answer(asked)
     settings = await bot.guild_settings.get(int(fake.guild.id))
     assert settings.max_iterations is None
@@ -332,7 +334,7 @@ async def test_stylize_works_only_in_the_channels_a_moderator_allowed(
 ) -> None:
     art = await fake.add_text_channel("art")
     asked = await fake.slash_command(
-        "atelier settings", {"allow_channel": art}, user=fake.moderator
+        "atelier-admin settings", {"allow_channel": art}, user=fake.moderator
     )
     assert f"allowed in: <#{art.id}>" in await private_answer(asked)
     refused = await stylize(fake, channel=fake.channel)
@@ -345,7 +347,9 @@ async def test_stylize_works_only_in_the_channels_a_moderator_allowed(
 async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
-    asked = await fake.slash_command("atelier settings", {"max_iterations": 2}, user=fake.moderator)
+    asked = await fake.slash_command(
+        "atelier-admin settings", {"max_iterations": 2}, user=fake.moderator
+    )
     answer = await private_answer(asked)
     assert answer.startswith("Saved.") and "Max iterations: **2**" in answer
     (change,) = await bot.guild_settings.audit(int(fake.guild.id))
@@ -366,7 +370,7 @@ async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_canc
     async with running_bot(fake, pool, bot_config(fake, tmp_path, limits=endless)) as bot:
         await private_answer(
             await fake.slash_command(
-                "atelier settings", {"jobs_per_member": 1}, user=fake.moderator
+                "atelier-admin settings", {"jobs_per_member": 1}, user=fake.moderator
             )
         )
         job_id = await queued_job(await stylize(fake, iterations=100_000))
@@ -377,7 +381,8 @@ async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_canc
         second = await stylize(fake)
         assert "this server allows 1 at once" in await private_answer(second)
         queue = await private_answer(await fake.slash_command("atelier queue"))
-        assert queue.startswith(f"`{job_id}` · <@{fake.member.id}> · 🎨 ") and "%" in queue
+        assert queue.startswith(f"You are #1 of 1.\n1. `{job_id}` · <@{fake.member.id}> · 🎨 ")
+        assert "%" in queue
 
         bystander = await fake.add_member("bystander")
         denied = await fake.click(status, f"atelier:cancel:{job_id}", user=bystander)

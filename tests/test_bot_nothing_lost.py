@@ -222,7 +222,7 @@ async def test_a_twelve_to_one_panorama_is_refused_with_a_sentence_about_its_sha
         before = len(fake.messages_in(fake.channel))
         asked = await stylize(fake, content=(png(336, 28), "panorama.png"))
         answer = await private_answer(asked)
-        assert answer.startswith("The content image `panorama.png` is 336×28, too long and thin")
+        assert answer.startswith("The content image is 336×28, too long and thin")
         assert "needs at least 16 px" in answer and "Crop it to at most about 2:1" in answer
         assert len(fake.messages_in(fake.channel)) == before
         assert await bot.jobs.counts_by_state() == dict.fromkeys(

@@ -9,6 +9,7 @@ from PIL import Image
 from bot import render
 from bot.config import Limits
 from bot.guild_settings import GuildSettings
+from bot.limits import EffectiveLimits
 from bot.request import StyleRequest
 from bot.upload import fit_upload, thumbnail_png
 from engine.events import Progress
@@ -28,7 +29,9 @@ def test_progress_line_has_bar_percent_scale_and_eta() -> None:
         scale=2, scales=4, width=256, height=192, iteration=94, total=200, loss=1.0,
         elapsed=30.0, eta=35.4,
     )  # fmt: skip
-    assert render.progress_line(progress) == "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · ETA 0:35"
+    assert render.progress_line(progress, now=1_700_000_000.2) == (
+        "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · done <t:1700000036:R>"
+    )
 
 
 def test_progress_bar_fills_in_proportion_and_stays_in_bounds() -> None:
@@ -81,10 +84,13 @@ def test_failures_read_as_a_sentence() -> None:
 
 def test_queue_listing_and_settings_text() -> None:
     assert render.queue_listing([]) == "The queue is empty."
-    listing = render.queue_listing([("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")])
+    listing = render.queue_listing(
+        [("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")], viewer_id=8
+    )
     assert listing.splitlines() == [
-        "`a1` · <@7> · 🎨 running",
-        "`b2` · <@8> · ⏳ Queued — #1 in line",
+        "You are #2 of 2.",
+        "1. `a1` · <@7> · 🎨 running",
+        "2. `b2` · <@8> · ⏳ Queued — #1 in line",
     ]
     text = render.settings_text(
         GuildSettings(guild_id=1, max_iterations=300, allowed_channels=frozenset({5})), Limits()
@@ -92,6 +98,33 @@ def test_queue_listing_and_settings_text() -> None:
     assert "Max iterations: **300** · bot ceiling 1000" in text
     assert "Max size: 1024 px (bot default)" in text
     assert "allowed in: <#5>" in text
+
+
+def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None:
+    entries = [(f"{n:08x}", 1000 + n, "⏳ Queued — #9 in line") for n in range(200)]
+    listing = render.queue_listing(entries, viewer_id=1000 + 150)
+    assert len(listing) <= render.MESSAGE_LIMIT
+    assert listing.startswith("You are #151 of 200.")
+    shown = listing.count("\n`") + listing.count(". `")
+    assert listing.endswith(f"… and {200 - shown} more")
+
+
+def test_help_fits_one_message_however_many_styles_are_saved() -> None:
+    bounds = EffectiveLimits(1000, 1024, 200, 512, False, False)
+    names = [f"{n:02d} " + "x" * 47 for n in range(200)]
+    text = render.help_text(bounds, names)
+    assert len(text) <= render.MESSAGE_LIMIT
+    assert "Saved here: 00 xxx" in text and " more." in text
+    assert "Saved here: Monet, Hokusai." in render.help_text(bounds, ["Monet", "Hokusai"])
+
+
+def test_a_long_style_list_is_cut_at_a_line_and_says_how_many_more() -> None:
+    listing = render.styles_listing([(f"Style number {n:03d}", 10**17 + n) for n in range(200)])
+    assert len(listing) <= render.MESSAGE_LIMIT
+    assert listing.startswith("**200 saved style(s)**\n• Style number 000 — added by <@")
+    last = listing.splitlines()[-1]
+    shown = len(listing.splitlines()) - 2  # the heading and the "more" line
+    assert last == f"… and {200 - shown} more"
 
 
 def test_a_result_under_the_upload_limit_stays_a_png() -> None:
@@ -125,13 +158,3 @@ def test_a_thumbnail_shows_a_p3_photo_in_the_colours_the_engine_will_use() -> No
     with Image.open(io.BytesIO(thumbnail_png(out.getvalue(), size=64))) as thumb:
         r, g, b = thumb.convert("RGB").getpixel((10, 10))
     assert thumb.size == (64, 43) and r >= 253 and g <= 2 and b <= 2
-
-
-def test_a_long_queue_fits_one_message_and_says_how_many_more_wait() -> None:
-    line = "🎨 ██████░░░░ 60% · scale 1/2 · 3 s left"
-    entries = [(f"{n:08x}", 123456789012345678, line) for n in range(100)]
-    listing = render.queue_listing(entries)
-    assert len(listing) <= 2000
-    shown = listing.splitlines()[:-1]
-    assert shown[0].startswith("`00000000`")
-    assert listing.splitlines()[-1] == f"…and {100 - len(shown)} more"

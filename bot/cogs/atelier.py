@@ -1,9 +1,7 @@
-"""`/atelier settings`, `/atelier queue`, `/atelier help`: the moderators' commands.
+"""`/atelier help | queue | history | show`: what every member may ask the bot.
 
-Discord hides commands by permission only per top-level command, so the whole `/atelier` group is
-shown to members with Manage Server by default (admins can open it to others under Server
-Settings → Integrations). `settings` checks the permission itself on every call all the same:
-the default is only a display hint that admins can override.
+Moderators' commands live under a second top-level command, `/atelier-admin` (cogs/admin.py):
+Discord hides commands by permission only per top-level command.
 """
 
 from __future__ import annotations
@@ -16,103 +14,45 @@ from discord.ext import commands
 
 from bot import render
 from bot.config import Limits
-from bot.guild_settings import (
-    MAX_COOLDOWN_SECONDS,
-    MAX_JOBS_PER_MEMBER,
-    GuildSettingsStore,
-    SettingsError,
-    changed_settings,
-)
-from bot.jobs import JobStore
+from bot.guild_settings import GuildSettingsStore
+from bot.job_files import JobFiles
+from bot.jobs import Job, JobStore
 from bot.limits import effective_limits
-from bot.permissions import can_manage_settings
+from bot.permissions import is_moderator
+from bot.png_settings import text_of
+from bot.style_library import StyleLibrary
 
-NOT_ALLOWED = "Only members with the **Manage Server** permission can change Atelier's settings."
+HISTORY_LENGTH = 10
 
 
-@app_commands.default_permissions(manage_guild=True)
 class AtelierCog(
-    commands.GroupCog, group_name="atelier", group_description="Atelier's settings, queue and help"
+    commands.GroupCog, group_name="atelier", group_description="Atelier's help, queue and history"
 ):
     def __init__(
         self,
         settings: GuildSettingsStore,
         jobs: JobStore,
+        files: JobFiles,
+        styles: StyleLibrary,
         limits: Limits,
         job_status: Callable[[str], str],
     ) -> None:
         """`job_status(job_id)` is the line /atelier queue shows for an active job."""
         self._settings = settings
         self._jobs = jobs
+        self._files = files
+        self._styles = styles
         self._limits = limits
         self._job_status = job_status
         super().__init__()
 
-    @app_commands.command(name="settings", description="Show or change this server's limits")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        max_iterations="Most iterations a member may ask for",
-        max_size="Largest result a member may ask for (longest side, px)",
-        default_iterations="Iterations when a member leaves the option empty",
-        default_size="Size when a member leaves the option empty (px)",
-        jobs_per_member="Jobs one member may have waiting or running at once",
-        cooldown="Seconds a member waits between two jobs",
-        allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
-        disallow_channel="Remove a channel from the allowed list",
-        reset="Forget this server's settings and use the bot's defaults",
-    )
-    async def settings(
-        self,
-        interaction: discord.Interaction,
-        max_iterations: app_commands.Range[int, 1, 100_000] | None = None,
-        max_size: app_commands.Range[int, 1, 16_384] | None = None,
-        default_iterations: app_commands.Range[int, 1, 100_000] | None = None,
-        default_size: app_commands.Range[int, 1, 16_384] | None = None,
-        jobs_per_member: app_commands.Range[int, 1, MAX_JOBS_PER_MEMBER] | None = None,
-        cooldown: app_commands.Range[int, 0, MAX_COOLDOWN_SECONDS] | None = None,
-        allow_channel: discord.TextChannel | None = None,
-        disallow_channel: discord.TextChannel | None = None,
-        reset: bool = False,
-    ) -> None:
-        # default_member_permissions cannot be set on a subcommand: this check is the real one.
-        if interaction.guild_id is None or not can_manage_settings(interaction.permissions):
-            await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
-            return
-        store, limits, who = self._settings, self._limits, interaction.user.id
-        current = await (
-            store.reset(interaction.guild_id, by_user_id=who)
-            if reset
-            else store.get(interaction.guild_id)
-        )
-        changes: dict[str, object] = {
-            name: value
-            for name, value in (
-                ("max_iterations", max_iterations),
-                ("max_size", max_size),
-                ("default_iterations", default_iterations),
-                ("default_size", default_size),
-                ("jobs_per_member", jobs_per_member),
-                ("cooldown_seconds", cooldown),
-            )
-            if value is not None
-        }
-        channels = set(current.allowed_channels)
-        if allow_channel is not None:
-            channels.add(allow_channel.id)
-        if disallow_channel is not None:
-            channels.discard(disallow_channel.id)
-        if channels != current.allowed_channels:
-            changes["allowed_channels"] = frozenset(channels)
-        try:
-            updated = changed_settings(current, limits, **changes)
-        except SettingsError as error:
-            await interaction.response.send_message(f"Not changed: {error}.", ephemeral=True)
-            return
-        if changes:
-            await store.save(updated, by_user_id=who)
-        heading = "Saved." if changes or reset else ""
+    @app_commands.command(name="help", description="How to use Atelier, with this server's limits")
+    async def help(self, interaction: discord.Interaction) -> None:
+        settings = await self._settings.get(interaction.guild_id)
+        bounds = effective_limits(settings, self._limits)
+        styles = await self._styles.all(interaction.guild_id) if interaction.guild_id else []
         await interaction.response.send_message(
-            f"{heading}\n{render.settings_text(updated, limits)}".strip(), ephemeral=True
+            render.help_text(bounds, [s.name for s in styles]), ephemeral=True
         )
 
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
@@ -120,21 +60,69 @@ class AtelierCog(
         jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
         entries = [(job.id, job.user_id, self._job_status(job.id)) for job in jobs]
         await interaction.response.send_message(
-            render.queue_listing(entries),
+            render.queue_listing(entries, interaction.user.id),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
-    @app_commands.command(name="help", description="How to use Atelier")
-    async def help(self, interaction: discord.Interaction) -> None:
-        settings = await self._settings.get(interaction.guild_id)
-        bounds = effective_limits(settings, self._limits)
+    @app_commands.command(name="history", description="Your latest jobs, with their results")
+    async def history(self, interaction: discord.Interaction) -> None:
+        jobs = await self._jobs.history(interaction.guild_id, interaction.user.id, HISTORY_LENGTH)
+        dm = await self._dm_channel_id(interaction, jobs)
+        lines = [render.history_line(job, self._link(job, dm)) for job in jobs]
+        await interaction.response.send_message(render.history_listing(lines), ephemeral=True)
+
+    @app_commands.command(name="show", description="A job's settings and its result")
+    @app_commands.describe(job="The job id, e.g. 1a2b3c4d (see /atelier history)")
+    async def show(
+        self, interaction: discord.Interaction, job: app_commands.Range[str, 1, 32]
+    ) -> None:
+        found = await self._jobs.get(job.strip().strip("`").lower())
+        if found is None or found.guild_id != interaction.guild_id:
+            await interaction.response.send_message(
+                f"There is no job `{job}` on this server.", ephemeral=True
+            )
+            return
+        if found.user_id != interaction.user.id and not is_moderator(interaction.permissions):
+            await interaction.response.send_message(
+                f"Job `{found.id}` is <@{found.user_id}>'s; only they or a moderator can see "
+                "its settings.",
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            return
+        png_text: dict[str, str] = {}
+        if found.result_path is not None and not await self._jobs.files_deleted(found.id):
+            png_text = text_of(await self._files.read(found.result_path))
+        dm = await self._dm_channel_id(interaction, [found])
         await interaction.response.send_message(
-            render.help_text(
-                bounds.max_iterations,
-                bounds.max_size,
-                bounds.default_iterations,
-                bounds.default_size,
-            ),
-            ephemeral=True,
+            render.show_text(found, png_text, self._link(found, dm)), ephemeral=True
         )
+
+    @show.autocomplete("job")
+    async def job_choices(
+        self, interaction: discord.Interaction, typed: str
+    ) -> list[app_commands.Choice[str]]:
+        jobs = await self._jobs.history(interaction.guild_id, interaction.user.id, 25)
+        return [
+            app_commands.Choice(name=f"{j.id} · {j.state} · seed {j.request.seed}", value=j.id)
+            for j in jobs
+            if j.id.startswith(typed.strip().lower())
+        ]
+
+    @staticmethod
+    async def _dm_channel_id(interaction: discord.Interaction, jobs: list[Job]) -> int | None:
+        """The member's DM channel with the bot, where their `private` jobs went."""
+        if not jobs:
+            return None
+        try:
+            return (await interaction.user.create_dm()).id
+        except discord.HTTPException:
+            return None
+
+    @staticmethod
+    def _link(job: Job, dm_channel_id: int | None) -> str | None:
+        if job.result_message_id is None:
+            return None
+        guild = None if job.channel_id == dm_channel_id else job.guild_id
+        return render.job_link(guild, job.destination_id, job.result_message_id)

@@ -14,6 +14,7 @@ from typing import Any
 from . import payloads
 from .state import Channel, FakeState, Guild, Member, Role, StoredFile, User
 
+CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER, ATTACHMENT = range(3, 12)
 
@@ -31,11 +32,11 @@ EXPECTED_PYTHON_TYPES: dict[int, tuple[type, ...]] = {
 
 
 def registered_command(
-    state: FakeState, name: str, guild_id: str | None
+    state: FakeState, name: str, guild_id: str | None, kind: int = CHAT_INPUT
 ) -> tuple[dict[str, Any], str | None]:
-    """The synced chat-input command `name` visible in `guild_id`, and the guild it is scoped to.
+    """The synced command `name` of `kind` visible in `guild_id`, and the guild it is scoped to.
 
-    Guild commands shadow global ones, as in Discord's command picker.
+    Guild commands shadow global ones, as in Discord's command picker and context menus.
     """
     scopes: list[tuple[list[dict[str, Any]], str | None]] = []
     if guild_id is not None:
@@ -43,7 +44,7 @@ def registered_command(
     scopes.append((state.global_commands, None))
     for commands, scope in scopes:
         for command in commands:
-            if command["name"] == name and command.get("type", 1) == 1:
+            if command["name"] == name and command.get("type", CHAT_INPUT) == kind:
                 return command, scope
     known = sorted({c["name"] for cs, _ in scopes for c in cs})
     raise LookupError(f"/{name} is not registered for this channel (registered: {known})")
@@ -56,8 +57,14 @@ def command_data(
     path: list[str],
     options: Mapping[str, Any],
     guild: Guild | None,
+    focused: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The `data` of an APPLICATION_COMMAND interaction for `/command path... options`."""
+    """The `data` of an APPLICATION_COMMAND interaction for `/command path... options`.
+
+    With `focused` = (option, typed text) it is the data of an AUTOCOMPLETE interaction
+    instead: the member is still typing, so required options may be missing, and the focused
+    option (which must be registered with autocomplete) carries the partial text.
+    """
     resolved: dict[str, dict[str, Any]] = {}
     schema = command
     chain: list[dict[str, Any]] = []
@@ -67,8 +74,15 @@ def command_data(
     subcommands = [o["name"] for o in schema.get("options", []) if o["type"] in (1, 2)]
     if subcommands:
         raise ValueError(f"/{command['name']} {' '.join(path)} needs one of {subcommands}")
-    leaf = [_option(state, spec, options, resolved, guild) for spec in schema.get("options", [])]
-    unknown = set(options) - {spec["name"] for spec in schema.get("options", [])}
+    specs = schema.get("options", [])
+    if focused is not None:
+        leaf = [
+            _focused(spec, focused) or _option(state, spec, options, resolved, guild, True)
+            for spec in specs
+        ]
+    else:
+        leaf = [_option(state, spec, options, resolved, guild) for spec in specs]
+    unknown = set(options) - {spec["name"] for spec in specs}
     if unknown:
         raise ValueError(f"/{command['name']} has no option(s) {sorted(unknown)}")
     built = [o for o in leaf if o is not None]
@@ -100,10 +114,12 @@ def _option(
     options: Mapping[str, Any],
     resolved: dict[str, dict[str, Any]],
     guild: Guild | None,
+    still_typing: bool = False,
 ) -> dict[str, Any] | None:
+    """One option's wire form; while the member is `still_typing`, a missing one is fine."""
     name, kind = spec["name"], spec["type"]
     if name not in options or options[name] is None:
-        if spec.get("required"):
+        if spec.get("required") and not still_typing:
             raise ValueError(f"option {name!r} is required")
         return None
     value = options[name]
@@ -112,6 +128,31 @@ def _option(
         raise ValueError(f"option {name!r} takes {[t.__name__ for t in expected]}, got {value!r}")
     _check_bounds(spec, value)
     return {"name": name, "type": kind, "value": _resolve(state, value, resolved, guild)}
+
+
+def _focused(spec: dict[str, Any], focused: tuple[str, str]) -> dict[str, Any] | None:
+    name, typed = focused
+    if spec["name"] != name:
+        return None
+    if not spec.get("autocomplete"):
+        raise ValueError(f"option {name!r} was not registered with autocomplete")
+    return {"name": name, "type": spec["type"], "value": typed, "focused": True}
+
+
+def message_command_data(
+    command: dict[str, Any], scope: str | None, target: dict[str, Any]
+) -> dict[str, Any]:
+    """The `data` of a message context-menu interaction on the message `target` (its payload)."""
+    data: dict[str, Any] = {
+        "id": command["id"],
+        "name": command["name"],
+        "type": MESSAGE_COMMAND,
+        "target_id": target["id"],
+        "resolved": {"messages": {target["id"]: target}},
+    }
+    if scope is not None:
+        data["guild_id"] = scope
+    return data
 
 
 def _check_bounds(spec: dict[str, Any], value: Any) -> None:

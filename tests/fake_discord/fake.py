@@ -13,7 +13,7 @@ import asyncio
 import mimetypes
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -26,7 +26,14 @@ from .faults import Fault, FaultKind, Faults
 from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Connection, Gateway
 from .messages import Messages
 from .redirect import discord_pointed_at
-from .server import APPLICATION_COMMAND, COMPONENT, RestApi, dm_channel
+from .server import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    COMPONENT,
+    MODAL_SUBMIT,
+    RestApi,
+    dm_channel,
+)
 from .state import (
     DEFAULT_UPLOAD_LIMIT,
     TEXT,
@@ -37,6 +44,7 @@ from .state import (
     Member,
     Message,
     RecordedRequest,
+    Revision,
     Role,
     StoredFile,
     User,
@@ -47,6 +55,7 @@ T = TypeVar("T")
 # An attachment as a test gives it: stored bytes, or (bytes, filename[, content_type]).
 FileSpec = StoredFile | tuple[bytes, str] | tuple[bytes, str, str]
 SELECT_TYPES = (3, 5, 6, 7, 8)
+ACTION_ROW, TEXT_INPUT, LABEL, FILE_UPLOAD = 1, 4, 18, 19
 
 
 class FakeDiscord:
@@ -183,13 +192,14 @@ class FakeDiscord:
         self._build_text_channel(guild, "general")
         return guild
 
-    def _build_text_channel(self, guild: Guild, name: str) -> Channel:
+    def _build_text_channel(self, guild: Guild, name: str, *, nsfw: bool = False) -> Channel:
         channel = Channel(
             id=self.state.snowflakes.next(),
             type=TEXT,
             name=name,
             guild_id=guild.id,
             position=len(guild.channel_ids),
+            nsfw=nsfw,
         )
         self.state.channels[channel.id] = channel
         guild.channel_ids.append(channel.id)
@@ -211,8 +221,11 @@ class FakeDiscord:
         )
         return guild
 
-    async def add_text_channel(self, name: str, *, guild: Guild | None = None) -> Channel:
-        channel = self._build_text_channel(guild or self.guild, name)
+    async def add_text_channel(
+        self, name: str, *, guild: Guild | None = None, nsfw: bool = False
+    ) -> Channel:
+        """A text channel; `nsfw` marks it age-restricted."""
+        channel = self._build_text_channel(guild or self.guild, name, nsfw=nsfw)
         self.state.changed()
         await self.gateway.dispatch(
             "CHANNEL_CREATE", payloads.channel(channel), intent=GUILDS_INTENT
@@ -323,6 +336,126 @@ class FakeDiscord:
             values[key] = self._as_file(spec, where)
         data = commands.command_data(self.state, command, scope, parts[1:], values, guild)
         return await self._interact(APPLICATION_COMMAND, data, user or self.member, where)
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        typed: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: Member | User | None = None,
+        channel: Channel | None = None,
+    ) -> Interaction:
+        """A member types `typed` into the autocomplete option `focused` of `/name`; the bot's
+        answer (response type 8) is in `interaction.callback.data["choices"]`."""
+        where = channel or self.channel
+        guild = self.state.guild_of(where)
+        parts = name.split()
+        command, scope = commands.registered_command(
+            self.state, parts[0], guild.id if guild else None
+        )
+        data = commands.command_data(
+            self.state, command, scope, parts[1:], dict(options or {}), guild, (focused, typed)
+        )
+        return await self._interact(AUTOCOMPLETE, data, user or self.member, where)
+
+    async def post(
+        self,
+        content: str = "",
+        *,
+        user: Member | User | None = None,
+        channel: Channel | None = None,
+        files: Sequence[FileSpec] = (),
+    ) -> Message:
+        """A member posts a message (with attachments) in a channel, as in Discord's client."""
+        where = channel or self.channel
+        who = user or self.member
+        author = who.user if isinstance(who, Member) else who
+        stored = [self._as_file(spec, where) for spec in files]
+        revision = Revision(time.monotonic(), content, [], [], stored, 0)
+        return await self.messages.create(where, revision, author=author)
+
+    async def message_command(
+        self, name: str, message: Message, *, user: Member | User | None = None
+    ) -> Interaction:
+        """A member right-clicks `message` → Apps → `name` (a message context-menu command)."""
+        if message.deleted:
+            raise LookupError(f"message {message.id} was deleted")
+        where = self._where(message)
+        guild = self.state.guild_of(where)
+        command, scope = commands.registered_command(
+            self.state, name, guild.id if guild else None, commands.MESSAGE_COMMAND
+        )
+        target = payloads.message(message, self.state)
+        data = commands.message_command_data(command, scope, target)
+        return await self._interact(APPLICATION_COMMAND, data, user or self.member, where)
+
+    async def submit_modal(
+        self,
+        opened: Interaction,
+        values: Mapping[str, str | Sequence[FileSpec]],
+        *,
+        user: Member | User | None = None,
+    ) -> Interaction:
+        """The member fills in the modal the bot opened on `opened` and presses Submit.
+
+        `values` maps each field's custom id to typed text (text inputs) or files (file
+        uploads). As in Discord's client, only the member the modal was shown to can submit
+        it, required fields must be filled, and file counts must fit min/max values.
+        """
+        modal = opened.modal
+        if modal is None:
+            raise LookupError("the bot opened no modal on this interaction")
+        who = user or opened.user
+        if (who.user if isinstance(who, Member) else who).id != opened.user.id:
+            raise LookupError("only the member the modal was shown to can submit it")
+        where = self.state.channels[opened.channel_id]
+        resolved: dict[str, dict[str, Any]] = {}
+        components = [self._filled(row, values, where, resolved) for row in modal["components"]]
+        known = {c["custom_id"] for row in modal["components"] for c in _fields(row)}
+        if set(values) - known:
+            raise ValueError(f"the modal has no field(s) {sorted(set(values) - known)}")
+        data: dict[str, Any] = {"custom_id": modal["custom_id"], "components": components}
+        if resolved:
+            data["resolved"] = resolved
+        return await self._interact(MODAL_SUBMIT, data, who, where)
+
+    def _filled(
+        self,
+        row: dict[str, Any],
+        values: Mapping[str, str | Sequence[FileSpec]],
+        where: Channel,
+        resolved: dict[str, dict[str, Any]],
+    ) -> dict[str, Any]:
+        (field,) = _fields(row)
+        given = values.get(field["custom_id"])
+        required = field.get("required", True)
+        if field["type"] == TEXT_INPUT:
+            text = str(given or "")
+            if required and not text:
+                raise ValueError(f"field {field['custom_id']!r} is required")
+            filled = {"type": TEXT_INPUT, "custom_id": field["custom_id"], "value": text}
+        elif field["type"] == FILE_UPLOAD:
+            files = [self._as_file(spec, where) for spec in given or ()]
+            low = field.get("min_values", 1 if required else 0)
+            high = field.get("max_values", 1)
+            if not low <= len(files) <= high:
+                raise ValueError(f"field {field['custom_id']!r} takes {low}..{high} files")
+            for stored in files:
+                resolved.setdefault("attachments", {})[stored.id] = payloads.attachment(
+                    stored, self.state
+                )
+            filled = {
+                "type": FILE_UPLOAD,
+                "custom_id": field["custom_id"],
+                "values": [f.id for f in files],
+            }
+        else:
+            raise ValueError(f"the fake cannot fill a modal component of type {field['type']}")
+        if row["type"] == LABEL:
+            return {"type": LABEL, "id": row.get("id"), "component": filled}
+        return {"type": ACTION_ROW, "components": [filled]}
 
     async def click(
         self, message: Message, custom_id: str, *, user: Member | User | None = None
@@ -497,3 +630,12 @@ class FakeDiscord:
     @property
     def downloads(self) -> list[StoredFile]:
         return self.state.downloads
+
+
+def _fields(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The input inside a modal row: a Label holds one component, an action row one too."""
+    if row["type"] == LABEL:
+        return [row["component"]]
+    if row["type"] == ACTION_ROW and len(row.get("components", [])) == 1:
+        return row["components"]
+    raise ValueError(f"a modal row must be a Label or an action row with one input: {row}")

@@ -141,13 +141,15 @@ class Messages:
         webhook_id: str | None = None,
         interaction_id: str | None = None,
         reference: dict[str, Any] | None = None,
+        author: User | None = None,
         nonce: str | None = None,
     ) -> Message:
+        """A new message by the bot, or by `author` (a member posting in the channel)."""
         message = Message(
             id=self.state.snowflakes.next(),
             channel_id=channel.id,
             guild_id=channel.guild_id,
-            author=self.author,
+            author=author or self.author,
             created_at=datetime.now(timezone.utc),
             revisions=[revision],
             webhook_id=webhook_id,

@@ -94,7 +94,7 @@ def channel(c: Channel) -> dict[str, Any]:
         "name": c.name,
         "position": c.position,
         "permission_overwrites": [],
-        "nsfw": False,
+        "nsfw": c.nsfw,
         "parent_id": c.parent_id,
         "topic": None,
         "last_message_id": None,

@@ -51,8 +51,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The parsed body of the request being handled, for the request log (handler and middleware
 # run in the same task, so they share this context).
 current_payload: ContextVar[Any] = ContextVar("current_payload", default=None)
-PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL = 1, 4, 5, 6, 7, 9
-APPLICATION_COMMAND, COMPONENT = 2, 3
+PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
+AUTOCOMPLETE_RESULT, MODAL = 8, 9
+APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 
 
 def ok(body: Any, status: int = 200) -> web.Response:
@@ -348,7 +349,11 @@ class RestApi:
             raise errors.unknown("interaction", errors.UNKNOWN_INTERACTION)
         body, uploads = await read_body(request)
         kind, data = body.get("type"), body.get("data") or {}
-        allowed = {APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, MODAL}}.get(
+        allowed = {
+            APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, MODAL},
+            AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+            MODAL_SUBMIT: {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE},
+        }.get(
             interaction.type,
             {CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE, MODAL},
         )
@@ -373,7 +378,7 @@ class RestApi:
                 response_message_ephemeral=message.ephemeral,
             )
             answer["resource"] = {"type": kind, "message": payloads.message(message, self.state)}
-        elif kind == MODAL:
+        elif kind in (MODAL, AUTOCOMPLETE_RESULT):
             answer["resource"] = {"type": kind}
         return ok(answer)
 
@@ -386,8 +391,14 @@ class RestApi:
         uploads: list[Upload],
     ) -> Message | None:
         if kind == MODAL:
-            if not (data.get("custom_id") and data.get("title") and data.get("components")):
-                raise errors.invalid_form({"data": {"_errors": [{"code": "MODAL", "message": ""}]}})
+            problems = validation.modal_errors(data)
+            if problems:
+                raise errors.invalid_form({"data": problems})
+            return None
+        if kind == AUTOCOMPLETE_RESULT:
+            problems = validation.choice_errors(data.get("choices"))
+            if problems:
+                raise errors.invalid_form({"data": problems})
             return None
         if kind == DEFERRED_UPDATE:
             return None
@@ -728,4 +739,12 @@ def command_errors(commands: Any) -> dict[str, Any]:
             problems[str(i)] = {"name": {"_errors": [{"code": "APPLICATION_COMMAND_INVALID_NAME"}]}}
         if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
             problems[str(i)] = {"description": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH"}]}}
+        if command.get("type", 1) in (2, 3):
+            # Context-menu commands: any case and spaces, but no description and no options.
+            if not 1 <= len(name) <= 32:
+                problems[str(i)] = {"name": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH"}]}}
+            if command.get("description") or command.get("options"):
+                problems[str(i)] = {
+                    "description": {"_errors": [{"code": "APPLICATION_COMMAND_CONTEXT_MENU"}]}
+                }
     return problems

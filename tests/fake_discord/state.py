@@ -98,6 +98,7 @@ class Channel:
     locked: bool = False
     auto_archive_duration: int = 1440
     member_ids: set[str] = field(default_factory=set)
+    nsfw: bool = False  # "Age-restricted channel" in Discord's channel settings
 
     @property
     def is_thread(self) -> bool:

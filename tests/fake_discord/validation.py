@@ -108,3 +108,45 @@ def thread_name_errors(name: Any) -> Errors:
     else:
         _too_long(errors, "name", name, 100)
     return errors
+
+
+def choice_errors(choices: Any) -> Errors:
+    """An autocomplete answer: at most 25 choices, each a 1..100 character name and a value."""
+    errors: Errors = {}
+    if not isinstance(choices, list):
+        _add(errors, "choices", "BASE_TYPE_REQUIRED", "This field is required")
+        return errors
+    if len(choices) > 25:
+        _add(errors, "choices", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+    for i, choice in enumerate(choices):
+        name = choice.get("name") if isinstance(choice, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            _add(errors, f"choices.{i}.name", "BASE_TYPE_BAD_LENGTH", "Must be 1..100 long.")
+        if not isinstance(choice, dict) or "value" not in choice:
+            _add(errors, f"choices.{i}.value", "BASE_TYPE_REQUIRED", "This field is required")
+        elif isinstance(choice["value"], str) and len(choice["value"]) > 100:
+            _add(errors, f"choices.{i}.value", "BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer.")
+    return errors
+
+
+def modal_errors(modal: dict[str, Any]) -> Errors:
+    """A modal: custom id, a title of at most 45 characters, 1..5 rows of one input each."""
+    errors: Errors = {}
+    if not modal.get("custom_id"):
+        _add(errors, "custom_id", "BASE_TYPE_REQUIRED", "This field is required")
+    title = modal.get("title") or ""
+    if not 1 <= len(title) <= 45:
+        _add(errors, "title", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 45 in length.")
+    rows = modal.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        _add(errors, "components", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
+    for i, row in enumerate(rows):
+        if row.get("type") == 18:
+            label = row.get("label") or ""
+            if not 1 <= len(label) <= 45:
+                _add(errors, f"components.{i}.label", "BASE_TYPE_BAD_LENGTH", "1..45 long.")
+            if not isinstance(row.get("component"), dict):
+                _add(errors, f"components.{i}.component", "BASE_TYPE_REQUIRED", "Required.")
+        elif row.get("type") != 1:
+            _add(errors, f"components.{i}.type", "UNION_TYPE_CHOICES", "Label or action row.")
+    return errors
