@@ -356,11 +356,13 @@ class JobStore:
     async def active(self, guild_id: int | None = None) -> list[Job]:
         if guild_id is None:
             rows = await self._db.fetch_all(
-                "SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at", ACTIVE_STATES
+                "SELECT * FROM jobs WHERE inputs_ready = 1 AND state IN (?, ?) ORDER BY created_at",
+                ACTIVE_STATES,
             )
         else:
             rows = await self._db.fetch_all(
-                "SELECT * FROM jobs WHERE guild_id = ? AND state IN (?, ?) ORDER BY created_at",
+                "SELECT * FROM jobs WHERE guild_id = ? AND inputs_ready = 1 AND state IN (?, ?) "
+                "ORDER BY created_at",
                 (guild_id, *ACTIVE_STATES),
             )
         return [_from_row(row) for row in rows]
@@ -394,9 +396,10 @@ class JobStore:
         return bool(row and row[0])
 
     async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
-        """A member's latest jobs on a server (or in DMs), newest first."""
+        """A member's latest jobs on a server (or in DMs), newest first (not the one being
+        admitted right now, whose pictures are still on their way)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? "
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? AND inputs_ready = 1 "
             "ORDER BY created_at DESC LIMIT ?",
             (guild_id, user_id, limit),
         )
