@@ -185,7 +185,7 @@ async def test_two_stylize_at_once_with_a_limit_of_one_make_one_job_and_one_refu
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         await private_answer(
             await fake.slash_command(
-                "atelier settings", {"jobs_per_member": 1}, user=fake.moderator
+                "atelier-admin settings", {"jobs_per_member": 1}, user=fake.moderator
             )
         )
         first, second = await asyncio.gather(stylize(fake), stylize(fake))
