@@ -40,6 +40,8 @@ RUN docker/build-steps.sh torch "$TORCH_VARIANT"
 COPY pyproject.toml README.md ./
 COPY engine/ engine/
 COPY bot/ bot/
+# Optional extras: `ray` for the machines of a Ray cluster (docker/ray-head.yml, ray-worker.yml).
+ARG ATELIER_EXTRAS=""
 RUN docker/build-steps.sh app
 
 

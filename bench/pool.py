@@ -23,7 +23,7 @@ sys.path[0] = str(ROOT)
 
 from engine.images import decode_image, encode_png, resize_longest  # noqa: E402
 from engine.params import StyleParams  # noqa: E402
-from engine.pool import Done, EnginePool  # noqa: E402
+from engine.pool import Done, EnginePool, EngineService  # noqa: E402
 from engine.pool.devices import available_cpus, threads_per_worker  # noqa: E402
 
 EXAMPLES = ROOT / "engine" / "examples"
@@ -49,7 +49,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-async def through_pool(pool: EnginePool, content: bytes, style: bytes, params: StyleParams):
+async def through_pool(pool: EngineService, content: bytes, style: bytes, params: StyleParams):
     began = time.perf_counter()
     job = await pool.submit(content, style, params)
     outcome = await job.result()

@@ -1,7 +1,8 @@
 """`python -m bot` runs Atelier; `python -m bot --check` only checks that it could start.
 
-Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token,
-4 another bot already runs on the same data directory, 1 crash.
+Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 4 no
+engine (ENGINE_RAY_ADDRESS set but Ray missing or the cluster unreachable; no worker could
+start), 5 another bot already runs on the same data directory, 1 crash.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ import discord
 from bot.config import (
     EXIT_CONFIG,
     EXIT_CRASH,
+    EXIT_ENGINE_UNAVAILABLE,
     EXIT_LOGIN_REJECTED,
     Config,
     ConfigError,
@@ -37,8 +40,9 @@ log = logging.getLogger("bot")
 
 async def serve(config: Config) -> int:
     # Imported late: --check, backup and config errors need none of it.
-    from bot.client import AtelierBot, engine_pool
+    from bot.client import AtelierBot
     from bot.database import Database
+    from bot.engine import engine_service
     from bot.health import HealthPortUnavailable, HealthServer
     from bot.metrics import Metrics
     from engine.pool import EngineUnavailable
@@ -50,11 +54,14 @@ async def serve(config: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     metrics = Metrics()
     try:
-        async with Database(config.database_path) as database, engine_pool(config) as pool:
+        async with Database(config.database_path) as database, engine_service(config) as pool:
             bot = AtelierBot(config, database=database, pool=pool, metrics=metrics)
             async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
                 outcome = await run_until_stopped(bot, config.token, stop)
-    except (EngineUnavailable, HealthPortUnavailable) as error:
+    except EngineUnavailable as error:  # Ray missing or unreachable, or no worker could start
+        log.critical("%s", error)
+        return EXIT_ENGINE_UNAVAILABLE
+    except HealthPortUnavailable as error:
         log.critical("%s", error)
         return EXIT_CRASH
     if isinstance(outcome, discord.LoginFailure):
@@ -127,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command is not None:
         return backup_or_restore(config, args.command, args.path, replace=args.replace)
-    configure_logging(config.log_level, [config.token])
+    configure_logging(config.log_level, [config.token, os.environ.get("RAY_AUTH_TOKEN", "")])
     if args.check:
         with contextlib.suppress(KeyboardInterrupt):
             return asyncio.run(check(config))

@@ -28,23 +28,11 @@ from bot.metrics import Metrics, Snapshot
 from bot.picked_images import PickedImages
 from bot.runner import SUPERVISE_EVERY_SECONDS, Runner
 from bot.style_library import StyleLibrary
-from engine.pool import EnginePool, EngineService
+from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
-
-
-def engine_pool(config: Config) -> EnginePool:
-    return EnginePool(
-        devices=config.engine_devices,
-        workers=config.engine_workers,
-        max_queue=config.engine_max_queue,
-        job_timeout=config.engine_job_timeout,
-        preview_interval=config.status_edit_seconds,
-        on_shutdown="cancel",
-        weights=config.engine_weights,
-    )
 
 
 def point_at_api(config: Config) -> None:

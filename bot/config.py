@@ -25,6 +25,7 @@ DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
 EXIT_CRASH = 1
 EXIT_CONFIG = 2
 EXIT_LOGIN_REJECTED = 3
+EXIT_ENGINE_UNAVAILABLE = 4
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -69,6 +70,7 @@ class Config:
     engine_max_queue: int = 100
     engine_job_timeout: float = 900.0
     engine_weights: str = DEFAULT_WEIGHTS  # or "torchvision", or a path to a .pth file
+    engine_ray_address: str = ""  # HOST:PORT of a Ray cluster's head; empty: local workers
     limits: Limits = field(default_factory=Limits)
     dev_guild_id: int | None = None
     log_level: str = setting("INFO", choices=LOG_LEVELS, clean=str.upper)

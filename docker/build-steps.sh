@@ -4,6 +4,7 @@
 #
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh torch cuda|cpu   # from the source tree
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh app               # from the source tree
+#   ATELIER_EXTRAS=ray VIRTUAL_ENV=/opt/venv docker/build-steps.sh app   # with Ray
 #   VIRTUAL_ENV=/opt/venv docker/build-steps.sh check             # from anywhere
 set -eu
 
@@ -29,6 +30,11 @@ app)
     # install the same packages. Not editable: the image carries the virtualenv, not the source.
     "$venv/bin/pip" install --no-cache-dir -r requirements/lock.txt
     "$venv/bin/pip" install --no-cache-dir --no-deps .
+    if [ -n "${ATELIER_EXTRAS:-}" ]; then
+        # Optional extras, e.g. `ray` for the machines of a Ray cluster: their version is pinned
+        # in pyproject.toml, what they need besides within the lock's versions.
+        "$venv/bin/pip" install --no-cache-dir -c requirements/lock.txt ".[$ATELIER_EXTRAS]"
+    fi
     "$venv/bin/pip" check
     ;;
 check)

@@ -35,6 +35,7 @@ def test_a_token_alone_gives_the_documented_defaults() -> None:
     assert config.api_base == DISCORD_API_BASE and not config.custom_api_base
     assert config.gateway_url is None
     assert config.engine_devices is None and config.engine_workers is None
+    assert config.engine_ray_address == ""  # local worker processes
     assert config.database_path == Path("data") / "atelier.sqlite3"
     assert config.health_port == 8080
 
@@ -47,6 +48,7 @@ def test_every_variable_is_read() -> None:
             "ENGINE_DEVICES": "cuda:0, cuda:1",
             "ENGINE_WORKERS": "4",
             "ENGINE_WEIGHTS": "torchvision",
+            "ENGINE_RAY_ADDRESS": "10.0.0.1:6379",
             "MAX_ITERATIONS": "500",
             "DEFAULT_ITERATIONS": "100",
             "MAX_SIZE": "768",
@@ -66,6 +68,7 @@ def test_every_variable_is_read() -> None:
     assert config.engine_devices == ("cuda:0", "cuda:1")
     assert config.engine_workers == 4
     assert config.engine_weights == "torchvision"
+    assert config.engine_ray_address == "10.0.0.1:6379"
     assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000)
     assert config.dev_guild_id == 42
     assert config.log_level == "DEBUG"
@@ -82,7 +85,7 @@ def test_every_variable_is_documented_in_env_example() -> None:
         "ENGINE_MAX_QUEUE", "ENGINE_JOB_TIMEOUT", "DEFAULT_ITERATIONS", "DEFAULT_SIZE",
         "MAX_ITERATIONS", "MAX_SIZE", "MAX_INPUT_BYTES", "MAX_INPUT_PIXELS", "DEV_GUILD_ID",
         "LOG_LEVEL", "HEALTH_PORT", "HEALTH_HOST", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL",
-        "STATUS_EDIT_SECONDS", "RETENTION_HOURS",
+        "STATUS_EDIT_SECONDS", "RETENTION_HOURS", "ENGINE_RAY_ADDRESS",
     ]  # fmt: skip
     for name in names:
         assert f"\n{name}=" in example, name

@@ -1,7 +1,9 @@
-"""The engine pool with real worker processes running the real engine on tiny pictures, on CPU.
+"""The engine's contract, the same for both backends: EnginePool (real worker processes) and
+RayEngine (real Ray actors on a two-node Ray cluster on this machine, one fake GPU per node), each
+running the real engine on tiny pictures, on CPU.
 
-One two-worker pool serves most stories (loading VGG-19 in a worker costs seconds); the shutdown
-stories start one-worker pools of their own.
+One two-worker engine per backend serves most stories (loading VGG-19 in a worker costs
+seconds); the shutdown stories start engines of their own.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import io
 import multiprocessing
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -31,6 +34,7 @@ from engine.pool import (
     QueueFull,
     Started,
 )
+from engine.pool.scheduler import Scheduler
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -78,8 +82,20 @@ def worker_processes() -> list[multiprocessing.Process]:
     return [p for p in multiprocessing.active_children() if p.name.startswith("atelier-worker")]
 
 
-def worker_pids() -> set[int]:
+def child_worker_pids() -> set[int]:
     return {p.pid for p in worker_processes()}
+
+
+def worker_pids(engine: Scheduler) -> set[int]:
+    """The processes of the engine's workers that are ready for jobs (a Ray actor's, too)."""
+    return {slot.pid for slot in engine._slots if slot.ready and slot.pid is not None}
+
+
+async def eventually(check, timeout: float = WAIT) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "never happened"
+        await asyncio.sleep(0.1)
 
 
 def child_processes() -> dict[int, str]:
@@ -95,12 +111,29 @@ def child_processes() -> dict[int, str]:
     return children
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pool():
-    async with EnginePool(
-        devices=["cpu"], workers=2, max_queue=2, job_timeout=WAIT, preview_interval=0, stop_grace=2
-    ) as pool:
-        yield pool
+OPTIONS = {"max_queue": 2, "job_timeout": WAIT, "preview_interval": 0, "stop_grace": 2}
+# What Started and Done name: the device, and for Ray the machine (host name and node id).
+DEVICE = {"local": re.compile(r"cpu"), "ray": re.compile(r"cpu of \S+ \([0-9a-f]{8}\)")}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["local", "ray"])
+async def pool(request):
+    if request.param == "local":
+        async with EnginePool(devices=["cpu"], workers=2, **OPTIONS) as pool:
+            yield pool
+        return
+    from ray_cluster import ray_cluster  # skips the Ray stories where Ray is not installed
+
+    from engine.pool.ray_engine import RayEngine
+
+    with ray_cluster(nodes=2) as cluster:
+        async with RayEngine(cluster.address, device="cpu", **OPTIONS) as pool:
+            yield pool
+
+
+@pytest.fixture
+def device(request) -> re.Pattern[str]:
+    return DEVICE[request.node.callspec.params["pool"]]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -118,20 +151,20 @@ async def submit(pool):
         await job.cancel()
 
 
-async def test_job_streams_its_progress_in_order_and_ends_with_the_picture(pool, submit):
+async def test_job_streams_its_progress_in_order_and_ends_with_the_picture(pool, submit, device):
     job = await submit(params=TINY.with_changes(preview_every=2))
     events = await EventLog(job).to_the_end()
 
     assert [type(event) for event in events] == [
         Queued, Started, Progress, Progress, Preview, Progress, Progress, Done
     ]  # fmt: skip
-    assert events[1] == Started("cpu")
+    assert device.fullmatch(events[1].device)
     assert [e.iteration for e in events if isinstance(e, Progress)] == [1, 2, 3, 4]
     done = events[-1]
     picture = Image.open(io.BytesIO(done.png))
     assert picture.format == "PNG"
     assert picture.size == (done.width, done.height) == (SIDE, SIDE)
-    assert (done.iterations, done.device, done.note) == (4, "cpu", None)
+    assert (done.iterations, done.device, done.note) == (4, events[1].device, None)
     assert pool.position(job) is None
     assert len(job.event_delays) == 6  # every event from the worker was timed on arrival
 
@@ -144,18 +177,27 @@ async def test_two_workers_paint_two_jobs_at_the_same_time(pool, submit):
 
     assert pool.running == 2
     assert pool.queue_length == 0
+    if isinstance(pool, EnginePool):
+        return
+    (started_first,), (started_second,) = (
+        [e for e in log.events if isinstance(e, Started)] for log in (first, second)
+    )
+    assert started_first.device != started_second.device  # two Ray nodes, one job each
 
 
-async def test_cancelling_a_running_job_stops_it_and_frees_its_worker(pool, submit):
+async def test_cancelling_a_running_job_stops_it_within_an_iteration_and_frees_its_worker(
+    pool, submit
+):
     job = await submit(params=ENDLESS)
     log = EventLog(job)
-    await log.wait_for(Progress)
+    seen = (await log.wait_for(Progress)).iteration
 
     await asyncio.wait_for(job.cancel(), WAIT)
 
     events = await log.to_the_end()
     assert events[-1] == Failed("cancelled", "the job was cancelled")
-    assert max(e.iteration for e in events if isinstance(e, Progress)) < 100
+    # At most the iterations already under way when cancel was called, and the one after.
+    assert max(e.iteration for e in events if isinstance(e, Progress)) <= seen + 3
     assert pool.position(job) is None and pool.running == 0
     assert isinstance(await (await submit()).result(), Done)
 
@@ -188,27 +230,6 @@ async def test_full_queue_refuses_a_job_with_a_clear_message(pool, submit):
     assert pool.queue_length == 2
 
 
-async def test_pictures_given_as_files_are_read_only_when_a_worker_takes_the_job(
-    pool, submit, tmp_path
-):
-    busy = [await submit(params=ENDLESS), await submit(params=ENDLESS)]
-    for job in busy:
-        await EventLog(job).wait_for(Started)
-    (tmp_path / "content").write_bytes(CONTENT)
-    (tmp_path / "style").write_bytes(STYLE)
-    waiting = await submit(tmp_path / "content", tmp_path / "style")
-    (tmp_path / "content").unlink()  # the file was not read yet: only its path waits in line
-
-    for job in busy:
-        await job.cancel()
-
-    failure = await waiting.result()
-    assert failure.kind == "error"
-    assert failure.reason == "the job's pictures could not be read: No such file or directory"
-    (tmp_path / "content").write_bytes(CONTENT)
-    assert isinstance(await (await submit(tmp_path / "content", tmp_path / "style")).result(), Done)
-
-
 async def test_unreadable_picture_fails_with_a_clear_reason_and_the_pool_keeps_serving(submit):
     broken = await submit(content=b"this is not a picture")
 
@@ -220,15 +241,41 @@ async def test_unreadable_picture_fails_with_a_clear_reason_and_the_pool_keeps_s
     assert isinstance(await (await submit()).result(), Done)
 
 
+async def test_pictures_given_as_paths_are_read_only_when_the_job_starts(pool, submit, tmp_path):
+    busy = [await submit(params=ENDLESS), await submit(params=ENDLESS)]
+    for job in busy:
+        await EventLog(job).wait_for(Started)
+    content, style = tmp_path / "content.png", tmp_path / "style.png"
+
+    waiting = await submit(content=content, style=[style])  # neither file exists yet
+    content.write_bytes(CONTENT)
+    style.write_bytes(STYLE)
+    for job in busy:
+        await job.cancel()
+
+    assert isinstance(await asyncio.wait_for(waiting.result(), WAIT), Done)
+
+
+async def test_a_picture_file_gone_before_its_job_starts_fails_it_with_a_clear_reason(
+    pool, submit, tmp_path
+):
+    job = await submit(content=tmp_path / "deleted.png")
+
+    assert await asyncio.wait_for(job.result(), WAIT) == Failed(
+        "error", "content image: its stored file could not be read (No such file or directory)"
+    )
+    assert isinstance(await (await submit()).result(), Done)
+
+
 async def test_job_over_its_time_limit_is_stopped_and_its_worker_keeps_serving(pool, submit):
-    workers_before = worker_pids()
+    workers_before = worker_pids(pool)
     slow = await submit(params=ENDLESS, timeout=1.5)
 
     outcome = await asyncio.wait_for(slow.result(), WAIT)
 
     assert outcome == Failed("timeout", "the job took over 1.5 s and was stopped")
     assert isinstance(await (await submit()).result(), Done)
-    assert worker_pids() == workers_before  # stopped, not killed
+    assert worker_pids(pool) == workers_before  # stopped, not killed
 
 
 async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submit):
@@ -236,9 +283,9 @@ async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submi
     logs = [EventLog(job) for job in jobs]
     for log in logs:
         await log.wait_for(Progress)
-    victim = worker_processes()[0]
+    victim = min(worker_pids(pool))
 
-    os.kill(victim.pid, signal.SIGKILL)
+    os.kill(victim, signal.SIGKILL)
 
     finished, _ = await asyncio.wait(
         [asyncio.ensure_future(job.result()) for job in jobs],
@@ -250,7 +297,7 @@ async def test_killed_worker_is_replaced_and_the_other_jobs_carry_on(pool, submi
     await survivor.wait_for(Progress)  # still painting on the other worker
     # The survivor holds the old worker, so this job can only run on the replacement.
     assert isinstance(await asyncio.wait_for((await submit()).result(), WAIT), Done)
-    assert len(worker_pids()) == 2 and victim.pid not in worker_pids()
+    assert len(worker_pids(pool)) == 2 and victim not in worker_pids(pool)
 
 
 async def test_frozen_worker_is_killed_after_the_grace_period_and_replaced(pool, submit):
@@ -258,26 +305,26 @@ async def test_frozen_worker_is_killed_after_the_grace_period_and_replaced(pool,
     other = await submit(params=ENDLESS)
     for job in (stuck, other):
         await EventLog(job).wait_for(Progress)
-    workers = worker_pids()
+    workers = worker_pids(pool)
     for pid in workers:  # frozen mid-iteration: neither can notice a stop request
         os.kill(pid, signal.SIGSTOP)
 
     outcome = await asyncio.wait_for(stuck.result(), WAIT)
 
     assert outcome == Failed("timeout", "the job took over 1 s and was stopped")
-    survivors = workers & worker_pids()
+    survivors = workers & worker_pids(pool)
     assert len(survivors) == 1
     os.kill(survivors.pop(), signal.SIGCONT)
     await other.cancel()
     assert isinstance(await asyncio.wait_for((await submit()).result(), WAIT), Done)
-    assert len(worker_pids()) == 2
+    await eventually(lambda: len(worker_pids(pool)) == 2)
 
 
 async def test_shutdown_cancels_running_and_queued_jobs_and_leaves_no_process_behind():
-    others = worker_pids()
+    others = child_worker_pids()
     pool = EnginePool(devices=["cpu"], workers=1, on_shutdown="cancel")
     await pool.start()
-    ours = worker_pids() - others
+    ours = child_worker_pids() - others
     running = await pool.submit(CONTENT, STYLE, ENDLESS)
     queued = await pool.submit(CONTENT, STYLE, TINY)
     await EventLog(running).wait_for(Progress)
@@ -295,9 +342,9 @@ async def test_shutdown_cancels_running_and_queued_jobs_and_leaves_no_process_be
 
 
 async def test_shutdown_can_let_the_running_job_finish():
-    others = worker_pids()
+    others = child_worker_pids()
     async with EnginePool(devices=["cpu"], workers=1, on_shutdown="finish") as pool:
-        ours = worker_pids() - others
+        ours = child_worker_pids() - others
         running = await pool.submit(CONTENT, STYLE, TINY.with_changes(iterations=8))
         queued = await pool.submit(CONTENT, STYLE, TINY)
         await EventLog(running).wait_for(Progress)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from engine.events import Preview, Progress
 from engine.params import StyleParams
 from engine.pool.events import Done, Failed
+from engine.pool.inputs import Input
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,12 @@ class WorkerConfig:
 
 @dataclass(frozen=True)
 class JobRequest:
-    """One job, undecoded: the worker decodes the images so the parent never holds pixels."""
+    """One job, undecoded: the worker reads and decodes the images so the parent never holds
+    pixels (and, for pictures given as paths, not even their bytes)."""
 
     serial: int  # unique per pool; the worker stops when the stop flag holds this number
-    content: bytes
-    styles: tuple[bytes, ...]
+    content: Input
+    styles: tuple[Input, ...]
     params: StyleParams
 
 
@@ -49,7 +51,9 @@ class JobUpdate:
 
     serial: int
     event: Progress | Preview | Done | Failed
-    sent_at: float  # time.monotonic() in the worker; the clock is system-wide on Linux
+    # time.monotonic() in a local worker (the clock is system-wide on Linux); time.time() in a Ray
+    # actor, which may run on another machine.
+    sent_at: float
 
 
 FromWorker = WorkerReady | WorkerStartFailed | JobUpdate

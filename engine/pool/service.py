@@ -1,13 +1,13 @@
-"""The calls the bot makes on an engine backend. EnginePool (local worker processes) is one; a
-backend running the same jobs on a Ray cluster can be another, reusing `Job` for its handles."""
+"""The calls the bot makes on an engine backend: EnginePool (local worker processes) or RayEngine
+(actors on a Ray cluster), both built on engine.pool.scheduler, with the same events."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from engine.params import StyleParams
+from engine.pool.inputs import InputArg
 from engine.pool.job import Job
 
 
@@ -17,10 +17,14 @@ class EngineService(Protocol):
 
     async def close(self) -> None: ...
 
+    async def __aenter__(self) -> EngineService: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
     async def submit(
         self,
-        content: bytes | Path,
-        style: bytes | Path | Sequence[bytes | Path],
+        content: InputArg,
+        style: InputArg | Sequence[InputArg],
         params: StyleParams,
         job_id: str | None = None,
         *,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import Cancelled, EngineError, InvalidImage
 from engine.events import Preview, Progress
 from engine.pool.events import Done, Failed
+from engine.pool.inputs import Input, UnreadableInput, read_input
 from engine.pool.messages import (
     FromWorker,
     JobRequest,
@@ -64,12 +65,7 @@ def main(
         if request is None:
             return
         send = _sender(outbox, request.serial)
-        try:
-            outcome = run_job(stylizer, request, send, _stop_check(stop, request.serial), config)
-        except Exception:
-            log.exception("job %s failed", request.serial)
-            outcome = Failed("error", UNEXPECTED)
-        send(outcome)
+        send(outcome_of(stylizer, request, send, _stop_check(stop, request.serial), config))
 
 
 def _stop_check(stop: ctypes.c_longlong, serial: int) -> Callable[[], bool]:
@@ -83,6 +79,21 @@ def _sender(outbox: Connection, serial: int) -> Callable[[Any], None]:
         outbox.send(message)
 
     return send
+
+
+def outcome_of(
+    stylizer: Stylizer,
+    request: JobRequest,
+    send: Callable[[Progress | Preview], None],
+    should_stop: Callable[[], bool],
+    config: WorkerConfig,
+) -> Done | Failed:
+    """`run_job`, with an unexpected error turned into a failure the user may read."""
+    try:
+        return run_job(stylizer, request, send, should_stop, config)
+    except Exception:
+        log.exception("job %s failed", request.serial)
+        return Failed("error", UNEXPECTED)
 
 
 def run_job(
@@ -105,6 +116,8 @@ def run_job(
         ]
     except InvalidImage as exc:
         return Failed("invalid_image", str(exc))
+    except UnreadableInput as exc:
+        return Failed("error", str(exc))
 
     throttle = Throttle(config.preview_interval, start=began)
 
@@ -152,11 +165,11 @@ def run_job(
     )
 
 
-def _decode(data: bytes, name: str) -> Image.Image:
+def _decode(data: Input, name: str) -> Image.Image:
     from engine.images import decode_image
 
     try:
-        return decode_image(data)
+        return decode_image(read_input(data, name))
     except InvalidImage as exc:
         raise InvalidImage(f"{name}: {exc}") from None
 

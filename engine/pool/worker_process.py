@@ -17,12 +17,11 @@ from multiprocessing.context import SpawnContext
 from typing import Any
 
 from engine.pool import worker
-from engine.pool.events import Failed
-from engine.pool.job import Job
 from engine.pool.messages import FromWorker, JobRequest, WorkerConfig
+from engine.pool.slot import Slot
 
 
-class WorkerProcess:
+class WorkerProcess(Slot):
     def __init__(
         self,
         context: SpawnContext,
@@ -31,18 +30,14 @@ class WorkerProcess:
         on_message: Callable[[WorkerProcess, FromWorker], None],
         on_exit: Callable[[WorkerProcess], None],
     ) -> None:
+        # The device is renamed by the engine's own name once the worker is ready.
+        super().__init__(config.device)
         self.slot = slot
         self.config = config
-        self.device = config.device  # replaced by the engine's own name once the worker is ready
         self._loop = asyncio.get_running_loop()
-        self.ready: asyncio.Future[bool] = self._loop.create_future()
+        self.loaded: asyncio.Future[bool] = self._loop.create_future()
         self.exited: asyncio.Future[None] = self._loop.create_future()
         self.start_error: str | None = None
-
-        self.job: Job | None = None
-        self.serial = 0
-        self.stopping: Failed | None = None  # how the job ends if the worker stops it or dies
-        self.timers: list[asyncio.TimerHandle] = []
 
         jobs_out, self._jobs = context.Pipe(duplex=False)
         events, events_in = context.Pipe(duplex=False)
@@ -54,6 +49,7 @@ class WorkerProcess:
             daemon=True,
         )
         self.process.start()
+        self.pid = self.process.pid
         # Drop our copies of the child's ends, so a dead child reads as end-of-file.
         jobs_out.close()
         events_in.close()
@@ -67,28 +63,15 @@ class WorkerProcess:
         ).start()
 
     @property
-    def idle(self) -> bool:
-        return self.ready.done() and self.ready.result() and self.job is None and self.is_alive
+    def ready(self) -> bool:
+        return self.loaded.done() and self.loaded.result()
 
     @property
     def is_alive(self) -> bool:
         return not self.exited.done()
 
-    def take(self, job: Job, request: JobRequest) -> None:
-        self.job, self.serial, self.stopping = job, request.serial, None
-        self._send(request)
-
-    def ask_to_stop(self, failure: Failed) -> None:
-        """The running job ends as `failure`; the engine notices within one iteration."""
-        self.stopping = failure
+    def _request_stop(self) -> None:
         self._stop_flag.value = self.serial
-
-    def release(self) -> Job | None:
-        job, self.job = self.job, None
-        for timer in self.timers:
-            timer.cancel()
-        self.timers.clear()
-        return job
 
     def ask_to_exit(self) -> None:
         self._send(None)
@@ -133,6 +116,6 @@ class WorkerProcess:
         self.process.join()
         self._sender.shutdown(wait=False, cancel_futures=True)
         self._jobs.close()
-        if not self.ready.done():
-            self.ready.set_result(False)
+        if not self.loaded.done():
+            self.loaded.set_result(False)
         self.exited.set_result(None)

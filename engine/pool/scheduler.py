@@ -1,0 +1,255 @@
+"""The scheduling every engine backend shares: the queue, exact positions, dispatch to free
+slots, time limits, cancel, and shutdown.
+
+The queue lives here, in the bot's process, so positions are exact, a cancelled queued job is a
+list removal that never reaches a worker, and a backend only has to run one job per slot.
+A backend subclasses `Scheduler`: it creates and looks after its slots (`_slots`), reports what
+they send with `_deliver` and `_slot_lost`, and says how its slots go away in `_release_slots`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from engine.params import StyleParams
+from engine.pool.errors import EngineUnavailable, QueueFull
+from engine.pool.events import Failed, JobEvent, Queued, Started
+from engine.pool.inputs import Input, InputArg, as_input, as_inputs
+from engine.pool.job import Job
+from engine.pool.messages import JobRequest
+from engine.pool.slot import Slot
+
+CANCELLED = Failed("cancelled", "the job was cancelled")
+SHUTTING_DOWN = Failed("cancelled", "the bot is shutting down")
+WORKER_DIED = Failed(
+    "worker_died", "the engine process stopped unexpectedly while working on this job; try again"
+)
+UNAVAILABLE = Failed("error", "the engine is not available right now")
+
+OnShutdown = Literal["cancel", "finish"]
+S = TypeVar("S", bound="Scheduler")
+
+
+@dataclass
+class _Waiting:
+    job: Job
+    content: Input
+    styles: tuple[Input, ...]
+    timeout: float
+
+
+class Scheduler(ABC):
+    def __init__(
+        self,
+        *,
+        max_queue: int,
+        job_timeout: float,
+        preview_interval: float,
+        on_shutdown: OnShutdown,
+        stop_grace: float,
+    ) -> None:
+        """`job_timeout` counts from when a slot picks the job up, not from submission.
+        `max_queue` bounds the jobs waiting for a slot. At most one preview per
+        `preview_interval` seconds is sent on. `stop_grace` is how long a slot may take to stop
+        a cancelled or timed-out job, or to exit on shutdown, before it is killed."""
+        if on_shutdown not in ("cancel", "finish"):
+            raise ValueError(f"on_shutdown must be cancel or finish, got {on_shutdown!r}")
+        if max_queue < 0 or preview_interval < 0:
+            raise ValueError("max_queue and preview_interval must not be negative")
+        if job_timeout <= 0 or stop_grace <= 0:
+            raise ValueError("job_timeout and stop_grace must be positive")
+        self._max_queue = max_queue
+        self._job_timeout = job_timeout
+        self._preview_interval = preview_interval
+        self._on_shutdown = on_shutdown
+        self._stop_grace = stop_grace
+
+        self._slots: list[Slot] = []
+        self._queue: deque[_Waiting] = deque()
+        self._serials = itertools.count(1)
+        self._started = False
+        self._closing = False
+        self._closed: asyncio.Future[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def _release_slots(self) -> None:
+        """After every job has ended: make the slots go away, killing what will not leave."""
+
+    def _begin(self) -> None:
+        self._started = True
+        self._closed = asyncio.get_running_loop().create_future()
+
+    async def close(self) -> None:
+        """Queued jobs fail, running ones are cancelled or finished (on_shutdown), slots go."""
+        if not self._started or self._closed is None:
+            return
+        if self._closing:
+            await asyncio.shield(self._closed)
+            return
+        self._closing = True
+        self._fail_queue(SHUTTING_DOWN)
+        running = [slot.job for slot in self._slots if slot.job is not None]
+        if self._on_shutdown == "cancel":
+            for slot in self._slots:
+                if slot.job is not None:
+                    self._stop(slot, SHUTTING_DOWN)
+        await asyncio.gather(*(job.result() for job in running))
+        await self._release_slots()
+        self._closed.set_result(None)
+
+    async def __aenter__(self: S) -> S:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        content: InputArg,
+        style: InputArg | Sequence[InputArg],
+        params: StyleParams,
+        job_id: str | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Job:
+        """Queue a job; `timeout` overrides the backend's `job_timeout` for this one.
+
+        Each picture is bytes or a path; a path is read only when a slot takes the job.
+        """
+        if timeout is not None and timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        if not self.alive:
+            raise EngineUnavailable("the engine is shutting down or not running")
+        if len(self._queue) >= self._max_queue and not any(s.idle for s in self._slots):
+            raise QueueFull(self._max_queue)
+        styles = as_inputs(style)
+        if not styles:
+            raise ValueError("at least one style image is needed")
+        if params.style_blend and len(params.style_blend) != len(styles):
+            raise ValueError(
+                f"{len(styles)} style images but {len(params.style_blend)} blend weights"
+            )
+        job_id = job_id or uuid.uuid4().hex
+        if self.position(job_id) is not None:
+            raise ValueError(f"a job with id {job_id!r} is already queued or running")
+        job = Job(job_id, params, self._cancel)
+        waiting = _Waiting(job, as_input(content), styles, timeout or self._job_timeout)
+        self._queue.append(waiting)
+        job.publish(Queued(len(self._queue)))
+        self._dispatch()
+        return job
+
+    def position(self, job: Job | str) -> int | None:
+        """1-based place in the queue, 0 while running, None once finished (or unknown)."""
+        job_id = job if isinstance(job, str) else job.id
+        for slot in self._slots:
+            if slot.job is not None and slot.job.id == job_id:
+                return 0
+        for place, waiting in enumerate(self._queue, start=1):
+            if waiting.job.id == job_id:
+                return place
+        return None
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._queue)
+
+    @property
+    def running(self) -> int:
+        return sum(1 for slot in self._slots if slot.job is not None)
+
+    @property
+    def alive(self) -> bool:
+        return self._started and not self._closing and any(s.is_alive for s in self._slots)
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        moved = False
+        while self._queue and not self._closing:
+            slot = next((s for s in self._slots if s.idle), None)
+            if slot is None:
+                break
+            self._run(slot, self._queue.popleft())
+            moved = True
+        if moved:
+            self._publish_positions()
+
+    def _publish_positions(self) -> None:
+        for place, waiting in enumerate(self._queue, start=1):
+            waiting.job.publish(Queued(place))
+
+    def _run(self, slot: Slot, waiting: _Waiting) -> None:
+        job = waiting.job
+        request = JobRequest(next(self._serials), waiting.content, waiting.styles, job.params)
+        slot.take(job, request)
+        timed_out = Failed("timeout", f"the job took over {waiting.timeout:g} s and was stopped")
+        loop = asyncio.get_running_loop()
+        slot.timers.append(loop.call_later(waiting.timeout, self._stop, slot, timed_out))
+        job.publish(Started(slot.device))
+
+    def _stop(self, slot: Slot, failure: Failed) -> None:
+        if slot.stopping is not None:
+            return
+        slot.ask_to_stop(failure)
+        loop = asyncio.get_running_loop()
+        slot.timers.append(loop.call_later(self._stop_grace, slot.kill))
+
+    async def _cancel(self, job: Job) -> None:
+        for waiting in self._queue:
+            if waiting.job is job:
+                self._queue.remove(waiting)
+                job.publish(CANCELLED)
+                self._publish_positions()
+                return
+        for slot in self._slots:
+            if slot.job is job:
+                self._stop(slot, CANCELLED)
+        await job.result()
+
+    def _fail_queue(self, failure: Failed) -> None:
+        while self._queue:
+            self._queue.popleft().job.publish(failure)
+
+    # -- news from slots ---------------------------------------------------------------------
+
+    def _deliver(
+        self, slot: Slot, serial: int, event: JobEvent, delay: float | None = None
+    ) -> None:
+        """An event of the job the slot runs (stale ones, from a job already over, are dropped)."""
+        job = slot.job
+        if job is None or serial != slot.serial:
+            return
+        if isinstance(event, Failed) and event.kind == "cancelled" and slot.stopping:
+            event = slot.stopping
+        job.publish(event, delay=delay)
+        if job.finished:
+            slot.release()
+            self._dispatch()
+
+    def _slot_lost(self, slot: Slot) -> None:
+        """The slot died or was killed: its job ends as the slot was asked to end it, or as
+        `worker_died` (not retried: the job may be what killed it)."""
+        job = slot.release()
+        if job is not None:
+            job.publish(slot.stopping or WORKER_DIED)
+
+    def _no_slot_left(self) -> None:
+        """Nothing can ever run the queued jobs: tell them now rather than leave them waiting."""
+        if not any(slot.is_alive for slot in self._slots):
+            self._fail_queue(UNAVAILABLE)
