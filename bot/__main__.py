@@ -2,7 +2,7 @@
 
 Exit codes: 0 clean stop, 2 bad or missing configuration, 3 Discord rejected the token, 4 no
 engine (ENGINE_RAY_ADDRESS set but Ray missing or the cluster unreachable; no worker could
-start), 1 crash.
+start), 5 another bot already runs on the same data directory, 1 crash.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from bot.config import (
     ConfigError,
     load_config,
 )
+from bot.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, data_dir_lock
 from bot.log import configure_logging
 
 if TYPE_CHECKING:
@@ -134,8 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is not None:
         return backup_or_restore(config, args.command, args.path, replace=args.replace)
     configure_logging(config.log_level, [config.token, os.environ.get("RAY_AUTH_TOKEN", "")])
-    with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(check(config) if args.check else serve(config))
+    if args.check:
+        with contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(check(config))
+        return 0
+    try:
+        with data_dir_lock(config.data_dir), contextlib.suppress(KeyboardInterrupt):
+            return asyncio.run(serve(config))
+    except AlreadyRunning as error:
+        print(f"atelier: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     return 0
 
 

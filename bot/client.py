@@ -17,6 +17,7 @@ from bot.cogs.picks import Picks
 from bot.cogs.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.database import Database
+from bot.delivery import DEFAULT_POLICY, DeliveryPolicy
 from bot.guild_settings import GuildSettingsStore
 from bot.intake import Intake
 from bot.job_actions import JobActions
@@ -26,7 +27,7 @@ from bot.jobs import JobStore
 from bot.metrics import Metrics, Snapshot
 from bot.picked_images import PickedImages
 from bot.preview_lane import PreviewLane
-from bot.runner import Runner
+from bot.runner import SUPERVISE_EVERY_SECONDS, Runner
 from bot.style_library import StyleLibrary
 from engine.pool import EngineService
 
@@ -71,10 +72,14 @@ class AtelierBot(commands.Bot):
         database: Database,
         pool: EngineService,
         metrics: Metrics,
+        delivery: DeliveryPolicy = DEFAULT_POLICY,
+        supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
         preview_lane: PreviewLane | None = None,
     ) -> None:
-        """`preview_lane`: where instant previews are painted (a fresh one if not given); the bot
-        closes it at shutdown, as it is the lane's only user."""
+        """`delivery` says how long and how often a result post is retried;
+        `supervise_seconds` how often unfinished jobs without a task are looked for;
+        `preview_lane` where instant previews are painted (a fresh one if not given; the bot
+        closes it at shutdown, as it is the lane's only user)."""
         # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.none()
@@ -104,9 +109,11 @@ class AtelierBot(commands.Bot):
             metrics,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
+            delivery_policy=delivery,
+            supervise_seconds=supervise_seconds,
             preview_lane=self.preview_lane,
         )
-        self.intake = Intake(self, config, self.jobs, files, self.runner, self.pool)
+        self.intake = Intake(self, config, self.jobs, files, self.runner.begin)
         self.starter = JobStarter(self.intake, self.guild_settings, metrics)
         self.job_actions = JobActions(
             self,

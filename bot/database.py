@@ -95,6 +95,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE guild_settings ADD COLUMN spoiler_by_default INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE guild_settings ADD COLUMN input_thumbnails INTEGER NOT NULL DEFAULT 1;
     """,
+    # Nothing lost (issue 8): a row is admitted before its inputs are saved (inputs_ready = 0,
+    # a reservation only this process's intake drives); how its public messages are to be made,
+    # so a restart can finish making them; and where the final answer went.
+    """
+    ALTER TABLE jobs ADD COLUMN inputs_ready INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE jobs ADD COLUMN post_mode TEXT NOT NULL DEFAULT 'public'
+        CHECK (post_mode IN ('public', 'bare', 'status'));
+    ALTER TABLE jobs ADD COLUMN thread_name TEXT;
+    ALTER TABLE jobs ADD COLUMN delivered_to INTEGER;
+    ALTER TABLE jobs ADD COLUMN delivery_note TEXT;
+    """,
     # `/stylize quality:preview`: the instant feed-forward picture only.
     "ALTER TABLE jobs ADD COLUMN quality TEXT NOT NULL DEFAULT 'full';",
 )

@@ -56,9 +56,9 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
     """`quality:preview`: the job's whole result is the instant picture, painted in the lane."""
     await jobs.mark_running(job.id)
     try:
-        styles = [await files.read(p) for p in (job.style_path, job.style2_path) if p]
+        styles = [p for p in (job.style_path, job.style2_path) if p]
         painted = await lane.paint(
-            await files.read(job.content_path),
+            job.content_path,
             styles,
             job.request.size,
             job.request.style_params().style_blend,

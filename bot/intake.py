@@ -1,46 +1,45 @@
 """From a deferred interaction to an accepted, durable job with its public message and thread.
 
 `/stylize` and the Run again / Stronger / Weaker buttons both come through here. Every check
-raises `RequestRefused` with a sentence for the member; nothing is stored until all pass, and
-the job row and its files exist before the member is told it is queued.
+raises `RequestRefused` with a sentence for the member; a refused request leaves nothing behind,
+and the job row, its files and its public messages exist before the member is told it is queued.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
+import errno
 import logging
 import random
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import discord
 
-from bot import render
-from bot.buttons import cancel_view
 from bot.config import Config
 from bot.guild_settings import GuildSettings
 from bot.job_files import JobFiles
-from bot.jobs import Job, JobStore, NewJob, new_job_id
+from bot.jobs import Admission, Job, JobStore, NewJob, PostMode, new_job_id
 from bot.limits import (
     RequestRefused,
     check_attachment,
     check_channel,
     check_image_bytes,
-    check_member_quota,
+    check_shape,
     clamp_request,
 )
 from bot.request import SEED_MAX, RequestedOptions
-from bot.runner import Runner
-from bot.upload import thumbnail_png
-from engine.pool import EngineService
+from engine.images import probe_image
+from engine.params import StyleParams
 
 log = logging.getLogger(__name__)
 
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
-THREAD_ARCHIVE_MINUTES = 1440
+# The runner's hand-over: drive this admitted job, return it once its public messages exist.
+StartJob = Callable[[str], Awaitable[Job]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,16 @@ class Inputs:
     style2: bytes | None = None  # a second style to mix in
     style_names: tuple[str, ...] = ()  # preset or file names, written into the result
 
+    def check_shapes(self, params: StyleParams) -> None:
+        # All already passed the pixel cap (now, or when their first job was accepted).
+        for label, data in (
+            ("content", self.content),
+            ("style", self.style),
+            ("second style", self.style2),
+        ):
+            if data is not None:
+                check_shape(label, probe_image(data, max_pixels=sys.maxsize), params)
+
 
 class Intake:
     def __init__(
@@ -58,8 +67,7 @@ class Intake:
         config: Config,
         jobs: JobStore,
         files: JobFiles,
-        runner: Runner,
-        pool: EngineService,
+        start: StartJob,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -68,8 +76,7 @@ class Intake:
         self._limits = config.limits
         self._jobs = jobs
         self._files = files
-        self._runner = runner
-        self._pool = pool
+        self._start = start
         self._clock = clock
         self.accepting = True
         # Attachment URLs are only fetched from Discord's CDN or the configured API's host.
@@ -84,14 +91,6 @@ class Intake:
         check_channel(settings, interaction.channel_id or 0, getattr(channel, "parent_id", None))
         if interaction.guild_id is not None:
             self._check_bot_can_post(interaction)
-        active, last = await self._jobs.member_activity(interaction.guild_id, interaction.user.id)
-        check_member_quota(settings, active, last, self._clock())
-        if self._pool.queue_length >= self._config.engine_max_queue:
-            raise RequestRefused(
-                f"The queue is full ({self._pool.queue_length} jobs waiting); "
-                "please try again later.",
-                reason="queue_full",
-            )
 
     @staticmethod
     def _check_bot_can_post(interaction: discord.Interaction) -> None:
@@ -151,29 +150,26 @@ class Intake:
     async def accept(
         self,
         interaction: discord.Interaction,
-        inputs: Inputs,
+        fetch_inputs: Callable[[], Awaitable[Inputs]],
         options: RequestedOptions,
         settings: GuildSettings,
         *,
         follow_up_in: int | None = None,
     ) -> Job:
-        """Store the job, post where it will be followed, hand it to the runner, tell the member.
+        """Admit the job, fetch and save its inputs, hand it to the runner, tell the member.
 
-        `follow_up_in` is the thread (or channel) of an earlier job, for the buttons under a
-        result; otherwise a public message with thumbnails opens a new thread, or the job
-        carries on as replies where threads are not possible.
+        The member's limit, cooldown and the queue cap are checked as the row is inserted, in one
+        transaction, before any picture is copied. Until the inputs are saved the row is only a
+        reservation: any failure before then removes it and its files, so nothing runs that the
+        member was told had failed. `follow_up_in` is the thread (or channel) of an earlier job,
+        for the buttons under a result; otherwise a public message with thumbnails opens a new
+        thread, or the job carries on as replies where threads are not possible.
         """
         clamped = clamp_request(
             options, settings, self._config.limits, random_seed=random.randint(0, SEED_MAX)
         )
         job_id = new_job_id()
-        content_path, style_path = await self._files.save_inputs(
-            job_id, inputs.content, inputs.style
-        )
-        style2_path = (
-            await self._files.save_second_style(job_id, inputs.style2) if inputs.style2 else None
-        )
-        job = await self._jobs.create(
+        job = await self._jobs.admit(
             NewJob(
                 id=job_id,
                 guild_id=interaction.guild_id,
@@ -181,109 +177,66 @@ class Intake:
                 user_id=interaction.user.id,
                 request=clamped.request,
                 notes=clamped.notes,
-                content_path=content_path,
-                style_path=style_path,
+                content_path=self._files.folder(job_id) / "content",
+                style_path=self._files.folder(job_id) / "style",
                 filesize_limit=interaction.filesize_limit,
-                style2_path=style2_path,
-                style_names=inputs.style_names,
                 spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
-            )
+                post_mode=self._post_mode(interaction, settings, follow_up_in),
+                thread_name=None
+                if follow_up_in is not None
+                else self._thread_name(interaction, job_id),
+            ),
+            Admission(settings, self._config.engine_max_queue, self._clock()),
         )
         try:
-            if follow_up_in is not None:
-                await self._post_status_only(job)
-            else:
-                await self._post_public(interaction, job, inputs, settings)
-        except discord.HTTPException as exc:
-            log.warning("could not post job %s: %s", job.id, exc)
-            await self._jobs.mark_failed(job.id, "could not post in this channel")
-            await self._jobs.mark_posted(job.id, None)
-            raise RequestRefused(
-                "I could not post in this channel, so the job was not started. "
-                "Check that I can send messages and attach files here.",
-                reason="bot_cannot_post",
-            ) from None
-        self._runner.run(job.id)
-        job = await self._jobs.require(job.id)
+            inputs = await fetch_inputs()
+            await asyncio.to_thread(inputs.check_shapes, clamped.request.style_params())
+            await self._files.save_inputs(job_id, inputs.content, inputs.style)
+            if inputs.style2 is not None:
+                style2_path = await self._files.save_second_style(job_id, inputs.style2)
+                await self._jobs.set_second_style(job_id, style2_path)
+            await self._jobs.set_style_names(job_id, inputs.style_names)
+        except BaseException as error:
+            await self._files.delete(job_id)
+            await self._jobs.discard(job_id)
+            if isinstance(error, OSError):
+                log.error("could not save the inputs of job %s: %s", job_id, error)
+                raise saving_refusal(error) from None
+            raise
+        job = await self._start(job.id)  # from here on the job runs, whatever happens here
         text = [f"Queued as job `{job.id}` — follow along in <#{job.destination_id}>."]
         text.extend(f"ℹ️ {note}" for note in clamped.notes)
         await interaction.followup.send("\n".join(text), ephemeral=True)
         return job
 
-    def _status_text(self, job: Job) -> str:
-        position = self._pool.queue_length + 1
-        header = render.status_header(job.id, job.request, job.notes)
-        return render.status_text(header, render.queued_line(position))
-
-    async def _post_status_only(self, job: Job) -> None:
-        channel = self._client.get_partial_messageable(job.channel_id)
-        status = await channel.send(self._status_text(job), view=cancel_view(job.id))
-        await self._jobs.set_messages(
-            job.id, thread_id=None, request_message_id=None, status_message_id=status.id
-        )
-
-    async def _post_public(
-        self, interaction: discord.Interaction, job: Job, inputs: Inputs, settings: GuildSettings
-    ) -> None:
-        channel = interaction.channel
-        if not isinstance(channel, discord.abc.Messageable):
-            channel = self._client.get_partial_messageable(interaction.channel_id or 0)
-        nsfw = getattr(channel, "is_nsfw", lambda: False)()
-        files, embeds = (
-            await self._thumbnails(inputs, job.spoiler)
-            if settings.input_thumbnails or nsfw
-            else ([], [])
-        )
-        request = await channel.send(
-            render.queue_post_text(job.user_id, job.id, self._pool.queue_length + 1),
-            files=files,
-            embeds=embeds,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        thread = await self._open_thread(interaction, request, job)
-        status_text = self._status_text(job)
-        if thread is not None:
-            status = await thread.send(status_text, view=cancel_view(job.id))
-        else:
-            status = await request.reply(
-                status_text, view=cancel_view(job.id), mention_author=False
-            )
-        await self._jobs.set_messages(
-            job.id,
-            thread_id=thread.id if thread else None,
-            request_message_id=request.id,
-            status_message_id=status.id,
-        )
+    @staticmethod
+    def _post_mode(
+        interaction: discord.Interaction, settings: GuildSettings, follow_up_in: int | None
+    ) -> PostMode:
+        if follow_up_in is not None:
+            return "status"  # the buttons under a result, or a private job in the member's DMs
+        nsfw = getattr(interaction.channel, "is_nsfw", lambda: False)()
+        return "public" if settings.input_thumbnails or nsfw else "bare"
 
     @staticmethod
-    async def _thumbnails(
-        inputs: Inputs, spoiler: bool
-    ) -> tuple[list[discord.File], list[discord.Embed]]:
-        """Small copies of the inputs; behind spoilers (and so without embeds) if asked."""
-        files, embeds = [], []
-        for name, data in (("content", inputs.content), ("style", inputs.style)):
-            png = await asyncio.to_thread(thumbnail_png, data)
-            files.append(discord.File(io.BytesIO(png), f"{name}.png", spoiler=spoiler))
-            if not spoiler:
-                embeds.append(
-                    discord.Embed(title=name.capitalize()).set_image(url=f"attachment://{name}.png")
-                )
-        return files, embeds
-
-    @staticmethod
-    async def _open_thread(
-        interaction: discord.Interaction, request: discord.Message, job: Job
-    ) -> discord.Thread | None:
-        """A public thread on the request message; None where threads are impossible or refused."""
+    def _thread_name(interaction: discord.Interaction, job_id: str) -> str | None:
+        """A thread where one can be opened and then written in; None means replies instead."""
         if not isinstance(interaction.channel, discord.TextChannel):
             return None  # DMs, threads, voice chats: carry on as replies
-        if not interaction.app_permissions.create_public_threads:
-            return None
-        name = f"🎨 {interaction.user.display_name} · {job.id}"[:100]
-        try:
-            return await request.create_thread(
-                name=name, auto_archive_duration=THREAD_ARCHIVE_MINUTES
-            )
-        except discord.HTTPException as exc:
-            log.info("no thread for job %s (%s); replying in the channel instead", job.id, exc)
-            return None
+        perms = interaction.app_permissions
+        if not (perms.create_public_threads and perms.send_messages_in_threads):
+            return None  # an empty thread is worse than replies in the channel
+        return f"🎨 {interaction.user.display_name} · {job_id}"[:100]
+
+
+def saving_refusal(error: OSError) -> RequestRefused:
+    if error.errno == errno.ENOSPC:
+        return RequestRefused(
+            "I'm out of disk space for new pictures, so the job was not queued and nothing was "
+            "kept. Please try again later (the bot's admin needs to free some space).",
+            reason="disk_full",
+        )
+    return RequestRefused(
+        "I could not save your pictures, so the job was not queued. Please try again.",
+        reason="not_started",
+    )

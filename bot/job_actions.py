@@ -85,9 +85,13 @@ class JobActions:
                 f"Only <@{job.user_id}> or a moderator can cancel job `{job.id}`.",
                 reason="not_allowed",
             )
-        if job.state not in ACTIVE_STATES or not await self._runner.cancel(
-            job.id, interaction.user.id
-        ):
+        outcome = await self._runner.cancel(job.id, interaction.user.id)
+        if outcome == "finished":
+            raise RequestRefused(
+                f"Job `{job.id}` had already finished; its result is in <#{job.destination_id}>.",
+                reason="already_ended",
+            )
+        if outcome == "ended":
             raise RequestRefused(f"Job `{job.id}` has already ended.", reason="already_ended")
         return f"Job `{job.id}` cancelled."
 

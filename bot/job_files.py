@@ -60,3 +60,15 @@ async def delete_expired_files(jobs: JobStore, files: JobFiles, finished_before:
         await files.delete(job.id)
         await jobs.mark_files_deleted(job.id)
     return len(old)
+
+
+async def sweep_orphans(jobs: JobStore, files: JobFiles) -> int:
+    """Delete job folders no row knows (a crash between saving inputs and writing the row, in
+    an older bot, or a half-written folder); return how many."""
+    if not files.root.is_dir():
+        return 0
+    known = await jobs.known_ids()
+    orphans = [folder for folder in files.root.iterdir() if folder.name not in known]
+    for folder in orphans:
+        await files.delete(folder.name)
+    return len(orphans)

@@ -32,15 +32,16 @@ class JobStarter:
     ) -> Job | None:
         """Queue a job and tell the member (or tell them why not); the job, or None if refused.
 
-        `gather` runs after the member's quota was checked, so nothing is downloaded for a
-        request that would be refused anyway.
+        `gather` runs once the job is admitted, so nothing is downloaded for a request that
+        would be refused anyway.
         """
         try:
             settings = await self._settings.get(interaction.guild_id)
             await self._intake.check_member(interaction, settings)
-            inputs = await gather()
+            # The intake admits the job (quota, cooldown, queue cap, atomically) before it
+            # gathers the pictures, so nothing is copied for a request it refuses.
             return await self._intake.accept(
-                interaction, inputs, options, settings, follow_up_in=follow_up_in
+                interaction, gather, options, settings, follow_up_in=follow_up_in
             )
         except RequestRefused as refusal:
             self._metrics.request_refused(refusal.reason)

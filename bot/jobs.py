@@ -1,10 +1,12 @@
 """Durable job records: every accepted job is a row before the member hears it is queued.
 
-States: queued → running → done | failed | cancelled. A running job found at startup was
-interrupted and starts over. `posted` makes the final announcement (result or failure message,
-or the cancelled status) exactly-once: `posting_started_at` is set before sending, `posted` with
-the message id after, and a restart that finds the first without the second looks for the
-message before sending again.
+A row is admitted (member limit, cooldown and queue cap checked and the row inserted in one
+`BEGIN IMMEDIATE` transaction) before its inputs are copied; until `inputs_ready` it is a
+reservation that only the intake drives. States: queued → running → done | failed | cancelled,
+each change one transaction. A running job found at startup was interrupted and starts over.
+`posted` makes the final announcement (result or failure message, or the cancelled status)
+exactly-once: `posting_started_at` is set before sending, `posted` with the message id after,
+and a run that finds the first without the second looks for the message before sending again.
 """
 
 from __future__ import annotations
@@ -18,11 +20,23 @@ from pathlib import Path
 from typing import Literal
 
 from bot.database import Database
+from bot.guild_settings import GuildSettings
+from bot.limits import RequestRefused, check_member_quota
 from bot.request import StyleRequest
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+# A request message with the inputs' thumbnails (and a thread), the same without thumbnails,
+# or only a status message where the job was asked for.
+PostMode = Literal["public", "bare", "status"]
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+# A member's jobs waiting or running, and when their last one was accepted.
+MEMBER_ACTIVITY = (
+    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
+    "WHERE guild_id IS ? AND user_id = ?"
+)
 
 
 def new_job_id() -> str:
@@ -43,6 +57,17 @@ class NewJob:
     style2_path: Path | None = None  # a second style, mixed in by `request.blend`
     style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
     spoiler: bool = False  # the result is posted behind a spoiler
+    post_mode: PostMode = "public"
+    thread_name: str | None = None  # set when a thread is wanted for the job
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the database checks while admitting a job, all in the same transaction."""
+
+    settings: GuildSettings
+    max_queue: int
+    now: float
 
 
 @dataclass(frozen=True)
@@ -77,6 +102,11 @@ class Job:
     style2_path: Path | None
     style_names: tuple[str, ...]
     spoiler: bool
+    inputs_ready: bool
+    post_mode: PostMode
+    thread_name: str | None
+    delivered_to: int | None
+    delivery_note: str | None
 
     @property
     def destination_id(self) -> int:
@@ -89,16 +119,16 @@ class Job:
 
 
 # Columns read as they are; the others need a conversion (below).
+_FLAGS = ("posted", "inputs_ready", "spoiler")
 _CONVERTED = {
     "request",
     "notes",
     "content_path",
     "style_path",
     "result_path",
-    "posted",
     "style2_path",
     "style_names",
-    "spoiler",
+    *_FLAGS,
 }
 _PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
 
@@ -120,11 +150,28 @@ def _from_row(row: sqlite3.Row) -> Job:
         content_path=Path(row["content_path"]),
         style_path=Path(row["style_path"]),
         result_path=Path(row["result_path"]) if row["result_path"] else None,
-        posted=bool(row["posted"]),
+        **{name: bool(row[name]) for name in _FLAGS},
         style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
         style_names=tuple(n for n in row["style_names"].split("\n") if n),
-        spoiler=bool(row["spoiler"]),
     )
+
+
+INSERT_JOB = """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
+        strength, preserve_colors, seed, notes, content_path, style_path, filesize_limit,
+        created_at, brush, blend, style2_path, style_names, spoiler, post_mode, thread_name,
+        inputs_ready, quality)
+    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _insert_args(new: NewJob, created_at: float, *, inputs_ready: bool) -> tuple[object, ...]:
+    r = new.request
+    return (
+        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size, r.strength,
+        int(r.preserve_colors), r.seed, "\n".join(new.notes), str(new.content_path),
+        str(new.style_path), new.filesize_limit, created_at, r.brush, r.blend,
+        str(new.style2_path) if new.style2_path else None, "\n".join(new.style_names),
+        int(new.spoiler), new.post_mode, new.thread_name, int(inputs_ready), r.quality,
+    )  # fmt: skip
 
 
 class JobStore:
@@ -132,23 +179,60 @@ class JobStore:
         self._db = db
         self._clock = clock
 
-    async def create(self, new: NewJob) -> Job:
-        r = new.request
-        await self._db.write(
-            """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
-                   strength, preserve_colors, seed, notes, content_path, style_path,
-                   filesize_limit, created_at, brush, blend, style2_path, style_names, spoiler,
-                   quality)
-               VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size,
-                r.strength, int(r.preserve_colors), r.seed, "\n".join(new.notes),
-                str(new.content_path), str(new.style_path), new.filesize_limit, self._clock(),
-                r.brush, r.blend, str(new.style2_path) if new.style2_path else None,
-                "\n".join(new.style_names), int(new.spoiler), r.quality,
-            ),
-        )  # fmt: skip
+    async def admit(self, new: NewJob, admission: Admission) -> Job:
+        """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
+        two requests at once cannot both pass. Raises RequestRefused with the reason."""
+
+        def admit(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                active, last = conn.execute(MEMBER_ACTIVITY, (new.guild_id, new.user_id)).fetchone()
+                check_member_quota(admission.settings, active or 0, last, admission.now)
+                (waiting,) = conn.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
+                ).fetchone()
+                if waiting >= admission.max_queue:
+                    raise RequestRefused(
+                        f"The queue is full ({waiting} jobs waiting); please try again later.",
+                        reason="queue_full",
+                    )
+                conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+        await self._db.run(admit)
         return await self.require(new.id)
+
+    async def create(self, new: NewJob) -> Job:
+        """A job with its inputs already saved, admitted without checks (tests, imports)."""
+        await self._db.write(INSERT_JOB, _insert_args(new, self._clock(), inputs_ready=True))
+        return await self.require(new.id)
+
+    async def set_second_style(self, job_id: str, path: Path) -> None:
+        await self._db.write("UPDATE jobs SET style2_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
+        await self._db.write(
+            "UPDATE jobs SET style_names = ? WHERE id = ?", ("\n".join(names), job_id)
+        )
+
+    async def mark_inputs_ready(self, job_id: str) -> None:
+        """The inputs are on disk: from now on the runner owns the job, even after a crash."""
+        await self._db.write("UPDATE jobs SET inputs_ready = 1 WHERE id = ?", (job_id,))
+
+    async def discard(self, job_id: str) -> None:
+        """Forget a reservation whose inputs never arrived; nothing public was said about it."""
+        await self._db.write("DELETE FROM jobs WHERE id = ? AND inputs_ready = 0", (job_id,))
+
+    async def reservations(self) -> list[Job]:
+        rows = await self._db.fetch_all("SELECT * FROM jobs WHERE inputs_ready = 0")
+        return [_from_row(row) for row in rows]
+
+    async def known_ids(self) -> set[str]:
+        rows = await self._db.fetch_all("SELECT id FROM jobs")
+        return {row[0] for row in rows}
 
     async def get(self, job_id: str) -> Job | None:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
@@ -164,15 +248,21 @@ class JobStore:
         self,
         job_id: str,
         *,
-        thread_id: int | None,
-        request_message_id: int | None,
-        status_message_id: int,
+        thread_id: int | None = None,
+        request_message_id: int | None = None,
+        status_message_id: int | None = None,
     ) -> None:
+        """Record the messages (and thread) made for a job; ids left None stay as they were."""
         await self._db.write(
-            "UPDATE jobs SET thread_id = ?, request_message_id = ?, status_message_id = ? "
-            "WHERE id = ?",
+            "UPDATE jobs SET thread_id = COALESCE(?, thread_id), "
+            "request_message_id = COALESCE(?, request_message_id), "
+            "status_message_id = COALESCE(?, status_message_id) WHERE id = ?",
             (thread_id, request_message_id, status_message_id, job_id),
         )
+
+    async def no_thread(self, job_id: str) -> None:
+        """Discord refused the job a thread: it carries on as replies, also after a restart."""
+        await self._db.write("UPDATE jobs SET thread_name = NULL WHERE id = ?", (job_id,))
 
     async def mark_running(self, job_id: str) -> None:
         await self._db.write(
@@ -241,38 +331,46 @@ class JobStore:
             (self._clock(), job_id),
         )
 
-    async def mark_posted(self, job_id: str, message_id: int | None) -> None:
+    async def mark_posted(
+        self,
+        job_id: str,
+        message_id: int | None,
+        *,
+        delivered_to: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """The final word is out (or given up on, with `note` saying why and where it went)."""
         await self._db.write(
-            "UPDATE jobs SET posted = 1, result_message_id = ? WHERE id = ?", (message_id, job_id)
+            "UPDATE jobs SET posted = 1, result_message_id = ?, delivered_to = ?, "
+            "delivery_note = ? WHERE id = ?",
+            (message_id, delivered_to, note, job_id),
         )
 
     async def to_resume(self) -> list[Job]:
         """What a (re)started bot must carry on: unfinished jobs, and ended ones not yet posted."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE state IN ('queued', 'running') "
-            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0) ORDER BY created_at"
+            "SELECT * FROM jobs WHERE inputs_ready = 1 AND (state IN ('queued', 'running') "
+            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0)) ORDER BY created_at"
         )
         return [_from_row(row) for row in rows]
 
     async def active(self, guild_id: int | None = None) -> list[Job]:
         if guild_id is None:
             rows = await self._db.fetch_all(
-                "SELECT * FROM jobs WHERE state IN (?, ?) ORDER BY created_at", ACTIVE_STATES
+                "SELECT * FROM jobs WHERE inputs_ready = 1 AND state IN (?, ?) ORDER BY created_at",
+                ACTIVE_STATES,
             )
         else:
             rows = await self._db.fetch_all(
-                "SELECT * FROM jobs WHERE guild_id = ? AND state IN (?, ?) ORDER BY created_at",
+                "SELECT * FROM jobs WHERE guild_id = ? AND inputs_ready = 1 AND state IN (?, ?) "
+                "ORDER BY created_at",
                 (guild_id, *ACTIVE_STATES),
             )
         return [_from_row(row) for row in rows]
 
     async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
         """(jobs waiting or running, when the member's last job was accepted)."""
-        row = await self._db.fetch_one(
-            "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
-            "WHERE guild_id IS ? AND user_id = ?",
-            (guild_id, user_id),
-        )
+        row = await self._db.fetch_one(MEMBER_ACTIVITY, (guild_id, user_id))
         return (row[0] or 0, row[1]) if row else (0, None)
 
     async def counts_by_state(self) -> dict[str, int]:
@@ -282,9 +380,11 @@ class JobStore:
         return counts
 
     async def expired(self, finished_before: float) -> list[Job]:
-        """Ended jobs whose files are old enough to delete."""
+        """Ended and announced jobs whose files are old enough to delete (an undelivered result
+        is kept for as long as it takes)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE files_deleted = 0 AND state IN (?, ?, ?) AND finished_at < ?",
+            "SELECT * FROM jobs WHERE files_deleted = 0 AND posted = 1 AND state IN (?, ?, ?) "
+            "AND finished_at < ?",
             (*FINAL_STATES, finished_before),
         )
         return [_from_row(row) for row in rows]
@@ -297,9 +397,10 @@ class JobStore:
         return bool(row and row[0])
 
     async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
-        """A member's latest jobs on a server (or in DMs), newest first."""
+        """A member's latest jobs on a server (or in DMs), newest first (not the one being
+        admitted right now, whose pictures are still on their way)."""
         rows = await self._db.fetch_all(
-            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? "
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? AND inputs_ready = 1 "
             "ORDER BY created_at DESC LIMIT ?",
             (guild_id, user_id, limit),
         )

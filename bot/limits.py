@@ -26,7 +26,14 @@ from bot.request import (
 )
 from engine.errors import InvalidImage, TooManyPixels
 from engine.images import probe_image
-from engine.params import MIN_SIZE
+from engine.params import MIN_SIZE, StyleParams
+from engine.shapes import (
+    MIN_FEATURE_SIDE,
+    coarsest_longest,
+    max_aspect,
+    short_side,
+    style_longest,
+)
 
 RefusalReason = Literal[
     "not_an_image",
@@ -54,6 +61,9 @@ RefusalReason = Literal[
     "still_running",
     "delete_failed",
     "upscale_limit",
+    "too_thin",
+    "disk_full",
+    "not_started",
 ]
 
 
@@ -247,3 +257,19 @@ def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | Non
             f"`/stylize` is not allowed in this channel on this server. Use {where}.",
             reason="channel_not_allowed",
         )
+
+
+def check_shape(label: str, size: tuple[int, int], params: StyleParams) -> None:
+    """Refuse a picture too thin to survive the painter's coarsest scale, with the numbers."""
+    longest = coarsest_longest(params) if label == "content" else style_longest(params)
+    width, height = size
+    thin = short_side(width, height, longest)
+    if thin >= MIN_FEATURE_SIDE:
+        return
+    raise RequestRefused(
+        f"The {label} image is {width}×{height}, too long and thin to paint: "
+        f"its short side would shrink to {thin} px at the first, coarsest step, and the painter "
+        f"needs at least {MIN_FEATURE_SIDE} px. Crop it to at most about "
+        f"{max_aspect(longest):.0f}:1{' or ask for a larger size' if label == 'content' else ''}.",
+        reason="too_thin",
+    )

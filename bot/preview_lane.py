@@ -20,6 +20,7 @@ from engine.images import decode_image, encode_png
 from engine.preview import PreviewModel
 
 INTRA_OP_THREADS = 1
+Picture = bytes | Path  # an encoded image, or the file it is in (read in the lane's thread)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class PreviewLane:
         self._model: PreviewModel | None = None
 
     async def paint(
-        self, content: bytes, styles: Sequence[bytes], size: int, blend: Sequence[float] = ()
+        self, content: Picture, styles: Sequence[Picture], size: int, blend: Sequence[float] = ()
     ) -> PaintedPreview:
         """Content at `size` px in the (blended) styles; raises whatever the model or images raise."""
         loop = asyncio.get_running_loop()
@@ -47,7 +48,7 @@ class PreviewLane:
         return await loop.run_in_executor(self._executor, paint)
 
     def _paint(
-        self, content: bytes, styles: Sequence[bytes], size: int, blend: Sequence[float]
+        self, content: Picture, styles: Sequence[Picture], size: int, blend: Sequence[float]
     ) -> PaintedPreview:
         started = time.perf_counter()
         if self._model is None:  # loaded on first use, in the lane's own thread

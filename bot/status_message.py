@@ -13,8 +13,11 @@ import logging
 import discord
 
 from bot import render
+from bot.discord_errors import is_discord_failure, is_transient
 
 log = logging.getLogger(__name__)
+
+FINAL_EDIT_ATTEMPTS = 5  # the last state is the one the member reads later: worth a few tries
 
 
 class StatusMessage:
@@ -58,7 +61,8 @@ class StatusMessage:
             await self._edit()
             await asyncio.sleep(self._interval)
 
-    async def _edit(self, *, final: bool = False) -> None:
+    async def _edit(self, *, final: bool = False) -> bool:
+        """False when a later attempt could still succeed (Discord's bad minute)."""
         line = self._line if final or not self._caption else f"{self._line}\n{self._caption}"
         changes: dict[str, object] = {"content": render.status_text(self._header, line)}
         if final:
@@ -71,15 +75,23 @@ class StatusMessage:
         try:
             await self._message.edit(**changes)
             self.edits += 1
-        except discord.HTTPException as exc:
-            # A deleted or locked status message must not stop the job itself.
+        except Exception as exc:
+            # A deleted or locked status message, or Discord having a bad minute, must not stop
+            # the job itself; the next edit carries the newest state anyway.
+            if not is_discord_failure(exc):
+                raise
             log.warning("could not edit status message %s: %s", self._message.id, exc)
+            return not is_transient(exc)
+        return True
 
     async def finish(self, line: str) -> None:
         """Stop the loop and show the final line right away, without buttons or preview."""
         await self.stop()
         self._line = line
-        await self._edit(final=True)
+        for attempt in range(FINAL_EDIT_ATTEMPTS):
+            if await self._edit(final=True):
+                return
+            await asyncio.sleep(2**attempt)
 
     async def stop(self) -> None:
         if self._loop is not None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from fake_discord import FakeDiscord
+
+from engine.pool import EnginePool
 
 # ---------------------------------------------------------------------------------------------
 # Fake Discord (tests/fake_discord): a local REST + gateway + CDN the real discord.py talks to.
@@ -21,3 +24,22 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
         with fake.patched():
             yield fake
+
+
+# ---------------------------------------------------------------------------------------------
+# Bot stories (test_bot_*.py): one fake Discord and one one-worker engine pool per module, so a
+# module's bots share one server and one VGG-19 load; each test starts its own bot.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        with fake.patched():
+            yield fake
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool() -> AsyncIterator[EnginePool]:
+    async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
+        yield pool

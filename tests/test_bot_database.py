@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -13,7 +14,8 @@ import pytest
 from bot.database import MIGRATIONS, Database
 from bot.guild_settings import GuildSettings, GuildSettingsStore
 from bot.job_files import JobFiles, delete_expired_files
-from bot.jobs import JobStore, NewJob
+from bot.jobs import Admission, Job, JobStore, NewJob
+from bot.limits import RequestRefused
 from bot.request import StyleRequest
 
 
@@ -166,12 +168,15 @@ async def test_member_activity_counts_waiting_jobs_and_the_last_start(database: 
     assert [job.id for job in await jobs.active(1)] == ["aaaa0002", "aaaa0003"]
 
 
-async def test_only_ended_jobs_past_retention_expire(database: Database) -> None:
+async def test_only_ended_and_announced_jobs_past_retention_expire(database: Database) -> None:
     clock = Clock()
     jobs = JobStore(database, clock)
     await jobs.create(new_job("aaaa0001"))
     await jobs.create(new_job("aaaa0002"))
+    await jobs.create(new_job("aaaa0003"))
     await jobs.mark_cancelled("aaaa0001", "by someone")
+    await jobs.mark_posted("aaaa0001", None)
+    await jobs.mark_failed("aaaa0003", "broken")  # but not yet told: its answer must survive
     clock.now += 100
     assert [job.id for job in await jobs.expired(clock.now - 50)] == ["aaaa0001"]
     assert await jobs.expired(clock.now - 200) == []
@@ -192,6 +197,8 @@ async def test_old_job_files_are_deleted_and_recent_ones_kept(
     await jobs.mark_failed("aaaa0001", "broken")  # ended long ago
     clock.now += 7200
     await jobs.mark_failed("aaaa0002", "broken")  # ended just now; aaaa0003 still waits
+    for job_id in ("aaaa0001", "aaaa0002"):
+        await jobs.mark_posted(job_id, None)
     assert await delete_expired_files(jobs, files, finished_before=clock.now - 3600) == 1
     assert not files.folder("aaaa0001").exists()
     assert files.folder("aaaa0002").exists()
@@ -238,3 +245,26 @@ async def test_every_settings_change_is_stored_and_logged_with_who_and_what(
         "settings of server 5 changed by user 78: max_size 256 → 128, allowed_channels [] → [11]",
         "settings of server 5 changed by user 77: max_size 128 → None, allowed_channels [11] → []",
     ]
+
+
+async def test_two_requests_at_once_from_one_member_admit_one_job(database: Database) -> None:
+    jobs = JobStore(database)
+    one_at_a_time = Admission(GuildSettings(guild_id=1, jobs_per_member=1), max_queue=10, now=0)
+    first, second = await asyncio.gather(
+        jobs.admit(new_job("aaaa0001", user_id=7), one_at_a_time),
+        jobs.admit(new_job("aaaa0002", user_id=7), one_at_a_time),
+        return_exceptions=True,
+    )
+    assert isinstance(first, Job) and not first.inputs_ready  # a reservation until saved
+    assert isinstance(second, RequestRefused) and "allows 1 at once" in str(second)
+    assert [job.id for job in await jobs.reservations()] == ["aaaa0001"]
+    await jobs.discard("aaaa0001")
+    assert await jobs.get("aaaa0001") is None
+
+
+async def test_a_full_queue_refuses_admission(database: Database) -> None:
+    jobs = JobStore(database)
+    roomy = Admission(GuildSettings(guild_id=1, jobs_per_member=5), max_queue=1, now=0)
+    await jobs.admit(new_job("aaaa0001", user_id=7), roomy)
+    with pytest.raises(RequestRefused, match=r"The queue is full \(1 jobs waiting\)"):
+        await jobs.admit(new_job("aaaa0002", user_id=8), roomy)

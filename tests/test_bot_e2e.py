@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import discord
@@ -37,7 +37,6 @@ from bot.health import HealthServer
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
 from bot.metrics import Metrics
-from bot.preview_lane import PreviewLane
 from bot.request import StyleRequest
 from engine.pool import EnginePool
 
@@ -77,22 +76,9 @@ def free_port() -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Module fixtures: one fake Discord, one engine pool. (Separate from conftest's per-test
-# `fake_discord` fixture so the whole module shares one server and one VGG-19 load.)
+# Bots: the module-scoped `fake` (one fake Discord) and `pool` (one engine pool) come from
+# conftest.py, so the whole module shares one server and one VGG-19 load.
 # ---------------------------------------------------------------------------------------------
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        with fake.patched():
-            yield fake
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pool() -> AsyncIterator[EnginePool]:
-    async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
-        yield pool
 
 
 def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
@@ -110,13 +96,11 @@ def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeDiscord, pool: EnginePool, config: Config, preview_lane: PreviewLane | None = None
+    fake: FakeDiscord, pool: EnginePool, config: Config, **options: Any
 ) -> AsyncIterator[AtelierBot]:
     metrics = Metrics()
     async with Database(config.database_path) as database:
-        bot = AtelierBot(
-            config, database=database, pool=pool, metrics=metrics, preview_lane=preview_lane
-        )
+        bot = AtelierBot(config, database=database, pool=pool, metrics=metrics, **options)
         async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
             task = asyncio.create_task(bot.start(config.token))
             try:

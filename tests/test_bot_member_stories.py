@@ -33,9 +33,8 @@ from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-# The same module fixtures as the other bot stories: one fake Discord, one engine pool.
-fake = test_bot_e2e.fake
-pool = test_bot_e2e.pool
+# The same fixtures as the other bot stories: `fake` and `pool` (one fake Discord, one engine
+# pool per module) come from conftest.py; a bot per test from test_bot_e2e.
 bot = test_bot_e2e.bot
 
 AUTOCOMPLETE_RESULT = 8

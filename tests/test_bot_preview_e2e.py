@@ -15,10 +15,8 @@ from test_bot_e2e import (
     SIDE,
     WAIT,
     bot_config,
-    fake,
     picture,
     picture_size,
-    pool,
     public_message,
     queued_job,
     result_message,
@@ -34,7 +32,6 @@ from engine.pool import EnginePool
 from engine.preview.weights import TRANSFORMER, installed_model_dir
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-__all__ = ["fake", "pool"]  # module fixtures shared with the main e2e stories
 
 PHOTO_SIDE = 512
 ROOMY = replace(LIMITS, max_size=PHOTO_SIDE, max_input_bytes=2_000_000, max_input_pixels=10**6)

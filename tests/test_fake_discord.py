@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import aiohttp
 import discord
 import pytest
 from discord import app_commands
@@ -299,3 +300,49 @@ async def test_everyday_rest_calls_parse_in_discord_py(fake_discord: FakeDiscord
         await sent.delete()
         assert fake.messages_in(fake.channel) == []
     assert fake.unknown_requests == [] and fake.rejected_requests == []
+
+
+async def test_a_bad_day_at_discord_reaches_discord_py_as_it_would_for_real(
+    fake_discord: FakeDiscord,
+):
+    fake = fake_discord
+    client = discord.Client(intents=discord.Intents.none())
+    async with fake.running(client):
+        channel = client.get_partial_messageable(int(fake.channel.id))
+        sending = f"/channels/{fake.channel.id}/messages$"
+
+        fake.fail("outage", method="POST", path=sending, times=1)
+        with pytest.raises(discord.DiscordServerError) as outage:
+            await channel.send("during the outage")
+        assert outage.value.status == 503
+
+        # discord.py waits out a 429 by itself and then gets through.
+        fake.fail("rate_limited", method="POST", path=sending, times=2, retry_after=0.05)
+        assert (await channel.send("after two 429s")).content == "after two 429s"
+
+        fake.fail("drop", method="POST", path=sending, times=1)
+        with pytest.raises(aiohttp.ClientError):
+            await channel.send("never arrives")
+
+        # The answer is lost but the message exists; the same enforced nonce finds it again.
+        fake.fail("drop_after", method="POST", path=sending, times=1)
+        with pytest.raises(aiohttp.ClientError):
+            await channel.send("arrives unseen", nonce="n-1")
+        again = await channel.send("arrives unseen", nonce="n-1")
+        assert [m.content for m in fake.messages_in(fake.channel)] == [
+            "after two 429s",
+            "arrives unseen",
+        ]
+        assert again.id == int(fake.messages_in(fake.channel)[-1].id)
+
+        outage_everywhere = fake.fail("outage", path=sending, seconds=0.3, everything=True)
+        with pytest.raises(discord.DiscordServerError):
+            await channel.send("starts the outage")
+        with pytest.raises(discord.DiscordServerError):
+            await client.fetch_channel(int(fake.channel.id))  # everything is down now
+        await asyncio.sleep(0.35)
+        assert (await channel.send("back")).content == "back"
+        assert outage_everywhere.hits == 2
+    assert [r.fault for r in fake.faulted()] == [
+        "outage", "rate_limited", "rate_limited", "drop", "drop_after", "outage", "outage",
+    ]  # fmt: skip

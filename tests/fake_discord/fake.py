@@ -22,6 +22,7 @@ from aiohttp import web
 
 from . import commands, payloads
 from . import permissions as perm
+from .faults import Fault, FaultKind, Faults
 from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Connection, Gateway
 from .messages import Messages
 from .redirect import discord_pointed_at
@@ -85,6 +86,7 @@ class FakeDiscord:
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
         self.messages = Messages(self.state, self.gateway, self.bot)
+        self.faults = Faults(self.state.changed)
         self.api = RestApi(
             self.state,
             self.gateway,
@@ -94,6 +96,7 @@ class FakeDiscord:
             bot=self.bot,
             app_owner=self.app_owner,
             ack_deadline=ack_deadline,
+            faults=self.faults,
         )
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -240,12 +243,12 @@ class FakeDiscord:
         await self.gateway.dispatch("GUILD_MEMBER_ADD", body, intent=GUILD_MEMBERS_INTENT)
         return member
 
-    async def forbid_threads(self, guild: Guild | None = None) -> None:
-        """Take thread permissions from @everyone and the bot's role: creating a thread now
-        answers 403 50013 and `app_permissions` lacks them."""
+    async def forbid_threads(self, guild: Guild | None = None, bits: int = perm.THREADS) -> None:
+        """Take thread permissions (all, or just `bits`) from @everyone and the bot's role: what
+        they allowed now answers 403 50013 and `app_permissions` lacks them."""
         guild = guild or self.guild
         for role in (guild.everyone_role, guild.roles[guild.bot_role_id]):
-            role.permissions &= ~perm.THREADS
+            role.permissions &= ~bits
             body = {"guild_id": guild.id, "role": payloads.role(role)}
             await self.gateway.dispatch("GUILD_ROLE_UPDATE", body, intent=GUILDS_INTENT)
         self.state.changed()
@@ -273,6 +276,38 @@ class FakeDiscord:
     def expire(self, interaction: Interaction) -> None:
         """Let 15 minutes pass for this interaction: its webhook token stops working (401)."""
         interaction.expired = True
+
+    # -- Discord on a bad day ------------------------------------------------------------------
+
+    def fail(
+        self,
+        kind: FaultKind,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = None,
+        seconds: float | None = None,
+        everything: bool = False,
+        retry_after: float = 0.5,
+        skip: int = 0,
+    ) -> Fault:
+        """Answer matching REST requests with `kind` (see faults.py), after letting `skip` of
+        them through, `times` times or for `seconds` from the first hit; `everything` turns the
+        first hit into a whole-API outage."""
+        return self.faults.add(
+            Fault(kind, method, path, times, seconds, everything, retry_after, skip)
+        )
+
+    def heal(self, fault: Fault | None = None) -> None:
+        """End one fault (or all): stalled requests go through, later ones are answered."""
+        if fault is None:
+            self.faults.clear()
+        else:
+            self.faults.remove(fault)
+
+    def faulted(self, kind: FaultKind | None = None) -> list[RecordedRequest]:
+        """Requests an injected fault answered."""
+        return [r for r in self.requests if r.fault and kind in (None, r.fault)]
 
     # -- what members do ----------------------------------------------------------------------
 

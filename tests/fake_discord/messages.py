@@ -29,6 +29,9 @@ from .state import (
 SUPPRESS_EMBEDS = 1 << 2
 EDITABLE_FLAGS = SUPPRESS_EMBEDS | validation.COMPONENTS_V2
 
+# Discord deduplicates an enforced nonce for a few minutes.
+NONCE_SECONDS = 300.0
+
 
 @dataclass
 class Upload:
@@ -139,6 +142,7 @@ class Messages:
         interaction_id: str | None = None,
         reference: dict[str, Any] | None = None,
         author: User | None = None,
+        nonce: str | None = None,
     ) -> Message:
         """A new message by the bot, or by `author` (a member posting in the channel)."""
         message = Message(
@@ -151,11 +155,29 @@ class Messages:
             webhook_id=webhook_id,
             interaction_id=interaction_id,
             message_reference=reference,
+            nonce=nonce,
         )
         self.state.messages[message.id] = message
         self.state.changed()
         await self._announce("MESSAGE_CREATE", message, payloads.message(message, self.state))
         return message
+
+    def by_nonce(self, channel: Channel, payload: dict[str, Any]) -> Message | None:
+        """The bot's recent message with this nonce, when the request enforces it."""
+        nonce = payload.get("nonce")
+        if not nonce or not payload.get("enforce_nonce"):
+            return None
+        horizon = time.monotonic() - NONCE_SECONDS
+        return next(
+            (
+                m
+                for m in self.state.messages.values()
+                if m.channel_id == channel.id
+                and m.nonce == str(nonce)
+                and m.revisions[0].at > horizon
+            ),
+            None,
+        )
 
     async def edit(self, message: Message, revision: Revision) -> None:
         message.revisions.append(revision)

@@ -222,6 +222,8 @@ def message(m: Message, state: FakeState) -> dict[str, Any]:
         body["interaction_metadata"] = interaction_metadata(state.interactions[m.interaction_id])
     if m.thread_id and m.thread_id in state.channels:
         body["thread"] = channel(state.channels[m.thread_id])
+    if m.nonce is not None:
+        body["nonce"] = m.nonce
     return body
 
 

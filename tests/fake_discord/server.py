@@ -18,9 +18,10 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from . import errors, payloads, validation
+from . import errors, faults, payloads, validation
 from . import permissions as perm
 from .errors import DiscordError
+from .faults import Faults
 from .gateway import GUILDS_INTENT, Gateway
 from .messages import Messages, Upload
 from .state import (
@@ -100,7 +101,9 @@ class RestApi:
         bot: User,
         app_owner: User,
         ack_deadline: float | None,
+        faults: Faults,
     ) -> None:
+        self.faults = faults
         self.state = state
         self.gateway = gateway
         self.messages = messages
@@ -165,15 +168,20 @@ class RestApi:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.monotonic()
         current_payload.set(None)
+        fault = None
+        if request.path.startswith(API):
+            fault = self.faults.take(request.method, request.path.removeprefix(API))
         try:
             if self._needs_auth(request) and request.headers.get("Authorization") != (
                 f"Bot {self.token}"
             ):
                 raise errors.unauthorized()
-            response = await handler(request)
+            response = await self._handle(request, handler, fault)
         except DiscordError as exc:
             log.info("fake discord: %s %s -> %s", request.method, request.path, exc)
             response = ok(exc.body(), status=exc.status)
+        if fault is not None and fault.kind == "drop_after":
+            response = faults.drop(request)
         if request.path in ("/gateway", "/gateway/resume"):
             return response
         self.state.record(
@@ -183,10 +191,28 @@ class RestApi:
                 response.status,
                 started,
                 body=current_payload.get(),
+                fault=fault.kind if fault else None,
             ),
             unknown_route=request.match_info.handler == self.unknown_route,
         )
         return response
+
+    @staticmethod
+    async def _handle(
+        request: web.Request, handler: Handler, fault: faults.Fault | None
+    ) -> web.StreamResponse:
+        if fault is None or fault.kind == "drop_after":
+            return await handler(request)
+        if fault.kind == "stall":
+            await fault.released.wait()
+            return await handler(request)
+        if fault.kind == "rate_limited":
+            return faults.rate_limited(fault.retry_after)
+        if fault.kind == "drop":
+            return faults.drop(request)
+        if fault.kind == "forbidden":
+            raise errors.missing_permissions()
+        return faults.outage()
 
     def _needs_auth(self, request: web.Request) -> bool:
         path = request.path
@@ -504,13 +530,18 @@ class RestApi:
         self._require(channel, needed | (perm.ATTACH_FILES if uploads else 0))
         if channel.is_thread and channel.locked:
             raise errors.missing_permissions()
+        earlier = self.messages.by_nonce(channel, body)
+        if earlier is not None:  # Discord answers a repeated enforced nonce with the first message
+            return ok(payloads.message(earlier, self.state))
         revision = self.messages.compose(body, uploads, channel)
         revision.flags &= ~EPHEMERAL
         reference = body.get("message_reference")
         if reference is not None:
             reference = {k: str(v) for k, v in reference.items() if k != "fail_if_not_exists"}
             reference.setdefault("channel_id", channel.id)
-        message = await self.messages.create(channel, revision, reference=reference)
+        message = await self.messages.create(
+            channel, revision, reference=reference, nonce=body.get("nonce")
+        )
         if channel.is_thread and channel.archived:
             channel.archived = False
         return ok(payloads.message(message, self.state))

@@ -183,6 +183,7 @@ class Message:
     thread_id: str | None = None
     deleted_at: float | None = None
     reactions: list[str] = field(default_factory=list)
+    nonce: str | None = None
 
     @property
     def current(self) -> Revision:
@@ -271,6 +272,7 @@ class RecordedRequest:
     status: int
     at: float
     body: Any = None
+    fault: str | None = None  # the injected fault that answered it, if one did
 
 
 @dataclass
