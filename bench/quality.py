@@ -14,8 +14,9 @@ lower is better for all three. `content itself` is the row to beat for style: a 
 hands back the content scores it. Writes bench/results/quality_<pair>.png per pair: content |
 style | classic | preview | today at 20 | Atelier at 20 | today at default | Atelier at default.
 
-Small pictures (128 px, coarsest scale 64 px) keep the whole run to a few minutes on a loaded
-2-core CPU; the ranking, not the absolute numbers, is what carries over to 512 px.
+Small pictures (128 px, coarsest scale 64 px) keep it short: the classic recipe's 800
+iterations dominate (64 s per pair on a quiet 2-core CPU, 300 s when other work shares it; the
+whole run then took 16 min). The ranking, not the absolute numbers, carries over to 512 px.
 
     python -m bench.quality
     python -m bench.quality --size 192 --pairs cat-hubble
