@@ -34,8 +34,10 @@ def stylize(
     on_progress: ProgressCallback | None = None,
     on_preview: PreviewCallback | None = None,
     should_stop: StopCheck | None = None,
+    init_image: Image.Image | None = None,
 ) -> Image.Image:
-    """Paint `content` in the style of `style` with a VGG-19 kept loaded for later calls."""
+    """Paint `content` in the style of `style` with a VGG-19 kept loaded for later calls,
+    starting from `init_image` when one is given."""
     from engine.stylizer import shared_stylizer
 
     params = params or StyleParams()
@@ -46,4 +48,5 @@ def stylize(
         on_progress=on_progress,
         on_preview=on_preview,
         should_stop=should_stop,
+        init_image=init_image,
     )

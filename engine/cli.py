@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--content-weight", type=float, default=defaults.content_weight)
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
     parser.add_argument("--init", choices=INITS, default=defaults.init)
+    parser.add_argument(
+        "--init-image",
+        type=Path,
+        metavar="PATH",
+        help="start from this picture (e.g. an earlier result, to repaint it at a bigger --size) "
+        "instead of --init; the coarse scales below its size are skipped",
+    )
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
     parser.add_argument(
         "--style-loss",
@@ -174,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         output_format(args.output)
     except ValueError as error:
         parser.error(str(error))
+    if args.preview and args.init_image is not None:
+        parser.error("--init-image needs the VGG optimisation; leave out --preview")
     if args.preview:  # no torch needed
         return write_preview(args, params)
     # Imported late so that `--help` and argument errors answer without loading torch.
@@ -185,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         with Interrupt() as interrupt:
             content = decode_image(args.content)
             styles = [decode_image(path) for path in args.styles]
+            init = None if args.init_image is None else decode_image(args.init_image)
             stylizer = Stylizer(params.device, args.weights)
             pixels = stylizer.paint(
                 content,
@@ -192,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 params,
                 on_progress=display,
                 should_stop=lambda: interrupt.requested,
+                init_image=init,
             )
     except Cancelled as stopped:
         display.close()

@@ -148,11 +148,14 @@ class Stylizer:
         on_progress: ProgressCallback | None = None,
         on_preview: PreviewCallback | None = None,
         should_stop: StopCheck | None = None,
+        init_image: Image.Image | None = None,
     ) -> Image.Image:
         """The painted picture, 8-bit RGB. `should_stop()` raises `Cancelled` with the picture so
-        far (`Cancelled.partial`)."""
+        far (`Cancelled.partial`). An `init_image` (e.g. an earlier result, to repaint it bigger)
+        is where the optimisation starts instead of `params.init`'s choice."""
         callbacks = _Callbacks(on_progress, on_preview, should_stop)
-        return to_image(self._paint(content, styles, params or StyleParams(), callbacks))
+        painted = self._paint(content, styles, params or StyleParams(), callbacks, init_image)
+        return to_image(painted)
 
     def paint(
         self,
@@ -162,10 +165,12 @@ class Stylizer:
         *,
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
+        init_image: Image.Image | None = None,
     ) -> np.ndarray:
         """As `stylize`, but H×W×3 float32 in 0..1, for outputs deeper than 8 bits."""
         callbacks = _Callbacks(on_progress, None, should_stop)
-        return to_pixels(self._paint(content, styles, params or StyleParams(), callbacks))
+        painted = self._paint(content, styles, params or StyleParams(), callbacks, init_image)
+        return to_pixels(painted)
 
     def _paint(
         self,
@@ -173,20 +178,25 @@ class Stylizer:
         styles: Image.Image | Sequence[Image.Image],
         params: StyleParams,
         callbacks: _Callbacks,
+        init_image: Image.Image | None,
     ) -> torch.Tensor:
         styles = [styles] if isinstance(styles, Image.Image) else list(styles)
         blend = list(params.style_blend) or [1.0] * len(styles)
         if not styles or len(blend) != len(styles):
             raise ValueError(f"{len(styles)} style images but {len(blend)} blend weights")
         generator = torch.Generator().manual_seed(params.seed)
-        run = _Run(params, callbacks, plan(params.size, params.iterations, params.min_scale))
+        run = _Run(
+            params, callbacks, plan(params.size, params.iterations, first_scale(params, init_image))
+        )
         image: torch.Tensor | None = None
         for index, stage in enumerate(run.stages):
             run.index = index
             run.colour = to_tensor(resize_longest(content, stage.longest), self.device)
             target = luminance(run.colour) if params.preserve_colors else run.colour
             style_tensors = [self._style_tensor(s, stage, params, target) for s in styles]
-            if image is None:
+            if image is None and init_image is not None:
+                image = start_from(init_image, target, params)
+            elif image is None:
                 preview = functools.partial(preview_at, content, styles, blend)
                 image = self._initial(params, target, style_tensors[0], generator, preview)
             else:
@@ -291,6 +301,21 @@ class Stylizer:
     def _finish(image: torch.Tensor, colour: torch.Tensor, params: StyleParams) -> torch.Tensor:
         image = image.detach().float().clamp(0, 1)
         return recolor(image, colour) if params.preserve_colors else image
+
+
+def first_scale(params: StyleParams, init_image: Image.Image | None) -> int:
+    """The coarsest scale to paint at. An init image already holds the composition down to its
+    own size, so the schedule starts there: coarser stages would only blur it away."""
+    if init_image is None:
+        return params.min_scale
+    return max(params.min_scale, max(init_image.size))
+
+
+def start_from(init_image: Image.Image, target: torch.Tensor, params: StyleParams) -> torch.Tensor:
+    """The init image at the first stage's size, grey like the target when colours are kept."""
+    height, width = target.shape[-2:]
+    start = to_tensor(init_image.resize((width, height), Image.Resampling.BICUBIC), target.device)
+    return luminance(start) if params.preserve_colors else start
 
 
 def content_share(params: StyleParams) -> float:

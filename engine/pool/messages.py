@@ -29,6 +29,7 @@ class JobRequest:
     content: Input
     styles: tuple[Input, ...]
     params: StyleParams
+    init: Input | None = None  # the picture to start from (Upscale ×2 starts from a result)
 
 
 @dataclass(frozen=True)

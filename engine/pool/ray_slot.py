@@ -213,6 +213,7 @@ def _with_bytes(request: JobRequest) -> JobRequest:
         request,
         content=read_input(request.content, "content image"),
         styles=tuple(read_input(style, "style image") for style in request.styles),
+        init=None if request.init is None else read_input(request.init, "init image"),
     )
 
 

@@ -42,6 +42,7 @@ class _Waiting:
     job: Job
     content: Input
     styles: tuple[Input, ...]
+    init: Input | None
     timeout: float
 
 
@@ -126,8 +127,10 @@ class Scheduler(ABC):
         job_id: str | None = None,
         *,
         timeout: float | None = None,
+        init_image: InputArg | None = None,
     ) -> Job:
-        """Queue a job; `timeout` overrides the backend's `job_timeout` for this one.
+        """Queue a job; `timeout` overrides the backend's `job_timeout` for this one; the
+        painting starts from `init_image` when one is given.
 
         Each picture is bytes or a path; a path is read only when a slot takes the job.
         """
@@ -148,7 +151,8 @@ class Scheduler(ABC):
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
         job = Job(job_id, params, self._cancel)
-        waiting = _Waiting(job, as_input(content), styles, timeout or self._job_timeout)
+        init = None if init_image is None else as_input(init_image)
+        waiting = _Waiting(job, as_input(content), styles, init, timeout or self._job_timeout)
         self._queue.append(waiting)
         job.publish(Queued(len(self._queue)))
         self._dispatch()
@@ -196,7 +200,9 @@ class Scheduler(ABC):
 
     def _run(self, slot: Slot, waiting: _Waiting) -> None:
         job = waiting.job
-        request = JobRequest(next(self._serials), waiting.content, waiting.styles, job.params)
+        request = JobRequest(
+            next(self._serials), waiting.content, waiting.styles, job.params, waiting.init
+        )
         slot.take(job, request)
         timed_out = Failed("timeout", f"the job took over {waiting.timeout:g} s and was stopped")
         loop = asyncio.get_running_loop()

@@ -29,6 +29,7 @@ class EngineService(Protocol):
         job_id: str | None = None,
         *,
         timeout: float | None = None,
+        init_image: InputArg | None = None,
     ) -> Job: ...
 
     def position(self, job: Job | str) -> int | None: ...

@@ -114,6 +114,7 @@ def run_job(
             _decode(style, _style_name(index, len(request.styles)))
             for index, style in enumerate(request.styles)
         ]
+        init = None if request.init is None else _decode(request.init, "init image")
     except InvalidImage as exc:
         return Failed("invalid_image", str(exc))
     except UnreadableInput as exc:
@@ -135,6 +136,7 @@ def run_job(
                 on_progress=send,
                 on_preview=on_preview,
                 should_stop=should_stop,
+                init_image=init,
             )
             break
         except Cancelled:
