@@ -192,3 +192,29 @@ def test_a_stage_ending_on_an_overshoot_keeps_its_best_picture():
     assert best.better_than(torch.full((1,), 2.0), 80.0) is earlier  # the last step blew up
     final = torch.full((1,), 3.0)
     assert best.better_than(final, 4.0) is final  # it improved: keep it
+
+
+def distance(a, b):
+    cpu = torch.device("cpu")
+    return (to_tensor(a, cpu) - to_tensor(b.resize(a.size), cpu)).abs().mean()
+
+
+def test_an_init_image_is_where_the_optimisation_starts(stylizer, content, style):
+    earlier = small(HUBBLE, 24)  # e.g. a result at half the size, repainted twice as big
+    params = TINY.with_changes(size=48, min_scale=12, iterations=1)
+
+    image, _ = run(stylizer, content, style, params, init_image=earlier)
+
+    assert image.size == content.size
+    assert distance(image, earlier) < 0.5 * distance(content, earlier)
+
+
+def test_an_init_image_skips_the_scales_coarser_than_itself(stylizer, content, style):
+    params = TINY.with_changes(size=128, min_scale=32, iterations=4)
+
+    _, from_scratch = run(stylizer, content, style, params)
+    _, from_init = run(stylizer, content, style, params, init_image=small(HUBBLE, 64))
+
+    assert from_scratch[0].scales == 3 and from_scratch[0].width == 32
+    assert from_init[0].scales == 2 and from_init[0].width == 64
+    assert from_init[-1].iteration == params.iterations

@@ -267,6 +267,20 @@ async def test_a_picture_file_gone_before_its_job_starts_fails_it_with_a_clear_r
     assert isinstance(await (await submit()).result(), Done)
 
 
+async def test_an_init_image_travels_to_the_worker_and_is_read_when_the_job_starts(
+    submit, tmp_path
+):
+    start = tmp_path / "earlier_result.png"
+    start.write_bytes(STYLE)
+    assert isinstance(await asyncio.wait_for((await submit(init_image=start)).result(), WAIT), Done)
+
+    gone = await submit(init_image=tmp_path / "deleted.png")
+
+    assert await asyncio.wait_for(gone.result(), WAIT) == Failed(
+        "error", "init image: its stored file could not be read (No such file or directory)"
+    )
+
+
 async def test_job_over_its_time_limit_is_stopped_and_its_worker_keeps_serving(pool, submit):
     workers_before = worker_pids(pool)
     slow = await submit(params=ENDLESS, timeout=1.5)
