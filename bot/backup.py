@@ -31,7 +31,7 @@ DATABASE_NAME = "atelier.sqlite3"
 JOBS_DIR = "jobs"
 STYLES_DIR = "styles"  # under it, <server id>/<file>, as the styles table names them
 MANIFEST = "atelier-backup.json"
-FILE_COLUMNS = ("content_path", "style_path", "style2_path", "result_path")
+FILE_COLUMNS = ("content_path", "style_path", "style2_path", "result_path", "init_path")
 
 
 class BackupError(Exception):

@@ -108,6 +108,9 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # `/stylize quality:preview`: the instant feed-forward picture only.
     "ALTER TABLE jobs ADD COLUMN quality TEXT NOT NULL DEFAULT 'full';",
+    # Upscale ×2: the picture the engine starts from (the earlier result), beside the original
+    # content, so a restart re-submits the job as it was accepted.
+    "ALTER TABLE jobs ADD COLUMN init_path TEXT;",
 )
 
 

@@ -48,6 +48,8 @@ class Inputs:
     style: bytes
     style2: bytes | None = None  # a second style to mix in
     style_names: tuple[str, ...] = ()  # preset or file names, written into the result
+    # Where the painting starts (Upscale ×2: an earlier result, already checked when it was made).
+    init: bytes | None = None
 
     def check_shapes(self, params: StyleParams) -> None:
         # All already passed the pixel cap (now, or when their first job was accepted).
@@ -195,6 +197,9 @@ class Intake:
             if inputs.style2 is not None:
                 style2_path = await self._files.save_second_style(job_id, inputs.style2)
                 await self._jobs.set_second_style(job_id, style2_path)
+            if inputs.init is not None:
+                init_path = await self._files.save_init(job_id, inputs.init)
+                await self._jobs.set_init(job_id, init_path)
             await self._jobs.set_style_names(job_id, inputs.style_names)
         except BaseException as error:
             await self._files.delete(job_id)

@@ -166,18 +166,22 @@ class JobActions:
             await self._check_upscale(interaction, job)
 
         async def gather() -> Inputs:
-            # Upscale repaints the result itself at twice the size: the engine starts from
-            # its content picture, so the painting keeps its strokes and gains detail.
-            content_path = job.result_path if action == "upscale" else job.content_path
-            if content_path is None:
-                raise RequestRefused(
-                    f"Job `{job.id}` has no result to upscale.", reason="upscale_limit"
-                )
+            # Upscale repaints at twice the size starting from the result, so the painting
+            # keeps its strokes and gains detail, while the content stays the original photo:
+            # the content loss pulls toward it, not toward the stylised result.
+            init = None
+            if action == "upscale":
+                if job.result_path is None:
+                    raise RequestRefused(
+                        f"Job `{job.id}` has no result to upscale.", reason="upscale_limit"
+                    )
+                init = await self._files.read(job.result_path)
             return Inputs(
-                content=await self._files.read(content_path),
+                content=await self._files.read(job.content_path),
                 style=await self._files.read(job.style_path),
                 style2=await self._files.read(job.style2_path) if job.style2_path else None,
                 style_names=job.style_names,
+                init=init,
             )
 
         options = replace(self._options(job, action), spoiler=job.spoiler)

@@ -1,4 +1,4 @@
-"""A job's files on disk: its two inputs and its result, one folder per job under the data dir."""
+"""A job's files on disk: its inputs (content, styles, a start picture) and its result, one folder per job under the data dir."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ class JobFiles:
     async def save_second_style(self, job_id: str, style2: bytes) -> Path:
         path = self.folder(job_id) / "style2"
         await asyncio.to_thread(write_durably, path, style2)
+        return path
+
+    async def save_init(self, job_id: str, init: bytes) -> Path:
+        path = self.folder(job_id) / "init"
+        await asyncio.to_thread(write_durably, path, init)
         return path
 
     async def save_result(self, job_id: str, png: bytes) -> Path:

@@ -107,6 +107,7 @@ class Job:
     thread_name: str | None
     delivered_to: int | None
     delivery_note: str | None
+    init_path: Path | None  # the picture the engine starts from (Upscale ×2: the earlier result)
 
     @property
     def destination_id(self) -> int:
@@ -127,6 +128,7 @@ _CONVERTED = {
     "style_path",
     "result_path",
     "style2_path",
+    "init_path",
     "style_names",
     *_FLAGS,
 }
@@ -152,6 +154,7 @@ def _from_row(row: sqlite3.Row) -> Job:
         result_path=Path(row["result_path"]) if row["result_path"] else None,
         **{name: bool(row[name]) for name in _FLAGS},
         style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
+        init_path=Path(row["init_path"]) if row["init_path"] else None,
         style_names=tuple(n for n in row["style_names"].split("\n") if n),
     )
 
@@ -212,6 +215,9 @@ class JobStore:
 
     async def set_second_style(self, job_id: str, path: Path) -> None:
         await self._db.write("UPDATE jobs SET style2_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_init(self, job_id: str, path: Path) -> None:
+        await self._db.write("UPDATE jobs SET init_path = ? WHERE id = ?", (str(path), job_id))
 
     async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
         await self._db.write(

@@ -307,7 +307,11 @@ class Runner:
                 # Paths: the engine reads the pictures when a worker takes the job, so the
                 # queue does not hold every waiting job's pictures in the bot's memory.
                 return await self._pool.submit(
-                    job.content_path, styles, job.request.style_params(), job_id=job.id
+                    job.content_path,
+                    styles,
+                    job.request.style_params(),
+                    job_id=job.id,
+                    init_image=job.init_path,
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")

@@ -300,11 +300,12 @@ async def test_upscale_repaints_the_result_at_twice_the_size(
     thread = fake.thread_of(public_message(fake, fake.channel, job_id))
     bigger = await wait_for_result(fake, thread, bigger_id)
     assert picture_size(bigger.attachments[0]) == (48, 48)
-    bigger_job = await bot.jobs.require(bigger_id)
-    assert (
-        bigger_job.content_path.read_bytes()
-        == (await bot.jobs.require(job_id)).result_path.read_bytes()
-    )
+    # The original photo stays the content; the result is only where the painting starts.
+    first, bigger_job = await bot.jobs.require(job_id), await bot.jobs.require(bigger_id)
+    assert bigger_job.content_path.read_bytes() == first.content_path.read_bytes()
+    assert bigger_job.init_path is not None
+    assert bigger_job.init_path.read_bytes() == first.result_path.read_bytes()
+    assert bigger_job.request == replace(first.request, size=48)
 
     too_big = await fake.click(bigger, f"atelier:upscale:{bigger_id}", user=fake.moderator)
     assert await private_answer(too_big) == (
