@@ -139,8 +139,12 @@ def _job_files(snapshot: Path) -> dict[str, list[Path]]:
     """{job id: its files on disk} for every job in the copy whose files still exist."""
     conn = sqlite3.connect(snapshot)
     try:
+        # A database not yet migrated by this bot (backed up before its first start after an
+        # upgrade) lacks the newer columns, and their files.
+        present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+        columns = [column for column in FILE_COLUMNS if column in present]
         rows = conn.execute(
-            f"SELECT id, {', '.join(FILE_COLUMNS)} FROM jobs WHERE files_deleted = 0"
+            f"SELECT id, {', '.join(columns)} FROM jobs WHERE files_deleted = 0"
         ).fetchall()
     finally:
         conn.close()

@@ -13,7 +13,7 @@ import pytest
 
 from bot.backup import BackupError, backup, restore
 from bot.config import Config
-from bot.database import Database
+from bot.database import MIGRATIONS, Database
 from bot.guild_settings import GuildSettings, GuildSettingsStore
 from bot.job_files import JobFiles
 from bot.jobs import JobStore, NewJob
@@ -41,6 +41,8 @@ async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_els
         jobs, files = JobStore(database), JobFiles(live.files_dir)
         await add_job(jobs, files, "aaaa0001")
         await add_job(jobs, files, "aaaa0002")
+        # An Upscale ×2 job: it starts from an earlier result, which must travel too.
+        await jobs.set_init("aaaa0002", await files.save_init("aaaa0002", b"earlier result"))
         await jobs.mark_running("aaaa0002")
         await GuildSettingsStore(database).save(
             GuildSettings(guild_id=1, max_size=256), by_user_id=9
@@ -50,7 +52,8 @@ async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_els
         summary = backup(live, tmp_path / "backups" / "atelier.tar.gz")
         await add_job(jobs, files, "aaaa0003")  # after the copy: not in this backup
 
-    assert (summary.jobs, summary.files) == (2, 5)  # 2 × content and style, 1 saved style
+    # 2 × content and style, 1 init picture, 1 saved style
+    assert (summary.jobs, summary.files) == (2, 6)
     restored = config_for(tmp_path / "elsewhere")
     assert restore(restored, summary.path).jobs == 2
     async with Database(restored.database_path) as database:
@@ -60,12 +63,41 @@ async def test_a_backup_of_an_open_database_restores_jobs_files_and_settings_els
         assert running.state == "running"
         assert running.content_path == restored.files_dir / "aaaa0002" / "content"
         assert running.content_path.read_bytes() == b"content aaaa0002"
+        assert running.init_path == restored.files_dir / "aaaa0002" / "init"
+        assert running.init_path.read_bytes() == b"earlier result"
         assert await jobs.get("aaaa0003") is None
         settings = GuildSettingsStore(database)
         assert (await settings.get(1)).max_size == 256
         assert [entry.user_id for entry in await settings.audit(1)] == [9]
         library = StyleLibrary(database, restored.styles_dir)
         assert await library.read(await library.require(1, "water lilies")) == b"monet"
+
+
+async def test_a_database_from_before_the_last_upgrade_is_backed_up_and_restored_migrated(
+    tmp_path: Path,
+) -> None:
+    live = config_for(tmp_path / "live")
+    async with Database(live.database_path, MIGRATIONS[:-1]) as database:  # no init_path yet
+        await database.write(
+            "INSERT INTO jobs (id, channel_id, user_id, state, iterations, size, strength, "
+            "preserve_colors, seed, notes, content_path, style_path, filesize_limit, created_at) "
+            "VALUES ('old00001', 100, 7, 'done', 4, 32, 5, 0, 3, '', ?, ?, 10000000, 0)",
+            (
+                str(live.files_dir / "old00001" / "content"),
+                str(live.files_dir / "old00001" / "style"),
+            ),
+        )
+    await JobFiles(live.files_dir).save_inputs("old00001", b"old content", b"old style")
+
+    summary = backup(live, tmp_path / "old.tar")
+    restored = config_for(tmp_path / "elsewhere")
+    restore(restored, summary.path)
+
+    assert summary.files == 2
+    async with Database(restored.database_path) as database:
+        job = await JobStore(database).require("old00001")
+        assert job.init_path is None
+        assert job.content_path.read_bytes() == b"old content"
 
 
 async def test_restore_never_overwrites_data_unless_asked_and_then_keeps_it_aside(
