@@ -43,6 +43,26 @@ def test_cli_paints_a_64px_pair_end_to_end_in_the_format_the_extension_names(tmp
     assert f"{out}: 64×64, 4 iterations" in done.stdout and "on cpu" in done.stdout
 
 
+def test_cli_repaints_an_earlier_result_bigger_from_its_init_image(tmp_path):
+    content, style, earlier = tmp_path / "content.png", tmp_path / "style.png", tmp_path / "a.png"
+    small(ASTRONAUT, 64).save(content)
+    small(HUBBLE, 64).save(style)
+    small(HUBBLE, 32).save(earlier)
+    out = tmp_path / "bigger.png"
+
+    done = run_cli(str(content), str(style), "-o", str(out), "--size", "64", "--iterations", "2",
+                   "--min-scale", "32", "--init-image", str(earlier), "--device", "cpu")  # fmt: skip
+    previewed = run_cli(str(content), str(style), "-o", str(out), "--preview",
+                        "--init-image", str(earlier))  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "scale 1/2 (32×32)" in done.stderr and "scale 2/2 (64×64)" in done.stderr
+    with Image.open(out) as image:
+        assert image.size == (64, 64)
+    assert previewed.returncode == 2
+    assert "--init-image needs the VGG optimisation; leave out --preview" in previewed.stderr
+
+
 def test_cli_says_clearly_when_an_input_is_not_an_image(tmp_path):
     bogus = tmp_path / "notes.png"
     bogus.write_text("not a picture")
