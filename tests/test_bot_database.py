@@ -144,6 +144,22 @@ async def test_exactly_once_posting_flags_survive_a_restart(tmp_path: Path) -> N
     await db.close()
 
 
+async def test_an_upscale_jobs_start_picture_is_resubmitted_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "atelier.sqlite3"
+    async with Database(path) as db:
+        jobs = JobStore(db)
+        await jobs.create(new_job("aaaa0001"))
+        await jobs.set_init("aaaa0001", Path("/data/jobs/aaaa0001/init"))
+        await jobs.mark_running("aaaa0001")  # the bot dies mid-run
+
+    async with Database(path) as db:
+        (resumed,) = await JobStore(db).to_resume()
+    assert resumed.content_path == Path("/data/jobs/aaaa0001/content")
+    assert resumed.init_path == Path("/data/jobs/aaaa0001/init")
+
+
 async def test_parking_puts_a_running_job_back_in_line(database: Database) -> None:
     jobs = JobStore(database)
     await jobs.create(new_job("aaaa0001"))
