@@ -21,6 +21,7 @@ import aiohttp
 import discord
 
 from bot.config import (
+    EXIT_ALREADY_RUNNING,
     EXIT_CONFIG,
     EXIT_CRASH,
     EXIT_ENGINE_UNAVAILABLE,
@@ -29,7 +30,7 @@ from bot.config import (
     ConfigError,
     load_config,
 )
-from bot.instance_lock import EXIT_ALREADY_RUNNING, AlreadyRunning, data_dir_lock
+from bot.instance_lock import AlreadyRunning, data_dir_lock
 from bot.log import configure_logging
 
 if TYPE_CHECKING:

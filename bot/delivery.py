@@ -25,7 +25,7 @@ from bot.discord_errors import is_discord_failure, is_transient
 from bot.job_files import JobFiles
 from bot.jobs import Job, JobStore
 from bot.status_message import StatusMessage
-from bot.upload import fit_upload
+from bot.upload import Upload, fit_upload
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,14 @@ class DeliveryPolicy:
 
 
 DEFAULT_POLICY = DeliveryPolicy()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The message to post, prepared once before any attempt."""
+
+    text: str
+    upload: Upload | None = None
 
 
 class Undeliverable(Exception):
@@ -101,9 +109,10 @@ class Delivery:
         if job.state == "cancelled":
             await self._jobs.mark_posted(job.id, None)
             return
+        answer = await self._answer(job)
         for destination in self._destinations(job):
             try:
-                message_id, channel_id = await self._post_with_retry(job, destination)
+                message_id, channel_id = await self._post_with_retry(job, destination, answer)
             except Undeliverable as refusal:
                 log.warning("job %s: %s refused the answer: %s", job.id, destination.label, refusal)
                 continue
@@ -158,7 +167,30 @@ class Delivery:
             )
         return places
 
-    async def _post_with_retry(self, job: Job, destination: Destination) -> tuple[int, int]:
+    async def _answer(self, job: Job) -> Answer:
+        """Read and fit the result once, outside the retries: a lost or unreadable picture is a
+        failure to report, not a Discord outage to wait out."""
+        if job.state != "done" or job.result_path is None:
+            return Answer(render.failure_text(job.user_id, job.id, final_line(job)))
+        try:
+            png = await self._files.read(job.result_path)
+            upload = await asyncio.to_thread(
+                fit_upload, png, job.filesize_limit, f"atelier-{job.id}"
+            )
+        except (OSError, ValueError) as exc:
+            log.error("job %s: its result could not be prepared for posting: %s", job.id, exc)
+            lost = render.failed_line("error", "the finished picture could not be read back")
+            return Answer(render.failure_text(job.user_id, job.id, lost))
+        notes = [*job.all_notes, *([upload.note] if upload.note else [])]
+        text = render.result_text(
+            job.user_id, job.id, job.width or 0, job.height or 0,
+            job.request.iterations_run, job.seconds or 0, notes,
+        )  # fmt: skip
+        return Answer(text, upload)
+
+    async def _post_with_retry(
+        self, job: Job, destination: Destination, answer: Answer
+    ) -> tuple[int, int]:
         """(message id, channel id) of the answer, sent once; raises Undeliverable or TooLate."""
         unsure = job.posting_started_at is not None  # an earlier run may have sent it
         await self._jobs.begin_posting(job.id)
@@ -170,7 +202,7 @@ class Delivery:
                 if earlier is not None:
                     return earlier.id, earlier.channel.id
                 unsure = True
-                sent = await self._send(channel, job, destination.preface)
+                sent = await self._send(channel, job, destination.preface, answer)
                 return sent.id, sent.channel.id
             except (discord.Forbidden, discord.NotFound) as exc:
                 raise Undeliverable(str(exc)) from None
@@ -188,25 +220,19 @@ class Delivery:
                 )  # fmt: skip
                 await asyncio.sleep(delay)
 
+    @staticmethod
     async def _send(
-        self, channel: discord.abc.Messageable, job: Job, preface: str
+        channel: discord.abc.Messageable, job: Job, preface: str, answer: Answer
     ) -> discord.Message:
         mention = discord.AllowedMentions(
             users=[discord.Object(job.user_id)], roles=False, everyone=False
         )
         nonce = f"r{job.id}"
-        if job.state != "done" or job.result_path is None:
-            text = render.failure_text(job.user_id, job.id, final_line(job))
-            return await channel.send(preface + text, allowed_mentions=mention, nonce=nonce)
-        png = await self._files.read(job.result_path)
-        upload = await asyncio.to_thread(fit_upload, png, job.filesize_limit, f"atelier-{job.id}")
-        notes = [*job.all_notes, *([upload.note] if upload.note else [])]
-        text = render.result_text(
-            job.user_id, job.id, job.width or 0, job.height or 0,
-            job.request.iterations_run, job.seconds or 0, notes,
-        )  # fmt: skip
+        upload = answer.upload
+        if upload is None:
+            return await channel.send(preface + answer.text, allowed_mentions=mention, nonce=nonce)
         return await channel.send(
-            preface + text,
+            preface + answer.text,
             file=discord.File(io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler),
             view=result_view(job.id),
             allowed_mentions=mention,

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-EXIT_ALREADY_RUNNING = 5  # 4 is "no engine"
 LOCK_NAME = "atelier.lock"
 
 

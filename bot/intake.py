@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import discord
 
 from bot.config import Config
+from bot.discord_errors import is_discord_failure
 from bot.guild_settings import GuildSettings
 from bot.job_files import JobFiles
 from bot.jobs import Admission, Job, JobStore, NewJob, PostMode, new_job_id
@@ -211,7 +212,14 @@ class Intake:
         job = await self._start(job.id)  # from here on the job runs, whatever happens here
         text = [f"Queued as job `{job.id}` — follow along in <#{job.destination_id}>."]
         text.extend(f"ℹ️ {note}" for note in clamped.notes)
-        await interaction.followup.send("\n".join(text), ephemeral=True)
+        try:
+            await interaction.followup.send("\n".join(text), ephemeral=True)
+        except Exception as exc:
+            # The job is queued and its thread will say so; an error here must not invite the
+            # member to send it again.
+            if not is_discord_failure(exc):
+                raise
+            log.warning("job %s: could not confirm it privately: %s", job.id, exc)
         return job
 
     @staticmethod

@@ -88,7 +88,7 @@ class JobActions:
         outcome = await self._runner.cancel(job.id, interaction.user.id)
         if outcome == "finished":
             raise RequestRefused(
-                f"Job `{job.id}` had already finished; its result is in <#{job.destination_id}>.",
+                f"Job `{job.id}` had already finished; its result is in <#{job.result_channel_id}>.",
                 reason="already_ended",
             )
         if outcome == "ended":
@@ -119,7 +119,7 @@ class JobActions:
             if message_id is not None:
                 await self._without_pictures(channel_id, message_id, text)
         if job.result_message_id is not None:
-            channel = self._client.get_partial_messageable(job.destination_id)
+            channel = self._client.get_partial_messageable(job.result_channel_id)
             try:
                 await channel.get_partial_message(job.result_message_id).delete()
             except discord.NotFound:

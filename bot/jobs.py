@@ -115,6 +115,11 @@ class Job:
         return self.thread_id or self.channel_id
 
     @property
+    def result_channel_id(self) -> int:
+        """Where the result really is: delivery may have fallen back to the channel or a DM."""
+        return self.delivered_to or self.destination_id
+
+    @property
     def all_notes(self) -> tuple[str, ...]:
         return (*self.notes, self.engine_note) if self.engine_note else self.notes
 
@@ -275,6 +280,13 @@ class JobStore:
             "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ? "
             "WHERE id = ? AND state IN ('queued', 'running')",
             (self._clock(), job_id),
+        )
+
+    async def count_failed_run(self, job_id: str) -> None:
+        """A run that stopped on an error before the engine took the job still counts as an
+        attempt, so a job that always fails that way is given up instead of retried forever."""
+        await self._db.write(
+            "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? AND state = 'queued'", (job_id,)
         )
 
     async def mark_done(

@@ -10,7 +10,7 @@ import discord
 
 
 def can_manage_settings(permissions: discord.Permissions) -> bool:
-    """`/atelier settings` changes: Manage Server (or Administrator)."""
+    """`/atelier-admin settings` changes: Manage Server (or Administrator)."""
     return permissions.administrator or permissions.manage_guild
 
 

@@ -39,7 +39,7 @@ QUEUE_FULL_RETRY_SECONDS = 10.0
 CLEANUP_EVERY_SECONDS = 3600.0
 SUPERVISE_EVERY_SECONDS = 30.0
 CANCEL_WAIT_SECONDS = 15.0
-MAX_ATTEMPTS = 3  # a job that was running each time the bot died this often is given up
+MAX_ATTEMPTS = 3  # runs the bot died in or that stopped on an error before painting; then given up
 CancelOutcome = Literal["cancelled", "finished", "ended"]
 NOT_POSTED_LINE = render.failed_line("error", "I could not post here, so the job did not start")
 NOT_STARTED = (
@@ -178,7 +178,9 @@ class Runner:
             if job.state in ACTIVE_STATES and job.attempts >= MAX_ATTEMPTS:
                 await self._jobs.mark_failed(
                     job_id,
-                    render.failed_line("error", f"the bot crashed during {MAX_ATTEMPTS} attempts"),
+                    render.failed_line(
+                        "error", f"it was interrupted {MAX_ATTEMPTS} times, so I gave up on it"
+                    ),
                 )
                 self._metrics.job_failed("crashed")
                 job = await self._jobs.require(job_id)
@@ -200,20 +202,30 @@ class Runner:
         except Exception:
             log.exception("job %s stopped on an unexpected error", job_id)
             # A member still waiting to hear "Queued" is told it was not started, and it is
-            # not (no ghost job); otherwise the supervisor drives it again later.
-            await self._abandon_at_intake(job_id)
+            # not (no ghost job); otherwise the supervisor drives it again later, a limited
+            # number of times.
+            if not await self._abandon_at_intake(job_id):
+                await self._count_failed_run(job_id)
         finally:
             self.where.pop(job_id, None)
+            self._cancelled_by.pop(job_id, None)
 
     def _tell_intake(self, job: Job) -> None:
         waiting = self._waiting_intake.get(job.id)
         if waiting is not None and not waiting.done():
             waiting.set_result(job)
 
-    async def _abandon_at_intake(self, job_id: str) -> None:
+    async def _count_failed_run(self, job_id: str) -> None:
+        try:
+            await self._jobs.count_failed_run(job_id)
+        except Exception:
+            log.exception("could not count the failed run of job %s", job_id)
+
+    async def _abandon_at_intake(self, job_id: str) -> bool:
+        """True when the member was still waiting at intake and has been told."""
         waiting = self._waiting_intake.get(job_id)
         if waiting is None or waiting.done():
-            return
+            return False
         waiting.set_exception(RequestRefused(NOT_STARTED, reason="not_started"))
         try:
             await self._jobs.mark_failed(job_id, render.failed_line("error", "not started"))
@@ -221,6 +233,7 @@ class Runner:
             await self._files.delete(job_id)
         except Exception:
             log.exception("could not set job %s aside; the supervisor will pick it up", job_id)
+        return True
 
     async def _make_posts(self, job: Job) -> Job:
         """The job's messages, retried across Discord's bad minutes; a refusal fails the job."""
@@ -350,10 +363,11 @@ class Runner:
             return
         elif isinstance(event, Failed):
             if event.kind == "cancelled" and job.id in self._cancelled_by:
-                await self._jobs.mark_cancelled(
-                    job.id, render.cancelled_line(self._cancelled_by.pop(job.id))
-                )
-                self._metrics.job_cancelled()
+                # Counted once: a cancel that ended the job before the engine took it already was.
+                if await self._jobs.mark_cancelled(
+                    job.id, render.cancelled_line(self._cancelled_by[job.id])
+                ):
+                    self._metrics.job_cancelled()
             elif event.kind == "cancelled":  # the pool is closing: start over next time
                 await self._jobs.park(job.id)
             else:

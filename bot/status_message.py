@@ -65,16 +65,19 @@ class StatusMessage:
         """False when a later attempt could still succeed (Discord's bad minute)."""
         line = self._line if final or not self._caption else f"{self._line}\n{self._caption}"
         changes: dict[str, object] = {"content": render.status_text(self._header, line)}
+        attaching = None
         if final:
             changes.update(view=None, attachments=[])
         elif self._preview is not None and self._preview is not self._preview_sent:
-            changes["attachments"] = [discord.File(io.BytesIO(self._preview), "preview.png")]
-            self._preview_sent = self._preview
+            attaching = self._preview
+            changes["attachments"] = [discord.File(io.BytesIO(attaching), "preview.png")]
         if self._view is not None and not final:
             changes["view"] = self._view
         try:
             await self._message.edit(**changes)
             self.edits += 1
+            if attaching is not None:
+                self._preview_sent = attaching  # only once Discord has it: a failed edit retries
         except Exception as exc:
             # A deleted or locked status message, or Discord having a bad minute, must not stop
             # the job itself; the next edit carries the newest state anyway.

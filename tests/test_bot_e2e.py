@@ -329,6 +329,26 @@ async def test_settings_are_shown_to_moderators_only_and_refused_to_members_anyw
     assert settings.max_iterations is None
 
 
+async def test_a_reset_asked_with_a_refused_change_leaves_the_settings_as_they_were(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    guild_id = int(fake.guild.id)
+    capped = await fake.slash_command(
+        "atelier-admin settings", {"max_iterations": 2}, user=fake.moderator
+    )
+    assert (await private_answer(capped)).startswith("Saved.")
+    asked = await fake.slash_command(
+        "atelier-admin settings",
+        {"reset": True, "max_iterations": 5, "default_iterations": 6},
+        user=fake.moderator,
+    )
+    assert await private_answer(asked) == (
+        "Not changed: default iterations (6) cannot be above max iterations (5)."
+    )
+    assert (await bot.guild_settings.get(guild_id)).max_iterations == 2
+    assert len(await bot.guild_settings.audit(guild_id)) == 1  # only the first change
+
+
 async def test_stylize_works_only_in_the_channels_a_moderator_allowed(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
@@ -477,7 +497,7 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
             )
         )
     assert failure.content == (
-        f"<@{member}> ❌ Failed: the bot crashed during 3 attempts · job `dead0001`"
+        f"<@{member}> ❌ Failed: it was interrupted 3 times, so I gave up on it · job `dead0001`"
     )
 
 

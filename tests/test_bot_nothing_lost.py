@@ -34,8 +34,8 @@ from test_bot_e2e import (
     wait_for_result,
 )
 
+from bot.config import EXIT_ALREADY_RUNNING
 from bot.delivery import DeliveryPolicy
-from bot.instance_lock import EXIT_ALREADY_RUNNING
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -152,6 +152,42 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
         assert results_in(fake, thread, job_id) == []
         job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
         assert (job.delivery_note, job.delivered_to) == ("parent channel", int(fake.channel.id))
+
+        # Delete finds the result where it really went, not in the thread.
+        deleted = await fake.click(result, f"atelier:delete:{job_id}", user=fake.member)
+        assert await private_answer(deleted) == (
+            f"Deleted job `{job_id}`: its result message and its pictures are gone."
+        )
+        assert fake.message(result.id).deleted
+
+
+async def test_a_result_lost_from_disk_is_answered_as_a_failure_not_retried_for_an_hour(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # Delivery's first step after the job ends is to edit the request message in the channel:
+    # held there, the finished picture can be taken away before delivery reads it.
+    held = fake.fail("stall", method="PATCH", path=rf"/channels/{fake.channel.id}/messages/\d+$")
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=QUICK) as bot:
+        job_id = await queued_job(await stylize(fake, iterations=6))
+        await fake.wait_for(lambda: held.started, timeout=WAIT)
+        job = await bot.jobs.require(job_id)
+        job.result_path.unlink()
+        fake.heal(held)
+
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+
+        def answers() -> list[Message]:
+            return [
+                m
+                for m in fake.messages_in(thread)
+                if f"job `{job_id}`" in m.content and "could not be read back" in m.content
+            ]
+
+        await fake.wait_for(answers, timeout=WAIT)
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        assert job.delivery_note == "thread"
+        [answer] = answers()
+        assert not answer.attachments and result_message(fake, thread, job_id) is None
 
 
 async def test_when_thread_and_channel_are_closed_to_the_bot_the_result_comes_by_dm(

@@ -17,6 +17,7 @@ from bot.config import Limits
 from bot.guild_settings import (
     MAX_COOLDOWN_SECONDS,
     MAX_JOBS_PER_MEMBER,
+    GuildSettings,
     GuildSettingsStore,
     SettingsError,
     changed_settings,
@@ -86,10 +87,12 @@ class AdminCog(
             await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
             return
         store, limits, who = self._settings, self._limits, interaction.user.id
-        current = await (
-            store.reset(interaction.guild_id, by_user_id=who)
+        # Checked against what the settings will be, but written only once every change passed,
+        # so a refused change never leaves a half-applied reset behind.
+        current = (
+            GuildSettings(guild_id=interaction.guild_id)
             if reset
-            else store.get(interaction.guild_id)
+            else await store.get(interaction.guild_id)
         )
         changes: dict[str, object] = {
             name: value
@@ -117,6 +120,8 @@ class AdminCog(
         except SettingsError as error:
             await interaction.response.send_message(f"Not changed: {error}.", ephemeral=True)
             return
+        if reset:
+            await store.reset(interaction.guild_id, by_user_id=who)
         if changes:
             await store.save(updated, by_user_id=who)
         heading = "Saved." if changes or reset else ""

@@ -124,5 +124,6 @@ class AtelierCog(
     def _link(job: Job, dm_channel_id: int | None) -> str | None:
         if job.result_message_id is None:
             return None
-        guild = None if job.channel_id == dm_channel_id else job.guild_id
-        return render.job_link(guild, job.destination_id, job.result_message_id)
+        channel_id = job.result_channel_id
+        guild = None if channel_id == dm_channel_id else job.guild_id
+        return render.job_link(guild, channel_id, job.result_message_id)
