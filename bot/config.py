@@ -12,6 +12,7 @@ from dotenv import load_dotenv
 
 from engine.images import DEFAULT_MAX_PIXELS
 from engine.params import DEFAULT_WEIGHTS, MAX_SIZE, MIN_SIZE, StyleParams
+from engine.pool.scheduler import DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_QUEUE
 
 T = TypeVar("T")
 
@@ -68,8 +69,8 @@ class Config:
     data_dir: Path = setting(Path("data"), env="ATELIER_DATA_DIR")
     engine_devices: tuple[str, ...] | None = None  # None: let the pool pick (every GPU, else CPU)
     engine_workers: int | None = None
-    engine_max_queue: int = 100
-    engine_job_timeout: float = 900.0
+    engine_max_queue: int = DEFAULT_MAX_QUEUE
+    engine_job_timeout: float = DEFAULT_JOB_TIMEOUT
     engine_weights: str = DEFAULT_WEIGHTS  # or "torchvision", or a path to a .pth file
     engine_ray_address: str = ""  # HOST:PORT of a Ray cluster's head; empty: local workers
     limits: Limits = field(default_factory=Limits)

@@ -24,7 +24,14 @@ from engine.pool.messages import (
     WorkerReady,
     WorkerStartFailed,
 )
-from engine.pool.scheduler import OnShutdown, Scheduler
+from engine.pool.scheduler import (
+    DEFAULT_JOB_TIMEOUT,
+    DEFAULT_MAX_QUEUE,
+    DEFAULT_PREVIEW_INTERVAL,
+    DEFAULT_STOP_GRACE,
+    OnShutdown,
+    Scheduler,
+)
 from engine.pool.worker_process import WorkerProcess
 
 log = logging.getLogger(__name__)
@@ -36,12 +43,12 @@ class EnginePool(Scheduler):
         devices: Sequence[str] | None = None,
         workers: int | None = None,
         *,
-        max_queue: int = 100,
-        job_timeout: float = 900.0,
-        preview_interval: float = 5.0,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        job_timeout: float = DEFAULT_JOB_TIMEOUT,
+        preview_interval: float = DEFAULT_PREVIEW_INTERVAL,
         on_shutdown: OnShutdown = "cancel",
         weights: str = DEFAULT_WEIGHTS,
-        stop_grace: float = 30.0,
+        stop_grace: float = DEFAULT_STOP_GRACE,
     ) -> None:
         """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;
         `workers` is the number of worker processes, spread over the devices. The engine renders

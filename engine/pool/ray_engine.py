@@ -24,7 +24,14 @@ from engine.pool.errors import EngineUnavailable
 from engine.pool.messages import WorkerConfig
 from engine.pool.ray_nodes import GpuNode, gpu_nodes
 from engine.pool.ray_slot import NAMESPACE, RaySlot, first_line
-from engine.pool.scheduler import OnShutdown, Scheduler
+from engine.pool.scheduler import (
+    DEFAULT_JOB_TIMEOUT,
+    DEFAULT_MAX_QUEUE,
+    DEFAULT_PREVIEW_INTERVAL,
+    DEFAULT_STOP_GRACE,
+    OnShutdown,
+    Scheduler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +45,12 @@ class RayEngine(Scheduler):
         address: str,
         *,
         device: str = "auto",
-        max_queue: int = 100,
-        job_timeout: float = 900.0,
-        preview_interval: float = 5.0,
+        max_queue: int = DEFAULT_MAX_QUEUE,
+        job_timeout: float = DEFAULT_JOB_TIMEOUT,
+        preview_interval: float = DEFAULT_PREVIEW_INTERVAL,
         on_shutdown: OnShutdown = "cancel",
         weights: str = DEFAULT_WEIGHTS,
-        stop_grace: float = 30.0,
+        stop_grace: float = DEFAULT_STOP_GRACE,
         node_check_interval: float = 5.0,
     ) -> None:
         """`address` is a Ray cluster's HOST:PORT (the head's GCS port, 6379 by default);

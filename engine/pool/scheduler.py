@@ -26,6 +26,12 @@ from engine.pool.job import Job
 from engine.pool.messages import JobRequest
 from engine.pool.slot import Slot
 
+# Each backend's defaults, written once (the bot's config reads them too).
+DEFAULT_MAX_QUEUE = 100
+DEFAULT_JOB_TIMEOUT = 900.0  # seconds
+DEFAULT_PREVIEW_INTERVAL = 5.0  # seconds between previews sent on
+DEFAULT_STOP_GRACE = 30.0  # seconds a worker may take to stop before it is killed
+
 CANCELLED = Failed("cancelled", "the job was cancelled")
 SHUTTING_DOWN = Failed("cancelled", "the bot is shutting down")
 WORKER_DIED = Failed(
