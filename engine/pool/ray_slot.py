@@ -114,6 +114,9 @@ class RaySlot(Slot):
                 self._settle_loaded(False)
                 self._on_lost(self)
                 return
+        self._loaded(info)
+
+    def _loaded(self, info: ActorInfo) -> None:
         self.pid = info.pid
         self.device = f"{info.device} of {self.node.label}"
         self._ready = True
@@ -157,9 +160,14 @@ class RaySlot(Slot):
             # call at a time, so this answers once the job has really stopped; a frozen actor
             # never answers, and is killed when the grace period ends.
             try:
-                await self.actor.info.remote()
+                info: ActorInfo = await self.actor.info.remote()
             except (RayActorError, ActorUnschedulableError) as exc:
                 self._restarting(exc)
+                return
+            if info.pid != self.pid:
+                # Ray may also report the cancel only after the kill has landed; the call then
+                # waits for the restart, and the restarted actor answers.
+                self._restarted(info)
                 return
             self._deliver(self, serial, CANCELLED, None)  # as the stop asked, see _deliver
         except (RayActorError, ActorUnschedulableError) as exc:  # its process or node died
@@ -184,6 +192,17 @@ class RaySlot(Slot):
         )
         self._on_lost(self)
         self._spawn(self._load())
+
+    def _restarted(self, info: ActorInfo) -> None:
+        """The actor was killed and Ray has already brought it back, reloaded."""
+        log.error(
+            "engine actor %s (pid %s) was killed; Ray restarted it (pid %s)",
+            self.device,
+            self.pid,
+            info.pid,
+        )
+        self._on_lost(self)
+        self._loaded(info)
 
     def _request_stop(self) -> None:
         # Dropping the generator would not stop the task: it must be cancelled.
