@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 sys.path.insert(1, str(ROOT / "tests"))
 
+from bot_process_env import bot_process_env  # noqa: E402
 from fake_discord import FakeDiscord, Interaction  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -62,19 +63,14 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def bot_env(fake: FakeDiscord, data_dir: Path, workers: int) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(data_dir),
-        "PYTHONPATH": str(ROOT),
-        **fake.env(),
-        "ATELIER_DATA_DIR": str(data_dir / "data"),
-        "HEALTH_PORT": "0",
-        "ENGINE_DEVICES": "cpu",
-        "ENGINE_WORKERS": str(workers),
-        "DEFAULT_SIZE": "16",
-        "DEFAULT_ITERATIONS": "2",
-        "STATUS_EDIT_SECONDS": "1",
-    }
+    return bot_process_env(
+        fake,
+        data_dir,
+        ENGINE_WORKERS=str(workers),
+        DEFAULT_SIZE="16",
+        DEFAULT_ITERATIONS="2",
+        STATUS_EDIT_SECONDS="1",
+    )
 
 
 async def rush(args: argparse.Namespace, fake: FakeDiscord) -> list[Interaction]:

@@ -26,6 +26,7 @@ import discord
 import pytest
 import pytest_asyncio
 import yarl
+from bot_process_env import bot_process_env
 from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
@@ -549,22 +550,17 @@ async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it
 
 
 def bot_env(fake: FakeDiscord, data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(data_dir),
-        "PYTHONPATH": str(REPO),
-        **fake.env(),
-        "ATELIER_DATA_DIR": str(data_dir / "data"),
-        "HEALTH_PORT": "0",
-        "ENGINE_DEVICES": "cpu",
-        "ENGINE_WORKERS": "1",
-        "DEFAULT_SIZE": "32",
-        "MAX_SIZE": "48",
-        "DEFAULT_ITERATIONS": "3",
-        "MAX_ITERATIONS": "50",
-        "STATUS_EDIT_SECONDS": "0.05",
+    return bot_process_env(
+        fake,
+        data_dir,
+        ENGINE_WORKERS="1",
+        DEFAULT_SIZE="32",
+        MAX_SIZE="48",
+        DEFAULT_ITERATIONS="3",
+        MAX_ITERATIONS="50",
+        STATUS_EDIT_SECONDS="0.05",
         **extra,
-    }
+    )
 
 
 async def start_bot_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
