@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-# ITU-R BT.601 luma and the YIQ chroma axes: a linear, invertible split of RGB.
-RGB_TO_YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
-YIQ_TO_RGB = torch.linalg.inv(RGB_TO_YIQ)
+from engine import yiq
+
+RGB_TO_YIQ = torch.tensor(yiq.RGB_TO_YIQ)
+YIQ_TO_RGB = torch.tensor(yiq.YIQ_TO_RGB)
 
 
 def to_yiq(rgb: torch.Tensor) -> torch.Tensor:
