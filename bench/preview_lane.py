@@ -23,18 +23,18 @@ from engine.stylizer import Stylizer
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "engine" / "examples" / "astronaut.png"
 STYLE = ROOT / "engine" / "examples" / "hubble_deep_field.jpg"
-PREVIEW_SIZE = 512
+PREVIEW = StyleParams(size=512)
 
 
 async def job_seconds(stylizer: Stylizer, params: StyleParams, lane: PreviewLane | None,
                       every: float) -> tuple[float, list[float]]:  # fmt: skip
     content, style = decode_image(CONTENT), decode_image(STYLE)
-    photo, painting = encode_png(resize_longest(content, PREVIEW_SIZE)), encode_png(style)
+    photo, painting = encode_png(resize_longest(content, PREVIEW.size)), encode_png(style)
     previews: list[float] = []
     started = time.perf_counter()
     job = asyncio.create_task(asyncio.to_thread(stylizer.stylize, content, style, params))
     while lane is not None and not job.done():
-        previews.append((await lane.paint(photo, [painting], PREVIEW_SIZE)).seconds)
+        previews.append((await lane.paint(photo, [painting], PREVIEW)).seconds)
         await asyncio.sleep(every)
     await job
     return time.perf_counter() - started, previews
@@ -59,7 +59,7 @@ async def main() -> None:
     lane.close()
     a, s = statistics.median(alone), statistics.median(shared)
     print(f"engine job ({args.size} px, {args.iterations} iterations), median of {args.repeats}:")
-    print(f"  alone {a:.2f} s · with a {PREVIEW_SIZE} px preview every {args.every} s {s:.2f} s "
+    print(f"  alone {a:.2f} s · with a {PREVIEW.size} px preview every {args.every} s {s:.2f} s "
           f"· ratio {s / a:.3f}")  # fmt: skip
     print(f"  {len(previews)} previews meanwhile: median {statistics.median(previews):.3f} s, "
           f"slowest {max(previews):.3f} s")  # fmt: skip

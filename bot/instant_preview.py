@@ -15,6 +15,7 @@ from typing import Any
 from bot import render
 from bot.job_files import JobFiles
 from bot.jobs import Job, JobStore
+from bot.png_settings import with_settings
 from bot.preview_lane import PaintedPreview, PreviewLane
 from bot.status_message import StatusMessage
 from engine.errors import EngineError
@@ -57,12 +58,7 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
     await jobs.mark_running(job.id)
     try:
         styles = [p for p in (job.style_path, job.style2_path) if p]
-        painted = await lane.paint(
-            job.content_path,
-            styles,
-            job.request.size,
-            job.request.style_params().style_blend,
-        )
+        painted = await lane.paint(job.content_path, styles, job.request.style_params())
     except asyncio.CancelledError:
         await jobs.park(job.id)  # shutdown: painted again after the restart
         raise
@@ -72,7 +68,7 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
     else:
         await jobs.mark_done(
             job.id,
-            result_path=await files.save_result(job.id, painted.png),
+            result_path=await files.save_result(job.id, with_settings(painted.png, job)),
             width=painted.width,
             height=painted.height,
             seconds=painted.seconds,

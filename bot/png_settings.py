@@ -18,6 +18,11 @@ from bot.jobs import Job
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IEND = b"IEND"
+# What a `quality:preview` result is, for whoever opens the file without the bot at hand.
+PREVIEW_QUALITY = (
+    "preview: one pass of the feed-forward preview network (Magenta's arbitrary image "
+    "stylisation), not the full optimisation"
+)
 
 
 def request_fields(job: Job) -> dict[str, str]:
@@ -26,9 +31,10 @@ def request_fields(job: Job) -> dict[str, str]:
     fields = {
         "Software": "Atelier",
         "Atelier job": job.id,
+        "Quality": PREVIEW_QUALITY if request.quality == "preview" else request.quality,
         "Seed": str(request.seed),
         "Strength": str(request.strength),
-        "Iterations": str(request.iterations),
+        "Iterations": str(request.iterations_run),
         "Size": str(request.size),
         "Preserve colors": "yes" if request.preserve_colors else "no",
         "Brush": f"{request.brush:g}",
@@ -38,6 +44,11 @@ def request_fields(job: Job) -> dict[str, str]:
     if request.blend is not None:
         fields["Blend"] = f"{request.blend} %"
     return fields
+
+
+def with_settings(png: bytes, job: Job) -> bytes:
+    """The job's result with its settings written in."""
+    return with_text(png, request_fields(job))
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:

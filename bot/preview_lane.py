@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.images import decode_image, encode_png
+from engine.params import StyleParams
 from engine.preview import PreviewModel
 
 INTRA_OP_THREADS = 1
@@ -40,21 +41,22 @@ class PreviewLane:
         self._model: PreviewModel | None = None
 
     async def paint(
-        self, content: Picture, styles: Sequence[Picture], size: int, blend: Sequence[float] = ()
+        self, content: Picture, styles: Sequence[Picture], params: StyleParams
     ) -> PaintedPreview:
-        """Content at `size` px in the (blended) styles; raises whatever the model or images raise."""
+        """Content in the (blended) styles with the job's size, strength, brush and colours;
+        raises whatever the model or images raise."""
         loop = asyncio.get_running_loop()
-        paint = functools.partial(self._paint, content, styles, size, blend)
+        paint = functools.partial(self._paint, content, styles, params)
         return await loop.run_in_executor(self._executor, paint)
 
     def _paint(
-        self, content: Picture, styles: Sequence[Picture], size: int, blend: Sequence[float]
+        self, content: Picture, styles: Sequence[Picture], params: StyleParams
     ) -> PaintedPreview:
         started = time.perf_counter()
         if self._model is None:  # loaded on first use, in the lane's own thread
             self._model = PreviewModel(self._model_dir, threads=self._threads)
         pictures = [decode_image(style) for style in styles]
-        image = self._model.stylize(decode_image(content), pictures, size, blend)
+        image = self._model.stylize_with(decode_image(content), pictures, params)
         return PaintedPreview(
             encode_png(image), image.width, image.height, time.perf_counter() - started
         )

@@ -26,7 +26,7 @@ from bot.job_posts import JobPosts
 from bot.jobs import ACTIVE_STATES, Job, JobStore
 from bot.limits import RequestRefused
 from bot.metrics import Metrics
-from bot.png_settings import request_fields, with_text
+from bot.png_settings import with_settings
 from bot.preview_lane import PreviewLane
 from bot.status_message import StatusMessage
 from engine.events import Preview, Progress
@@ -308,9 +308,7 @@ class Runner:
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
         styles = [p for p in (job.style_path, job.style2_path) if p]
-        painting = self._lane.paint(
-            job.content_path, styles, job.request.size, job.request.style_params().style_blend
-        )
+        painting = self._lane.paint(job.content_path, styles, job.request.style_params())
         self._previews.begin(job.id, painting, status)
         while True:
             current = await self._jobs.require(job.id)
@@ -348,7 +346,7 @@ class Runner:
             status.show_preview(event.png, render.preview_caption(event.iteration, event.total))
             return
         elif isinstance(event, Done):
-            png = with_text(event.png, request_fields(job))
+            png = with_settings(event.png, job)
             path = await self._files.save_result(job.id, png)
             await self._jobs.mark_done(
                 job.id,

@@ -163,7 +163,7 @@ def write_preview(args: argparse.Namespace, params: StyleParams) -> int:
         styles = [decode_image(path) for path in args.styles]
         model = shared_preview_model()
         started = time.perf_counter()
-        result = model.stylize(content, styles, params.size, params.style_blend)
+        result = model.stylize_with(content, styles, params)
         seconds = time.perf_counter() - started
     except (EngineError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
