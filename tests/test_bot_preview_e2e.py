@@ -4,12 +4,15 @@ with a real one-worker engine pool painting the full jobs."""
 from __future__ import annotations
 
 import asyncio
+import io
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fake_discord import FakeDiscord, Message
+from PIL import Image
 from test_bot_e2e import (
     LIMITS,
     SIDE,
@@ -17,6 +20,7 @@ from test_bot_e2e import (
     bot_config,
     picture,
     picture_size,
+    private_answer,
     public_message,
     queued_job,
     result_message,
@@ -27,9 +31,13 @@ from test_bot_e2e import (
 )
 
 from bot import render
-from bot.preview_lane import PreviewLane
+from bot.png_settings import PREVIEW_QUALITY, text_of
+from bot.preview_lane import INTRA_OP_THREADS, PreviewLane
+from engine.images import decode_image
 from engine.pool import EnginePool
+from engine.preview import PreviewModel
 from engine.preview.weights import TRANSFORMER, installed_model_dir
+from engine.yiq import RGB_TO_YIQ
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -98,6 +106,71 @@ async def test_quality_preview_answers_with_the_instant_picture_only(
         assert not any("%" in revision.content for revision in status.revisions)
         job = await bot.jobs.require(job_id)
         assert job.request.quality == "preview" and job.state == "done"
+
+
+def chroma(picture: Image.Image) -> np.ndarray:
+    """The YIQ chroma (I and Q) of each pixel, of 255."""
+    return np.asarray(picture.convert("RGB"), np.float32) @ RGB_TO_YIQ[1:].T
+
+
+async def test_a_preview_with_the_contents_colours_keeps_them_and_its_png_says_how_it_was_made(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        asked = await stylize(
+            fake, size=SIDE, quality="preview", preserve_colors=True, strength=3, brush=2.0
+        )
+        job_id = await queued_job(asked)
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        result = await wait_for_result(fake, thread, job_id)
+
+        (png,) = result.attachments
+        painted = Image.open(io.BytesIO(png.data))
+        job = await bot.jobs.require(job_id)
+        content, style = decode_image(job.content_path), [decode_image(job.style_path)]
+        # Every setting reached the network: the same picture as painting it directly.
+        model, params = PreviewModel(threads=INTRA_OP_THREADS), job.request.style_params()
+        assert np.array_equal(
+            np.asarray(painted.convert("RGB")),
+            np.asarray(model.stylize_with(content, style, params)),
+        )
+        # The content's colours: off only where light and colour together leave the RGB gamut.
+        in_style_colours = model.stylize_with(
+            content, style, replace(params, preserve_colors=False)
+        )
+        kept = np.abs(chroma(painted) - chroma(content)).mean()
+        assert kept < np.abs(chroma(in_style_colours) - chroma(content)).mean() / 5 and kept < 3
+
+        chunks = text_of(png.data)
+        assert (
+            chunks["Quality"] == PREVIEW_QUALITY and "not the full optimisation" in PREVIEW_QUALITY
+        )
+        assert (chunks["Preserve colors"], chunks["Strength"], chunks["Brush"]) == ("yes", "3", "2")
+        assert (chunks["Atelier job"], chunks["Size"], chunks["Iterations"]) == (job_id, "40", "0")
+        shown = await private_answer(await fake.slash_command("atelier show", {"job": job_id}))
+        assert "Written in the PNG: " in shown and "Quality: preview: one pass" in shown
+
+
+async def test_the_instant_preview_of_a_full_job_is_painted_with_the_members_settings(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path, limits=replace(LIMITS, max_iterations=100_000))
+    async with running_bot(fake, pool, config) as bot:
+        asked = await stylize(
+            fake, size=SIDE, iterations=100_000, preserve_colors=True, strength=8, brush=0.5
+        )  # so many iterations that no snapshot of the engine's comes before the cancel
+        job_id = await queued_job(asked)
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
+        await fake.wait_for(lambda: instant_preview_shown(status), timeout=WAIT)
+        await bot.runner.cancel(job_id, fake.member.id)
+
+        (shown,) = next(r.attachments for r in status.revisions if r.attachments)
+        job = await bot.jobs.require(job_id)
+        content, style = decode_image(job.content_path), [decode_image(job.style_path)]
+        model = PreviewModel(threads=INTRA_OP_THREADS)
+        direct = model.stylize_with(content, style, job.request.style_params())
+        assert np.array_equal(np.asarray(decode_image(shown.data)), np.asarray(direct))
 
 
 async def test_a_typo_in_quality_is_refused_by_discord_before_the_bot(
