@@ -95,6 +95,8 @@ def test_a_broader_brush_paints_broader_strokes_at_the_same_size():
 
     assert fine.size == normal.size == broad.size == content.size
     assert edges(fine) > edges(normal) * 1.3 and edges(normal) > edges(broad) * 1.3
+    with pytest.raises(ValueError, match="style_scale must be positive"):
+        model.stylize(content, style, 128, style_scale=0)
 
 
 def test_blending_two_styles_needs_one_weight_each():

@@ -97,6 +97,8 @@ def style_share(strength: float) -> float:
 
 def painting_side(size: int, style_scale: float) -> int:
     """The longest side the transformer paints at for a `size` px picture (see above)."""
+    if style_scale <= 0:
+        raise ValueError(f"style_scale must be positive, got {style_scale}")
     side = round(size / math.sqrt(style_scale))
     return max(min(size, MIN_PAINT_SIDE), min(side, max(size, MAX_FINE_SIDE)))
 
