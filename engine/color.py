@@ -1,6 +1,9 @@
-"""Luminance-only transfer (Gatys et al. 2016, "Preserving colour in neural artistic style transfer")."""
+"""Colour handling: luminance-only transfer (Gatys et al. 2016, "Preserving colour in neural
+artistic style transfer") and carrying a picture onto a style's palette."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 
@@ -35,3 +38,35 @@ def recolor(luma_image: torch.Tensor, color_source: torch.Tensor) -> torch.Tenso
     yiq = to_yiq(color_source)
     yiq[:, :1] = to_yiq(luma_image)[:, :1]
     return to_rgb(yiq).clamp(0, 1)
+
+
+def colour_gaussian(
+    images: Sequence[torch.Tensor], weights: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance of the pixels' RGB of several images mixed by weight (a mixture's
+    moments), in float64: the 3×3 matrices are inverted and square-rooted."""
+    total = sum(weights)
+    mean = torch.zeros(3, dtype=torch.float64)
+    moment = torch.zeros(3, 3, dtype=torch.float64)
+    for image, weight in zip(images, weights, strict=True):
+        pixels = image[0].flatten(1).double().cpu()
+        mean += weight / total * pixels.mean(1)
+        moment += weight / total * (pixels @ pixels.T) / pixels.shape[1]
+    return mean, moment - torch.outer(mean, mean)
+
+
+def _psd_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(matrix)
+    return vectors @ torch.diag(values.clamp_min(1e-6) ** power) @ vectors.T
+
+
+def match_colours(image: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The image's colours carried onto the target Gaussian by the optimal linear (Monge) map:
+    the palette of the style at once, with every shape and shade of the image kept in order."""
+    mean, covariance = colour_gaussian([image], [1.0])
+    target_mean, target_covariance = target
+    root, inverse_root = _psd_power(covariance, 0.5), _psd_power(covariance, -0.5)
+    transform = inverse_root @ _psd_power(root @ target_covariance @ root, 0.5) @ inverse_root
+    pixels = image[0].flatten(1).double().cpu()
+    mapped = transform @ (pixels - mean[:, None]) + target_mean[:, None]
+    return mapped.reshape(image.shape).to(image).clamp(0, 1)

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from engine.color import luminance, match_luminance, recolor
+from engine.color import colour_gaussian, luminance, match_colours, match_luminance, recolor
 from engine.device import precision_for, resolve_device
 from engine.errors import Cancelled
 from engine.events import Preview, Progress
@@ -197,8 +197,9 @@ class Stylizer:
             if image is None and init_image is not None:
                 image = start_from(init_image, target, params)
             elif image is None:
-                preview = functools.partial(preview_at, content, styles, blend)
-                image = self._initial(params, target, style_tensors[0], generator, preview)
+                preview = functools.partial(preview_at, content, styles, params)
+                palette = colour_gaussian(style_tensors, blend)
+                image = self._initial(params, target, style_tensors[0], generator, preview, palette)
             else:
                 image = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
             objective = self._objective(target, style_tensors, blend, params)
@@ -222,14 +223,19 @@ class Stylizer:
         style: torch.Tensor,
         generator: torch.Generator,
         preview: Callable[[int], Image.Image],
+        palette: tuple[torch.Tensor, torch.Tensor],
     ) -> torch.Tensor:
         if params.init == "noise":
             return torch.rand(content.shape, generator=generator).to(content.device)
         if params.init == "style":
             return F.interpolate(style, size=content.shape[-2:], mode="bicubic").clamp(0, 1)
+        if params.init == "content":
+            return content.clone()
+        if not params.preserve_colors:
+            content = content.lerp(match_colours(content, palette), min(1.0, params.strength))
         share = content_share(params)
         if share == 1.0:
-            return content.clone()
+            return content
         height, width = content.shape[-2:]
         start = to_tensor(preview(max(height, width)).resize((width, height)), content.device)
         start = luminance(start) if params.preserve_colors else start
@@ -319,7 +325,8 @@ def start_from(init_image: Image.Image, target: torch.Tensor, params: StyleParam
 
 
 def content_share(params: StyleParams) -> float:
-    """How much of the start is the content, the rest being the preview (init content/preview/auto)."""
+    """How much of the start is the content (in the style's palette for init=auto), the rest
+    being the preview."""
     if params.init == "content":
         return 1.0
     if params.init == "preview":
@@ -328,12 +335,13 @@ def content_share(params: StyleParams) -> float:
 
 
 def preview_at(
-    content: Image.Image, styles: list[Image.Image], blend: list[float], longest: int
+    content: Image.Image, styles: list[Image.Image], params: StyleParams, longest: int
 ) -> Image.Image:
-    """The feed-forward preview (engine/preview): most of the look in one pass, as a start."""
+    """The feed-forward preview (engine/preview) with the job's settings: most of the look in
+    one pass, as a start."""
     from engine.preview import shared_preview_model
 
-    return shared_preview_model().stylize(content, styles, longest, blend)
+    return shared_preview_model().stylize_with(content, styles, params.with_changes(size=longest))
 
 
 @functools.cache

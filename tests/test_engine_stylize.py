@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.color import to_yiq
+from engine.color import colour_gaussian, match_colours, to_yiq
 from engine.errors import Cancelled
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
@@ -18,6 +18,7 @@ from engine.stylizer import (
 from tests.engine_images import ASTRONAUT, HUBBLE, small
 
 TINY = StyleParams(size=40, iterations=6, min_scale=40)
+CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,39 @@ def test_auto_start_leans_on_the_preview_the_smaller_the_budget():
     assert share(10) < share(20) < share(40) < 1.0
     assert share(CONTENT_START_ITERATIONS) == share(1000) == 1.0
     assert share(10, "content") == 1.0 and share(1000, "preview") == 0.0
+
+
+def test_a_picture_carried_onto_a_palette_takes_its_colours_and_keeps_its_shading():
+    generator = torch.Generator().manual_seed(0)
+    photo = torch.rand(1, 3, 24, 32, generator=generator) * 0.4 + 0.1
+    painting = torch.rand(1, 3, 20, 20, generator=generator) * torch.tensor([0.2, 0.5, 0.9]).view(
+        1, 3, 1, 1
+    )
+    palette = colour_gaussian([painting], [1.0])
+    carried = match_colours(photo, palette)
+    mean, covariance = colour_gaussian([carried], [1.0])
+    assert torch.allclose(mean, palette[0], atol=1e-3)
+    assert torch.allclose(covariance, palette[1], atol=1e-3)
+    # The map is linear and positive definite: brighter stays brighter.
+    brightness, carried_brightness = photo.sum(1).flatten(), carried.sum(1).flatten()
+    order = brightness.argsort()
+    assert torch.corrcoef(torch.stack([brightness[order], carried_brightness[order]]))[0, 1] > 0.5
+
+
+def test_the_default_start_wears_the_styles_palette_and_strength_tempers_it(content, style):
+    photo, painting = to_tensor(content, CPU), to_tensor(style, CPU)
+    palette = colour_gaussian([painting], [1.0])
+
+    def start(**changes):
+        params = StyleParams(iterations=CONTENT_START_ITERATIONS, **changes)
+        no_preview = lambda _side: pytest.fail("a content start needs no preview")  # noqa: E731
+        return Stylizer._initial(params, photo, painting, torch.Generator(), no_preview, palette)
+
+    full = start()
+    assert torch.allclose(colour_gaussian([full], [1.0])[0], palette[0], atol=0.02)
+    assert torch.allclose(start(strength=0.5), photo.lerp(full, 0.5), atol=1e-5)
+    assert torch.equal(start(init="content"), photo)  # the literal content, as before issue 9
+    assert torch.equal(start(preserve_colors=True), photo)  # the member's own colours
 
 
 def test_meancov_style_loss_also_lowers_the_loss(stylizer, content, style):
