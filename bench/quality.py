@@ -40,6 +40,7 @@ from PIL import Image, ImageDraw
 from bench.crowson_recipe import CrowsonRecipe, iterations_for, load_timed, save_timed
 from bench.seed_recipe import ITERATIONS as CLASSIC_ITERATIONS
 from bench.seed_recipe import SeedRecipe
+from engine.color import colour_gaussian, psd_power
 from engine.images import decode_image, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, gram
 from engine.params import BASE_STYLE_WEIGHT, StyleParams
@@ -81,7 +82,7 @@ class Judge:
             self._content = self._features(content)[CONTENT_LAYER]
             features = self._features(style)
             self._grams = {name: gram(features[name]) for name in STYLE_LAYERS}
-        self._palette = colour_gaussian(style)
+        self._palette = palette_of(style)
 
     def _features(self, image: Image.Image) -> dict[str, torch.Tensor]:
         return self._stylizer.features(to_tensor(image, self._stylizer.device))
@@ -93,12 +94,13 @@ class Judge:
             float((gram(features[n]) - g).norm() / g.norm()) for n, g in self._grams.items()
         ) / len(self._grams)
         content = float((features[CONTENT_LAYER] - self._content).norm() / self._content.norm())
-        return Scores(style, content, gaussian_w2(colour_gaussian(image), self._palette))
+        return Scores(style, content, gaussian_w2(palette_of(image), self._palette))
 
 
-def colour_gaussian(image: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
-    pixels = to_tensor(image, torch.device("cpu")).flatten(2)[0].double() * 255
-    return pixels.mean(1), torch.cov(pixels)
+def palette_of(image: Image.Image) -> tuple[torch.Tensor, torch.Tensor]:
+    """The RGB pixels' mean and covariance, in grey levels (0..255)."""
+    mean, covariance = colour_gaussian([to_tensor(image, torch.device("cpu"))], [1.0])
+    return mean * 255, covariance * 255**2
 
 
 def gaussian_w2(
@@ -106,15 +108,10 @@ def gaussian_w2(
 ) -> float:
     """2-Wasserstein distance between two Gaussians (mean, covariance)."""
     (mean_a, cov_a), (mean_b, cov_b) = a, b
-    root_b = psd_sqrt(cov_b)
-    cross = psd_sqrt(root_b @ cov_a @ root_b)
+    root_b = psd_power(cov_b, 0.5)
+    cross = psd_power(root_b @ cov_a @ root_b, 0.5)
     squared = (mean_a - mean_b).pow(2).sum() + torch.trace(cov_a + cov_b - 2 * cross)
     return float(squared.clamp_min(0).sqrt())
-
-
-def psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
-    values, vectors = torch.linalg.eigh(matrix)
-    return vectors @ torch.diag(values.clamp_min(0).sqrt()) @ vectors.T
 
 
 def timed(paint: Callable[[], Image.Image]) -> tuple[Image.Image, float]:

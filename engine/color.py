@@ -55,7 +55,7 @@ def colour_gaussian(
     return mean, moment - torch.outer(mean, mean)
 
 
-def _psd_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+def psd_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
     values, vectors = torch.linalg.eigh(matrix)
     return vectors @ torch.diag(values.clamp_min(1e-6) ** power) @ vectors.T
 
@@ -65,8 +65,8 @@ def match_colours(image: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor]
     the palette of the style at once, with every shape and shade of the image kept in order."""
     mean, covariance = colour_gaussian([image], [1.0])
     target_mean, target_covariance = target
-    root, inverse_root = _psd_power(covariance, 0.5), _psd_power(covariance, -0.5)
-    transform = inverse_root @ _psd_power(root @ target_covariance @ root, 0.5) @ inverse_root
+    root, inverse_root = psd_power(covariance, 0.5), psd_power(covariance, -0.5)
+    transform = inverse_root @ psd_power(root @ target_covariance @ root, 0.5) @ inverse_root
     pixels = image[0].flatten(1).double().cpu()
     mapped = transform @ (pixels - mean[:, None]) + target_mean[:, None]
     return mapped.reshape(image.shape).to(image).clamp(0, 1)
