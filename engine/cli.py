@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--content-weight", type=float, default=defaults.content_weight)
     parser.add_argument("--tv-weight", type=float, default=defaults.tv_weight)
+    parser.add_argument(
+        "--palette-weight",
+        type=float,
+        default=defaults.palette_weight,
+        help="pull towards the style's colours, relative to the style weight (0: off)",
+    )
     parser.add_argument("--init", choices=INITS, default=defaults.init)
     parser.add_argument(
         "--init-image",
@@ -117,6 +123,7 @@ def params_from_args(args: argparse.Namespace) -> StyleParams:
         strength=strength,
         content_weight=args.content_weight,
         tv_weight=args.tv_weight,
+        palette_weight=args.palette_weight,
         init=args.init,
         optimizer=args.optimizer,
         style_loss=args.style_loss,

@@ -91,6 +91,27 @@ class StyleLoss(nn.Module):
         return torch.stack([self._layer(name, features[name]) for name in self.layers]).mean()
 
 
+class PaletteLoss(nn.Module):
+    """The picture's RGB mean and covariance against the style's (blended) palette. VGG-19's
+    Gram matrices carry colour only faintly next to texture, so stray content colours survive
+    them; this term pulls the colours themselves. Its gradient reaches the pixels directly, not
+    amplified through the network, hence the large weight it needs (params.PALETTE_WEIGHT)."""
+
+    def __init__(self, palette: tuple[torch.Tensor, torch.Tensor]) -> None:
+        super().__init__()
+        mean, covariance = palette
+        self.register_buffer("mean", mean.float())
+        self.register_buffer("covariance", covariance.float())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        pixels = image.float().flatten(2)[0]
+        mean = pixels.mean(1)
+        second_moment = pixels @ pixels.T / pixels.shape[1]
+        return scaled_error(mean, self.mean) + scaled_error(
+            covariance(mean[None], second_moment[None])[0], self.covariance
+        )
+
+
 def total_variation(image: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between neighbouring pixels: penalises speckle, not edges much."""
     dx = image[..., :, 1:] - image[..., :, :-1]

@@ -18,7 +18,14 @@ from engine.device import precision_for, resolve_device
 from engine.errors import Cancelled
 from engine.events import Preview, Progress
 from engine.images import encode_png, resize_longest
-from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss, total_variation
+from engine.losses import (
+    CONTENT_LAYER,
+    STYLE_LAYERS,
+    ContentLoss,
+    PaletteLoss,
+    StyleLoss,
+    total_variation,
+)
 from engine.params import DEFAULT_WEIGHTS, StyleParams
 from engine.schedule import Stage, plan, stage_costs
 from engine.vgg import VGGFeatures
@@ -204,7 +211,7 @@ class Stylizer:
             else:
                 upscaled = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
                 image = in_palette(upscaled, palette, params)
-            objective = self._objective(target, style_tensors, blend, params)
+            objective = self._objective(target, style_tensors, blend, palette, params)
             image = self._optimise(run, image, objective)
         assert image is not None and run.colour is not None
         return self._finish(image, run.colour, params)
@@ -247,12 +254,16 @@ class Stylizer:
         content: torch.Tensor,
         styles: list[torch.Tensor],
         blend: list[float],
+        palette: tuple[torch.Tensor, torch.Tensor],
         params: StyleParams,
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         with torch.no_grad():
             content_loss = ContentLoss(self.features(content)[CONTENT_LAYER])
             targets = StyleLoss.targets([self.features(s) for s in styles], blend)
             style_loss = StyleLoss(targets, params.style_loss)
+        palette_loss = PaletteLoss(palette).to(content.device)
+        # Kept colours are the content's: the picture is painted grey and recoloured at the end.
+        palette_weight = 0.0 if params.preserve_colors else params.palette_weight
 
         def objective(image: torch.Tensor) -> torch.Tensor:
             features = self.features(image)
@@ -261,6 +272,8 @@ class Stylizer:
                 loss = loss + params.content_weight * content_loss(features)
             if params.tv_weight:
                 loss = loss + params.tv_weight * total_variation(image.float())
+            if palette_weight:
+                loss = loss + params.style_weight * palette_weight * palette_loss(image)
             return loss
 
         return objective

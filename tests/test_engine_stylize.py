@@ -6,6 +6,7 @@ from PIL import Image
 
 from engine.color import colour_gaussian, match_colours, to_yiq
 from engine.errors import Cancelled
+from engine.losses import PaletteLoss
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
 from engine.stylizer import (
@@ -144,6 +145,8 @@ def test_bad_settings_are_refused_with_a_reason():
         StyleParams(size=5)
     with pytest.raises(ValueError, match="init"):
         StyleParams(init="banana")
+    with pytest.raises(ValueError, match="palette_weight"):
+        StyleParams(palette_weight=-1)
 
 
 def test_init_style_starts_from_the_style_picture(stylizer, content):
@@ -194,6 +197,23 @@ def test_a_picture_carried_onto_a_palette_takes_its_colours_and_keeps_its_shadin
     brightness, carried_brightness = photo.sum(1).flatten(), carried.sum(1).flatten()
     order = brightness.argsort()
     assert torch.corrcoef(torch.stack([brightness[order], carried_brightness[order]]))[0, 1] > 0.5
+
+
+def test_the_palette_term_rests_on_the_styles_colours_and_pulls_others_towards_them():
+    generator = torch.Generator().manual_seed(1)
+    painting = torch.rand(1, 3, 16, 16, generator=generator) * 0.5 + 0.4
+    palette = colour_gaussian([painting], [1.0])
+    term = PaletteLoss(palette)
+    assert float(term(painting)) < 1e-3
+    photo = (torch.rand(1, 3, 16, 16, generator=generator) * 0.3).requires_grad_()
+    before = float((photo.mean(dim=(2, 3))[0] - palette[0].float()).norm())
+    optimizer = torch.optim.Adam([photo], lr=0.02)
+    for _ in range(20):
+        optimizer.zero_grad()
+        term(photo).backward()
+        optimizer.step()
+    after = float((photo.mean(dim=(2, 3))[0] - palette[0].float()).norm())
+    assert after < 0.5 * before
 
 
 def test_the_default_start_wears_the_styles_palette_and_strength_tempers_it(content, style):
