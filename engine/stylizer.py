@@ -33,13 +33,15 @@ from engine.weights import load_weights
 
 # Style images bigger than this add memory and time but no visible detail.
 MAX_STYLE_SIDE = 2048
-# init="auto" starts from the feed-forward preview mixed with the content, the content's share
-# growing with the budget up to all of it here: few iterations cannot move far from their start,
-# so a preview start makes 10-40 iterations look painted, while from this many on the content
-# start keeps the content more faithful at an equal style (python -m bench.quality).
+# The inits whose pictures are carried onto the style's palette (in_palette): "content" stays
+# the literal photo, the start the engine had before.
+PALETTE_INITS = ("auto", "preview")
+# init="auto" starts from the feed-forward preview mixed with the content (in the style's
+# palette), the content's share growing with the budget up to all of it here: few iterations
+# cannot move far from their start, so a preview start makes 10-40 iterations look painted, while
+# from this many on the content start keeps the content more faithful (python -m bench.quality).
 CONTENT_START_ITERATIONS = 120
 ADAM_LR = 0.02
-PALETTE_INITS = ("auto", "preview")
 
 ProgressCallback = Callable[[Progress], None]
 PreviewCallback = Callable[[Preview], None]
