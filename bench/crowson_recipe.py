@@ -11,15 +11,16 @@ from https://github.com/crowsonkb/style-transfer-pytorch (MIT), style_transfer.p
   weight 0.015; a nine-point L2 total variation with weight 2; replicate padding at the first
   convolution; the style image resized to each scale (never up).
 
-Two deliberate differences, neither of which changes what is optimised: features are divided by
-the Caffe network's larger input scale so the terms keep the original's balance with the
-pixel-space TV term, and the W2 trace term uses an exact eigenvalue square root where the
-original runs 12 Newton–Schulz steps: several times cheaper on a CPU, so the reference can be
+Two deliberate differences: features are divided by the Caffe network's larger input scale, so
+the terms keep about the original's balance with the pixel-space TV term and the covariance
+eps, and the W2 trace term uses an exact eigenvalue square root where the original runs 12
+Newton–Schulz steps: several times cheaper on a CPU, so the reference can be
 painted at all in a bench run (the original took over an hour for one 512 px picture here).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ class Average:
 
 
 def rescaled_adam_state(optimizer: torch.optim.Adam, size: tuple[int, int]) -> dict:
-    state = optimizer.state_dict()
+    state = copy.deepcopy(optimizer.state_dict())
     for moments in state["state"].values():
         moments["exp_avg"] = F.interpolate(moments["exp_avg"], size, mode="bicubic")
         moments["exp_avg_sq"] = F.interpolate(moments["exp_avg_sq"], size, mode="bilinear").relu()

@@ -18,7 +18,7 @@ classic | preview | look to beat | today and Atelier at 20 and at the default bu
 512 px (shrunk to the others' size).
 
 Everything runs at 256 px (the coarsest scale is the default 128 px). The classic recipe's 800
-iterations take about 5 min per pair here; the look to beat's 2000 Adam iterations 10-15 min, so
+iterations take 1.5-2.5 min per pair here; the look to beat's 2000 Adam iterations 11-19 min, so
 its pictures are painted once (--look paint) and kept, with the seconds they took, in
 bench/results/reference_<pair>_<size>.png; every run judges them afresh.
 
@@ -79,7 +79,6 @@ class Judge:
 
     def __init__(self, stylizer: Stylizer, content: Image.Image, style: Image.Image) -> None:
         self._stylizer = stylizer
-        self.size = content.size
         with torch.no_grad():
             self._content = self._features(content)[CONTENT_LAYER]
             features = self._features(style)

@@ -40,33 +40,56 @@ def recolor(luma_image: torch.Tensor, color_source: torch.Tensor) -> torch.Tenso
     return to_rgb(yiq).clamp(0, 1)
 
 
+# Colour directions in which the picture barely varies are treated as varying this much, so that
+# the map does not blow up their noise: a black-and-white scan with a grey level of noise would
+# otherwise turn into confetti of the style's colours.
+COLOUR_FLOOR = (4 / 255) ** 2
+
+
 def colour_gaussian(
     images: Sequence[torch.Tensor], weights: Sequence[float]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and covariance of the pixels' RGB of several images mixed by weight (a mixture's
-    moments), in float64: the 3×3 matrices are inverted and square-rooted."""
+    moments). Summed on the images' device, returned as float64 on the CPU: the 3×3 matrices are
+    inverted and square-rooted."""
     total = sum(weights)
     mean = torch.zeros(3, dtype=torch.float64)
     moment = torch.zeros(3, 3, dtype=torch.float64)
     for image, weight in zip(images, weights, strict=True):
-        pixels = image[0].flatten(1).double().cpu()
-        mean += weight / total * pixels.mean(1)
-        moment += weight / total * (pixels @ pixels.T) / pixels.shape[1]
+        pixels = image[0].flatten(1).float()
+        mean += weight / total * pixels.mean(1).cpu().double()
+        moment += weight / total * (pixels @ pixels.T / pixels.shape[1]).cpu().double()
     return mean, moment - torch.outer(mean, mean)
 
 
 def psd_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+    """A symmetric positive semi-definite matrix to a power, through its eigenvalues (rounding
+    can leave some a hair below zero). A negative power needs a matrix kept away from singular."""
     values, vectors = torch.linalg.eigh(matrix)
-    return vectors @ torch.diag(values.clamp_min(1e-6) ** power) @ vectors.T
+    return vectors @ torch.diag(values.clamp_min(0) ** power) @ vectors.T
 
 
 def match_colours(image: torch.Tensor, target: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     """The image's colours carried onto the target Gaussian by the optimal linear (Monge) map:
     the palette of the style at once, with every shape and shade of the image kept in order."""
     mean, covariance = colour_gaussian([image], [1.0])
+    covariance = covariance + COLOUR_FLOOR * torch.eye(3, dtype=covariance.dtype)
     target_mean, target_covariance = target
     root, inverse_root = psd_power(covariance, 0.5), psd_power(covariance, -0.5)
     transform = inverse_root @ psd_power(root @ target_covariance @ root, 0.5) @ inverse_root
-    pixels = image[0].flatten(1).double().cpu()
-    mapped = transform @ (pixels - mean[:, None]) + target_mean[:, None]
-    return mapped.reshape(image.shape).to(image).clamp(0, 1)
+    pixels = image[0].flatten(1).float()
+    mapped = (
+        transform.to(pixels) @ (pixels - mean.to(pixels)[:, None]) + target_mean.to(pixels)[:, None]
+    )
+    return mapped.reshape(image.shape).to(image.dtype).clamp(0, 1)
+
+
+def tempered_palette(
+    content: torch.Tensor, palette: tuple[torch.Tensor, torch.Tensor], share: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colours `share` of the way from the content's to the palette's: the Gaussian of the
+    content carried that far. Matching to it at every scale keeps a strength below 1 where it
+    is, where re-mixing at every scale would compound (0.25 would become 0.49 over 3 scales)."""
+    if share >= 1.0:
+        return palette
+    return colour_gaussian([content.lerp(match_colours(content, palette), share)], [1.0])

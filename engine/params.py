@@ -18,9 +18,9 @@ STYLE_LOSSES: tuple[StyleLossKind, ...] = get_args(StyleLossKind)
 # needs a little less push to keep the content as well as before (python -m bench.quality).
 BASE_STYLE_WEIGHT = 1.0e-2
 
-# How strongly the colours are pulled to the style's palette, relative to the style weight. On
-# the three photo × painting pairs at 256 px, 3e5 takes the palette distance from 6-14 grey levels
-# to 2-7 while style and content distances improve or hold (python -m bench.quality).
+# How strongly the colours are pulled to the style's palette, relative to the style weight: 1e5
+# was too weak to clear the photo's colours, 1e6 began to cost style (python -m bench.quality;
+# the figures are in README, "How the defaults were picked").
 PALETTE_WEIGHT = 3e5
 
 MIN_SIZE = 16
@@ -55,6 +55,10 @@ class StyleParams:
     def __post_init__(self) -> None:
         if not MIN_SIZE <= self.size <= MAX_SIZE:
             raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE} px, got {self.size}")
+        if not MIN_SIZE <= self.min_scale <= MAX_SIZE:
+            raise ValueError(
+                f"min_scale must be between {MIN_SIZE} and {MAX_SIZE} px, got {self.min_scale}"
+            )
         if self.iterations < 1:
             raise ValueError(f"iterations must be at least 1, got {self.iterations}")
         if self.strength < 0:

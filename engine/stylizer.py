@@ -13,7 +13,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from engine.color import colour_gaussian, luminance, match_colours, match_luminance, recolor
+from engine.color import (
+    colour_gaussian,
+    luminance,
+    match_colours,
+    match_luminance,
+    recolor,
+    tempered_palette,
+)
 from engine.device import precision_for, resolve_device
 from engine.errors import Cancelled
 from engine.events import Preview, Progress
@@ -205,14 +212,15 @@ class Stylizer:
             target = luminance(run.colour) if params.preserve_colors else run.colour
             style_tensors = [self._style_tensor(s, stage, params, target) for s in styles]
             palette = colour_gaussian(style_tensors, blend)
+            goal = tempered_palette(target, palette, min(1.0, params.strength))
             if image is None and init_image is not None:
                 image = start_from(init_image, target, params)
             elif image is None:
                 preview = functools.partial(preview_at, content, styles, params)
-                image = self._initial(params, target, style_tensors[0], generator, preview, palette)
+                image = self._initial(params, target, style_tensors[0], generator, preview, goal)
             else:
                 upscaled = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
-                image = in_palette(upscaled, palette, params)
+                image = in_palette(upscaled, goal, params)
             objective = self._objective(target, style_tensors, blend, palette, params)
             image = self._optimise(run, image, objective)
         assert image is not None and run.colour is not None
@@ -242,14 +250,15 @@ class Stylizer:
             return F.interpolate(style, size=content.shape[-2:], mode="bicubic").clamp(0, 1)
         if params.init == "content":
             return content.clone()
-        content = in_palette(content, palette, params)
         share = content_share(params)
         if share == 1.0:
-            return content
+            return in_palette(content, palette, params)
         height, width = content.shape[-2:]
         start = to_tensor(preview(max(height, width)).resize((width, height)), content.device)
         start = luminance(start) if params.preserve_colors else start
-        return start.lerp(content, share)
+        if share == 0.0:
+            return start
+        return start.lerp(in_palette(content, palette, params), share)
 
     def _objective(
         self,
@@ -344,13 +353,13 @@ def in_palette(
     image: torch.Tensor, palette: tuple[torch.Tensor, torch.Tensor], params: StyleParams
 ) -> torch.Tensor:
     """For init auto and preview, unless the member keeps their colours: the picture carried onto
-    the style's palette, as far as `strength` (up to 1) says. Done to the start and again at each
-    finer scale, where the optimisation has let the colours drift back towards the content's:
-    the palette distance on cat × Starry Night at 256 px falls from 24 to 13 grey levels, about
-    the look to beat's 12 (python -m bench.quality)."""
-    if params.init not in PALETTE_INITS or params.preserve_colors:
+    the palette (the style's, tempered by a strength below 1). Done to the start and again at
+    each finer scale, where the optimisation has let the colours drift back towards the
+    content's: the palette distance on cat × Starry Night at 256 px fell from 24 to 13 grey
+    levels, about the look to beat's 12 (python -m bench.quality)."""
+    if params.init not in PALETTE_INITS or params.preserve_colors or params.strength == 0:
         return image
-    return image.lerp(match_colours(image, palette), min(1.0, params.strength))
+    return match_colours(image, palette)
 
 
 def content_share(params: StyleParams) -> float:

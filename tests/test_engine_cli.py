@@ -12,7 +12,7 @@ from engine.cli import build_parser, params_from_args
 from engine.cli_progress import ProgressDisplay
 from engine.events import Progress
 from engine.images import save_pixels
-from engine.params import BASE_STYLE_WEIGHT
+from engine.params import BASE_STYLE_WEIGHT, PALETTE_WEIGHT
 from tests.engine_images import ASTRONAUT, HUBBLE, ROOT, small
 
 
@@ -81,6 +81,15 @@ def test_style_weight_is_strength_times_the_base_weight():
                                       "--strength", "2", "--style-blend", "3,1"])  # fmt: skip
     params = params_from_args(args)
     assert params.style_weight == 2 * BASE_STYLE_WEIGHT and params.style_blend == (3.0, 1.0)
+
+
+def test_the_palette_pull_can_be_set_or_turned_off_from_the_cli():
+    def palette_weight(*options):
+        args = build_parser().parse_args(["c.png", "s.png", "-o", "o.png", *options])
+        return params_from_args(args).palette_weight
+
+    assert palette_weight() == PALETTE_WEIGHT
+    assert palette_weight("--palette-weight", "0") == 0.0
 
 
 def test_the_cli_offers_exactly_the_engines_choices():

@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.color import colour_gaussian, match_colours, to_yiq
+from engine.color import colour_gaussian, match_colours, tempered_palette, to_yiq
 from engine.errors import Cancelled
 from engine.losses import PaletteLoss
 from engine.params import StyleParams
@@ -14,6 +14,7 @@ from engine.stylizer import (
     BestPicture,
     Stylizer,
     content_share,
+    in_palette,
     to_tensor,
 )
 from tests.engine_images import ASTRONAUT, HUBBLE, small
@@ -192,7 +193,8 @@ def test_a_picture_carried_onto_a_palette_takes_its_colours_and_keeps_its_shadin
     carried = match_colours(photo, palette)
     mean, covariance = colour_gaussian([carried], [1.0])
     assert torch.allclose(mean, palette[0], atol=1e-3)
-    assert torch.allclose(covariance, palette[1], atol=1e-3)
+    # A few per cent short of the spread: COLOUR_FLOOR keeps faint directions from blowing up.
+    assert torch.allclose(covariance, palette[1], rtol=0.05, atol=2e-4)
     # The map is linear and positive definite: brighter stays brighter.
     brightness, carried_brightness = photo.sum(1).flatten(), carried.sum(1).flatten()
     order = brightness.argsort()
@@ -216,7 +218,7 @@ def test_the_palette_term_rests_on_the_styles_colours_and_pulls_others_towards_t
     assert after < 0.5 * before
 
 
-def test_the_default_start_wears_the_styles_palette_and_strength_tempers_it(content, style):
+def test_the_default_start_wears_the_styles_palette(content, style):
     photo, painting = to_tensor(content, CPU), to_tensor(style, CPU)
     palette = colour_gaussian([painting], [1.0])
 
@@ -225,18 +227,37 @@ def test_the_default_start_wears_the_styles_palette_and_strength_tempers_it(cont
         no_preview = lambda _side: pytest.fail("a content start needs no preview")  # noqa: E731
         return Stylizer._initial(params, photo, painting, torch.Generator(), no_preview, palette)
 
-    full = start()
-    assert torch.allclose(colour_gaussian([full], [1.0])[0], palette[0], atol=0.02)
-    assert torch.allclose(start(strength=0.5), photo.lerp(full, 0.5), atol=1e-5)
+    assert torch.allclose(colour_gaussian([start()], [1.0])[0], palette[0], atol=0.02)
     assert torch.equal(start(init="content"), photo)  # the literal content, as before issue 9
     assert torch.equal(start(preserve_colors=True), photo)  # the member's own colours
+
+
+def test_a_gentle_strength_moves_the_colours_part_way_once_not_again_at_every_scale(content, style):
+    photo = to_tensor(content, CPU)
+    palette = colour_gaussian([to_tensor(style, CPU)], [1.0])
+    gentle = StyleParams(strength=0.25)
+    goal = tempered_palette(photo, palette, gentle.strength)
+    own_mean = colour_gaussian([photo], [1.0])[0]
+    assert torch.allclose(goal[0], own_mean.lerp(palette[0], 0.25), atol=0.01)
+    once = in_palette(photo, goal, gentle)
+    three_scales = in_palette(in_palette(once, goal, gentle), goal, gentle)
+    assert torch.allclose(colour_gaussian([three_scales], [1.0])[0], goal[0], atol=0.01)
+
+
+def test_a_black_and_white_scan_is_carried_onto_a_palette_without_colour_noise(content, style):
+    grey = to_tensor(content.convert("L").convert("RGB"), CPU)
+    scan = grey + torch.randn(grey.shape, generator=torch.Generator().manual_seed(0)) / 255
+    carried = match_colours(scan.clamp(0, 1), colour_gaussian([to_tensor(style, CPU)], [1.0]))
+    chroma = to_yiq(carried)[:, 1:]
+    # Neighbouring pixels of a smooth grey photo stay close in colour: no confetti.
+    assert float((chroma[..., 1:] - chroma[..., :-1]).abs().mean()) < 0.02
 
 
 def test_meancov_style_loss_also_lowers_the_loss(stylizer, content, style):
     params = TINY.with_changes(style_loss="meancov", init="content", iterations=10)
     _, events = run(stylizer, content, style, params)
-    # From the content the means and covariances settle near 0.7 of the first loss (0.69 after
-    # 30 iterations), where Gram matrices go on to 0.35.
+    # With strength 1 at style weight 1.0e-2, the means and covariances from the content settle
+    # near 0.7 of the first loss (0.69 after 30 iterations), where Gram matrices go on to 0.35.
     assert events[-1].loss < 0.8 * events[0].loss
 
 
@@ -257,7 +278,7 @@ def distance(a, b):
 
 def test_an_init_image_is_where_the_optimisation_starts(stylizer, content, style):
     earlier = small(HUBBLE, 24)  # e.g. a result at half the size, repainted twice as big
-    params = TINY.with_changes(size=48, min_scale=12, iterations=1)
+    params = TINY.with_changes(size=48, min_scale=16, iterations=1)
 
     image, _ = run(stylizer, content, style, params, init_image=earlier)
 
