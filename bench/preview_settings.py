@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from bot.request import STRENGTH_MAX, STRENGTH_MIN, strength_factor
+from bot.rules.request import STRENGTH_MAX, STRENGTH_MIN, strength_factor
 from engine.images import resize_longest
 from engine.params import StyleParams
 from engine.preview import PreviewModel
