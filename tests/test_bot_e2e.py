@@ -258,7 +258,9 @@ async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_canc
 
         bystander = await fake.add_member("bystander")
         denied = await fake.click(status, f"atelier:cancel:{job_id}", user=bystander)
-        assert f"Only <@{fake.member.id}> or a moderator can cancel" in await private_answer(denied)
+        assert await private_answer(denied) == (
+            f"Only the author of job `{job_id}` (<@{fake.member.id}>) or a moderator can cancel it."
+        )
         assert (await bot.jobs.require(job_id)).state == "running"
 
         cancel = await fake.click(status, f"atelier:cancel:{job_id}", user=fake.member)

@@ -17,7 +17,7 @@ from bot.messages import texts
 from bot.messages.buttons import Action
 from bot.ops.metrics import Metrics
 from bot.rules.limits import effective_limits
-from bot.rules.permissions import is_moderator
+from bot.rules.permissions import check_may_act_on
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
 from bot.store.guild_settings import GuildSettingsStore
@@ -59,7 +59,7 @@ class JobActions:
             if action == "cancel":
                 message = await self._cancel(interaction, job)
             else:
-                self._check_author(interaction, job)
+                check_may_act_on(job, interaction.user.id, interaction.permissions, "do this")
                 if action == "delete":
                     message = await self._delete(job, interaction.user.id)
                 else:
@@ -72,20 +72,8 @@ class JobActions:
             message, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
 
-    @staticmethod
-    def _check_author(interaction: discord.Interaction, job: Job) -> None:
-        if interaction.user.id != job.user_id and not is_moderator(interaction.permissions):
-            raise RequestRefused(
-                f"Only the author of job `{job.id}` (<@{job.user_id}>) or a moderator can do this.",
-                reason="not_author",
-            )
-
     async def _cancel(self, interaction: discord.Interaction, job: Job) -> str:
-        if interaction.user.id != job.user_id and not is_moderator(interaction.permissions):
-            raise RequestRefused(
-                f"Only <@{job.user_id}> or a moderator can cancel job `{job.id}`.",
-                reason="not_allowed",
-            )
+        check_may_act_on(job, interaction.user.id, interaction.permissions, "cancel it")
         outcome = await self._lifecycle.cancel(job.id, interaction.user.id)
         if outcome == "finished":
             raise RequestRefused(
