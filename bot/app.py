@@ -18,8 +18,8 @@ from bot.commands.context_menus import Picks
 from bot.commands.job_buttons import JobActions
 from bot.commands.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
-from bot.lifecycle.delivery import DEFAULT_POLICY, DeliveryPolicy
 from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.retry import DEFAULT_POLICY, RetryPolicy
 from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, Supervisor
 from bot.messages import texts
 from bot.messages.buttons import Action, JobButton
@@ -72,11 +72,11 @@ class AtelierBot(commands.Bot):
         database: Database,
         pool: EngineService,
         metrics: Metrics,
-        delivery: DeliveryPolicy = DEFAULT_POLICY,
+        retry: RetryPolicy = DEFAULT_POLICY,
         supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
         preview_lane: PreviewLane | None = None,
     ) -> None:
-        """`delivery` says how long and how often a result post is retried;
+        """`retry` says how long and how often posting a job's messages is retried;
         `supervise_seconds` how often unfinished jobs without a task are looked for;
         `preview_lane` where instant previews are painted (a fresh one if not given; the bot
         closes it at shutdown, as it is the lane's only user)."""
@@ -109,7 +109,7 @@ class AtelierBot(commands.Bot):
             metrics,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
-            delivery_policy=delivery,
+            retry_policy=retry,
             supervise_seconds=supervise_seconds,
             preview_lane=self.preview_lane,
         )
