@@ -103,19 +103,12 @@ def calls(path: Path, *methods: str) -> Iterator[ast.Call]:
 
 def argparse_names(path: Path) -> tuple[set[str], set[str]]:
     """(options, subcommands) a CLI's argparse declares, read from its source."""
-    options = {
-        arg.value
-        for call in calls(path, "add_argument")
-        for arg in call.args
-        if isinstance(arg, ast.Constant) and str(arg.value).startswith("-")
-    }
-    subcommands = {
-        arg.value
-        for call in calls(path, "add_parser")
-        for arg in call.args
-        if isinstance(arg, ast.Constant)
-    }
-    return options, subcommands
+
+    def first_words(method: str) -> set[str]:
+        return {a.value for c in calls(path, method) for a in c.args if isinstance(a, ast.Constant)}
+
+    options = {name for name in first_words("add_argument") if name.startswith("-")}
+    return options, first_words("add_parser")
 
 
 def named_commands() -> list[tuple[str, str, list[str]]]:
@@ -196,10 +189,6 @@ class RecordingEnvironment(dict[str, str]):
         self.asked.add(key)
         return super().__getitem__(key)
 
-    def __contains__(self, key: object) -> bool:
-        self.asked.add(str(key))
-        return super().__contains__(key)
-
 
 def config_variables() -> set[str]:
     """The variables the bot's configuration reads, asked of `Config.from_env` itself."""
@@ -209,9 +198,11 @@ def config_variables() -> set[str]:
 
 
 def code_files() -> list[Path]:
-    folders = ("bot", "engine", "bench", "tests", "docker")
-    files = [path for folder in folders for path in (ROOT / folder).rglob("*") if path.is_file()]
-    files = [path for path in files if path != Path(__file__).resolve()]
+    """Python, shell and compose files of the project (this test's own names left out)."""
+    folders = [ROOT / name for name in ("bot", "engine", "bench", "tests", "docker")]
+    files = [path for folder in folders for path in folder.rglob("*.*")]
+    files = [path for path in files if path.suffix in (".py", ".sh", ".yml")]
+    files.remove(Path(__file__).resolve())
     return [*files, ROOT / "Dockerfile", *ROOT.glob("docker-compose*.yml")]
 
 
@@ -229,7 +220,7 @@ def read_and_mentioned_variables() -> tuple[set[str], set[str]]:
                 for node in ast.walk(ast.parse(text))
                 if isinstance(node, ast.Constant) and re.fullmatch(VARIABLE, str(node.value))
             }
-        elif path.suffix in ("", ".sh", ".yml"):
+        else:
             lines = path.read_text().splitlines()
             code = "\n".join(re.sub(r"(^|\s)#.*", "", line) for line in lines)
             read |= set(re.findall(rf"\$+\{{?({VARIABLE})", code))
