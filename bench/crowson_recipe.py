@@ -15,7 +15,7 @@ Two deliberate differences: features are divided by the Caffe network's larger i
 the terms keep about the original's balance with the pixel-space TV term and the covariance
 eps, and the W2 trace term uses an exact eigenvalue square root where the original runs 12
 Newton–Schulz steps: several times cheaper on a CPU, so the reference can be
-painted at all in a bench run (the original took over an hour for one 512 px picture here).
+painted at all in a bench run (the timings are in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def mean_and_covariance(features: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
 
 def eigh(matrix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Symmetric eigen-decomposition on one thread: multi-threaded LAPACK (MKL's and NumPy's
-    OpenBLAS alike) took 4-7 s for a 512×512 matrix on this 2-core CPU when other work shared it,
-    one thread 40 ms."""
+    OpenBLAS alike) is many times slower on a small CPU that other work shares
+    (docs/benchmarks.md)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

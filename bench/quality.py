@@ -17,9 +17,9 @@ must come in under a minute. Writes bench/results/quality_<pair>.png per pair: c
 classic | preview | look to beat | today and Atelier at 20 and at the default budget | Atelier at
 512 px (shrunk to the others' size).
 
-Everything runs at 256 px (the coarsest scale is the default 128 px). The classic recipe's 800
-iterations take 1.5-2.5 min per pair here; the look to beat's 2000 Adam iterations 11-19 min, so
-its pictures are painted once (--look paint) and kept, with the seconds they took, in
+Everything runs at 256 px (the coarsest scale is the default 128 px). The look to beat's 2000
+Adam iterations take far longer than everything else together (docs/benchmarks.md), so its
+pictures are painted once (--look paint) and kept, with the seconds they took, in
 bench/results/reference_<pair>_<size>.png; every run judges them afresh.
 
     python -m bench.quality
@@ -57,8 +57,8 @@ PAIRS = {
     "rocket-shipwreck": (IMAGES / "rocket.jpg", IMAGES / "shipwreck.jpg"),
 }
 BUDGETS = (10, 20, 40, StyleParams().iterations)
-# Today's engine (before issue 9), pinned here so the comparison survives changes of defaults:
-# the content start, Gram matrices, no palette term and the style weight of 1.2e-2 it had.
+# "today": the recipe the current defaults replaced, pinned here so the comparison survives
+# changes of defaults: the content start, Gram matrices, no palette term, style weight 1.2e-2.
 TODAY = StyleParams(
     init="content", style_loss="gram", palette_weight=0, strength=1.2e-2 / BASE_STYLE_WEIGHT
 )

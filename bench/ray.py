@@ -27,8 +27,7 @@ from engine.pool.devices import available_cpus
 REFERENCE_JOB = 20.0  # seconds: a typical GPU job, the one the overhead target is set against
 # One fake GPU and one CPU: the actor's engine runs one thread (engine.pool.ray_nodes), like each
 # of the pool's workers (one per CPU, see main). Equal threads, so both paint alike; one each,
-# because on a busy machine more threads per job only fight (measured here: 2 threads 2-10x
-# slower than 1 while other work runs).
+# because on a busy machine more threads per job only fight (docs/benchmarks.md, "Ray").
 NODE = {"num_cpus": 1, "num_gpus": 1, "object_store_memory": 100 * 1024 * 1024}
 
 

@@ -97,7 +97,8 @@ def main() -> None:
 
 
 def compare_optimizers(atelier: Stylizer, content: Image.Image, style: Image.Image) -> None:
-    """The default optimiser is the one that reaches the lower loss in the same iterations."""
+    """Each optimiser's final loss after the default iterations: one of the measures the default
+    optimiser was picked by (docs/benchmarks.md, "Speed")."""
     finals = {}
     for name in ("lbfgs", "adam"):
         params = StyleParams(size=OPTIMIZER_SIZE, optimizer=name)

@@ -89,7 +89,7 @@ def tempered_palette(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The colours `share` of the way from the content's to the palette's: the Gaussian of the
     content carried that far. Matching to it at every scale keeps a strength below 1 where it
-    is, where re-mixing at every scale would compound (0.25 would become 0.49 over 3 scales)."""
+    is, where re-mixing at every scale would compound (docs/benchmarks.md)."""
     if share >= 1.0:
         return palette
     return colour_gaussian([content.lerp(match_colours(content, palette), share)], [1.0])

@@ -13,14 +13,14 @@ INITS: tuple[Init, ...] = get_args(Init)
 OPTIMIZERS: tuple[Optimizer, ...] = get_args(Optimizer)
 STYLE_LOSSES: tuple[StyleLossKind, ...] = get_args(StyleLossKind)
 
-# A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs. It was
-# 1.2e-2 before the default start took the style's palette (init=auto): a start that far along
-# needs a little less push to keep the content as well as before (python -m bench.quality).
+# A "strength" of 1.0 maps to this style weight: the balance measured as best across pairs. A start
+# already in the style's palette (init=auto) needs only this little push to keep the content
+# (python -m bench.quality; docs/benchmarks.md, "How the defaults were picked").
 BASE_STYLE_WEIGHT = 1.0e-2
 
-# How strongly the colours are pulled to the style's palette, relative to the style weight: 1e5
-# was too weak to clear the photo's colours, 1e6 began to cost style (python -m bench.quality;
-# the figures are in README, "How the defaults were picked").
+# How strongly the colours are pulled to the style's palette, relative to the style weight: enough
+# to clear the photo's colours, not so much that it costs style (python -m bench.quality; the
+# figures are in docs/benchmarks.md, "How the defaults were picked").
 PALETTE_WEIGHT = 3e5
 
 MIN_SIZE = 16

@@ -41,12 +41,13 @@ from engine.weights import load_weights
 # Style images bigger than this add memory and time but no visible detail.
 MAX_STYLE_SIDE = 2048
 # The inits whose pictures are carried onto the style's palette (in_palette): "content" stays
-# the literal photo, the start the engine had before.
+# the literal photo.
 PALETTE_INITS = ("auto", "preview")
 # init="auto" starts from the feed-forward preview mixed with the content (in the style's
 # palette), the content's share growing with the budget up to all of it here: few iterations
 # cannot move far from their start, so a preview start makes 10-40 iterations look painted, while
-# from this many on the content start keeps the content more faithful (python -m bench.quality).
+# from this many on the content start keeps the content more faithful (python -m bench.quality;
+# docs/benchmarks.md).
 CONTENT_START_ITERATIONS = 120
 ADAM_LR = 0.02
 
@@ -355,8 +356,7 @@ def in_palette(
     """For init auto and preview, unless the member keeps their colours: the picture carried onto
     the palette (the style's, tempered by a strength below 1). Done to the start and again at
     each finer scale, where the optimisation has let the colours drift back towards the
-    content's: the palette distance on cat × Starry Night at 256 px fell from 24 to 13 grey
-    levels, about the look to beat's 12 (python -m bench.quality)."""
+    content's (the palette distances: docs/benchmarks.md, "How the defaults were picked")."""
     if params.init not in PALETTE_INITS or params.preserve_colors or params.strength == 0:
         return image
     return match_colours(image, palette)

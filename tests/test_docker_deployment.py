@@ -378,5 +378,5 @@ def test_a_cpu_server_adds_the_cpu_file_and_edits_nothing() -> None:
     # Everything else (volume, env file, healthcheck, grace period) stays the GPU file's.
     for key in ("volumes", "env_file", "healthcheck", "stop_grace_period", "restart"):
         assert service[key] == compose_service()[key]
-    readme = (ROOT / "README.md").read_text()
-    assert "docker compose -f docker-compose.yml -f docker-compose.cpu.yml up -d --build" in readme
+    guide = (ROOT / "docs" / "self-hosting.md").read_text()
+    assert "docker compose -f docker-compose.yml -f docker-compose.cpu.yml up -d --build" in guide

@@ -1,4 +1,4 @@
-"""One content + any style → a stylised picture in one forward pass (about 0.1 s at 512 px on CPU).
+"""One content + any style → a stylised picture in one forward pass (timings: docs/benchmarks.md).
 
 The style predictor (MobileNetV2) turns a 256×256 style crop into a 100-number style vector; the
 transformer paints the content with it. The transformer is fully convolutional with two stride-2
@@ -38,10 +38,10 @@ MULTIPLE = 4  # the transformer downsamples twice by 2
 # style's vector with the vector predicted from the content itself: share 0 paints the content
 # in its own style, 1 in the style. Atelier's strength is a multiplicative dial (the CLI's 0.5
 # subtle, 1 balanced, 2 bold; the bot's levels 1..10 step by ×√2), and from share 0.25 on the
-# preview's distance from the content grows about linearly with the share (cat × astronaut at
-# 256 px, mean |RGB difference| of 255: 19 at 0.25, 28 at 0.5, 44 at 1, 58 at 1.5, 68 at 2),
-# so the share is linear in log2(strength) and every step of the dial changes the picture about
-# as much: the bot's level 1 (strength 0.25) is a light wash at 0.25, level 10 (5.66) about 1.9.
+# preview's distance from the content grows about linearly with the share (python -m
+# bench.preview_settings; docs/benchmarks.md), so the share is linear in log2(strength) and
+# every step of the dial changes the picture about as much: the bot's level 1 (strength 0.25)
+# is a light wash at 0.25, level 10 (5.66) about 1.9.
 # Past 1 the mix extrapolates beyond the style vector, which paints bolder strokes and, near 2,
 # buries the content, as the bot's top levels promise; 2 is as far as it goes.
 SHARE_PER_DOUBLING = 0.375
