@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import multiprocessing
 import os
 import re
 import signal
@@ -78,12 +77,16 @@ class EventLog:
         return self.events
 
 
-def worker_processes() -> list[multiprocessing.Process]:
-    return [p for p in multiprocessing.active_children() if p.name.startswith("atelier-worker")]
-
-
 def child_worker_pids() -> set[int]:
-    return {p.pid for p in worker_processes()}
+    """This process's engine worker processes, from their command lines."""
+    return {pid for pid in child_processes() if b"engine.pool.worker_main" in command_line(pid)}
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""  # it ended while we looked
 
 
 def worker_pids(engine: Scheduler) -> set[int]:
