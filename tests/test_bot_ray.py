@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from engine_pool import eventually
 from fake_discord import FakeDiscord
 from test_bot_e2e import (
     WAIT,
@@ -24,7 +25,6 @@ from test_bot_e2e import (
     stylize,
     wait_for_result,
 )
-from test_pool import eventually
 
 from bot.config import EXIT_ENGINE_UNAVAILABLE
 from bot.engine import RAY_MISSING

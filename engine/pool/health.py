@@ -13,11 +13,13 @@ RESPAWN_BACKOFF_MAX = 60.0  # the wait doubles with each failure in a row, up to
 class EngineHealth:
     """`workers` is how many the engine keeps (local worker processes, or Ray actors, one per
     GPU); `ready` how many of them have loaded the model and take jobs, busy or idle. `problem`
-    says why one is not ready (its exit, or why it could not start), while one is not."""
+    says why one is not ready (its exit, or why it could not start), while one is not;
+    `failed_starts` is the longest run of failed starts in a row of any one of them."""
 
     workers: int
     ready: int
     problem: str | None = None
+    failed_starts: int = 0
 
     @property
     def starting(self) -> int:
@@ -30,6 +32,8 @@ class EngineHealth:
 
     def line(self) -> str:
         text = f"{self.ready} of {self.workers} engine workers ready"
+        if self.failed_starts:
+            text += f", {self.failed_starts} failed starts in a row"
         return text if self.problem is None else f"{text} ({self.problem})"
 
 

@@ -102,7 +102,8 @@ class EnginePool(Scheduler):
     @property
     def health(self) -> EngineHealth:
         problem = next((self._problems[slot] for slot in sorted(self._problems)), None)
-        return EngineHealth(self._planned, self._ready_slots(), problem)
+        failed = max(self._failures.values(), default=0)
+        return EngineHealth(self._planned, self._ready_slots(), problem, failed)
 
     async def _release_slots(self) -> None:
         for timer in self._respawns.values():
@@ -159,7 +160,7 @@ class EnginePool(Scheduler):
         self._failures[worker.slot] = failures
         self._problems[worker.slot] = f"worker {worker.slot} {what}"
         log.error(
-            "engine worker %s (%s) %s; starting a new one in %.0f s",
+            "engine worker %s (%s) %s; starting a new one in %.1f s",
             worker.slot,
             worker.device,
             what,

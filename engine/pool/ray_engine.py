@@ -150,7 +150,8 @@ class RayEngine(Scheduler):
     def health(self) -> EngineHealth:
         kept = {_key(slot) for slot in self._slots} | self._retry_at.keys()
         problem = next(iter(self._problems.values()), None)
-        return EngineHealth(len(kept), self._ready_slots(), problem)
+        failed = max(self._failures.values(), default=0)
+        return EngineHealth(len(kept), self._ready_slots(), problem, failed)
 
     @property
     def alive(self) -> bool:
@@ -227,7 +228,7 @@ class RayEngine(Scheduler):
         delay = respawn_delay(self._failures[key], self._respawn_backoff)
         self._retry_at[key] = asyncio.get_running_loop().time() + delay
         self._problems[key] = f"{where} could not start: {slot.start_error}"
-        log.error("%s could not start: %s; trying again in %.0f s", where, slot.start_error, delay)
+        log.error("%s could not start: %s; trying again in %.1f s", where, slot.start_error, delay)
         self._slots.remove(slot)
         retiring = asyncio.get_running_loop().create_task(slot.retire())
         self._retiring.add(retiring)

@@ -3,29 +3,18 @@
 `worker_process` starts it with an allow-listed environment (`worker_env`) rather than through
 multiprocessing, which would hand the child the bot's whole environment. The three numbers are
 inherited descriptors: the job pipe (its first message is the WorkerConfig), the event pipe and
-the 8-byte shared memory holding the stop flag.
+the shared memory holding the stop flag (`engine.pool.stop_flag`).
 """
 
 from __future__ import annotations
 
-import ctypes
-import mmap
-import os
 import sys
 from multiprocessing.connection import Connection
 
 from engine.images import set_pixel_cap
 from engine.pool import worker
 from engine.pool.messages import WorkerConfig
-
-STOP_FLAG_BYTES = ctypes.sizeof(ctypes.c_longlong)
-
-
-def stop_flag(fd: int) -> ctypes.c_longlong:
-    """The shared stop flag in the memory behind `fd` (the mapping outlives the descriptor)."""
-    memory = mmap.mmap(fd, STOP_FLAG_BYTES)
-    os.close(fd)
-    return ctypes.c_longlong.from_buffer(memory)
+from engine.pool.stop_flag import stop_flag
 
 
 def main(argv: list[str]) -> None:

@@ -22,8 +22,8 @@ from typing import Any
 
 from engine.pool.messages import FromWorker, JobRequest, WorkerConfig
 from engine.pool.slot import Slot
+from engine.pool.stop_flag import new_stop_memory, stop_flag
 from engine.pool.worker_env import worker_environment
-from engine.pool.worker_main import STOP_FLAG_BYTES, stop_flag
 
 
 class WorkerProcess(Slot):
@@ -45,8 +45,7 @@ class WorkerProcess(Slot):
 
         jobs_out, jobs_in = os.pipe()
         events_out, events_in = os.pipe()
-        stop = os.memfd_create(f"atelier-stop-{slot}")
-        os.ftruncate(stop, STOP_FLAG_BYTES)
+        stop = new_stop_memory(f"atelier-stop-{slot}")
         child_fds = (jobs_out, events_in, stop)
         try:
             self.process = subprocess.Popen(
