@@ -62,7 +62,7 @@ class WorkerProcess(Slot):
         self.pid = self.process.pid
         self._jobs = Connection(jobs_in, readable=False)
         events = Connection(events_out, writable=False)
-        self._jobs.send(config)  # small: fits the pipe's buffer, never blocks
+        self._send_now(config)  # small: fits in the pipe's buffer, so it never blocks
         # One sender thread: jobs leave in order and a big upload never blocks the event loop.
         self._sender = ThreadPoolExecutor(1, thread_name_prefix=f"atelier-send-{slot}")
         threading.Thread(
@@ -93,7 +93,7 @@ class WorkerProcess(Slot):
     def _send(self, message: JobRequest | None) -> None:
         self._sender.submit(self._send_now, message)
 
-    def _send_now(self, message: JobRequest | None) -> None:
+    def _send_now(self, message: WorkerConfig | JobRequest | None) -> None:
         with contextlib.suppress(OSError):  # the worker is gone; the listener reports its exit
             self._jobs.send(message)
 
