@@ -10,106 +10,42 @@ from __future__ import annotations
 
 import asyncio
 import io
-import multiprocessing
 import os
 import re
 import signal
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from engine_pool import (
+    CONTENT,
+    ENDLESS,
+    SHUTTING_DOWN,
+    SIDE,
+    STYLE,
+    TINY,
+    WAIT,
+    EventLog,
+    child_processes,
+    child_worker_pids,
+    eventually,
+    worker_pids,
+)
 from PIL import Image
 
-from engine.params import StyleParams
 from engine.pool import (
     Done,
     EnginePool,
     EngineUnavailable,
     Failed,
     Job,
-    JobEvent,
     Preview,
     Progress,
     Queued,
     QueueFull,
     Started,
 )
-from engine.pool.scheduler import Scheduler
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-EXAMPLES = Path(__file__).resolve().parents[1] / "engine" / "examples"
-SIDE = 40
-TINY = StyleParams(size=SIDE, iterations=4, min_scale=SIDE)
-# Far more work than any test waits for: these jobs run until cancelled.
-ENDLESS = TINY.with_changes(iterations=100_000)
-WAIT = 120.0  # generous: the machine is shared, and a replacement worker must load VGG-19
-SHUTTING_DOWN = Failed("cancelled", "the bot is shutting down")
-
-
-def tiny_png(name: str) -> bytes:
-    image = Image.open(EXAMPLES / name).convert("RGB").resize((SIDE, SIDE))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-CONTENT = tiny_png("astronaut.png")
-STYLE = tiny_png("hubble_deep_field.jpg")
-
-
-class EventLog:
-    """Reads one job's events as they arrive and keeps them."""
-
-    def __init__(self, job: Job) -> None:
-        self.events: list[JobEvent] = []
-        self._stream = job.events()
-
-    async def wait_for(self, kind: type) -> JobEvent:
-        while True:
-            event = await asyncio.wait_for(anext(self._stream), WAIT)
-            self.events.append(event)
-            if isinstance(event, kind):
-                return event
-
-    async def to_the_end(self) -> list[JobEvent]:
-        async for event in self._stream:
-            self.events.append(event)
-        return self.events
-
-
-def worker_processes() -> list[multiprocessing.Process]:
-    return [p for p in multiprocessing.active_children() if p.name.startswith("atelier-worker")]
-
-
-def child_worker_pids() -> set[int]:
-    return {p.pid for p in worker_processes()}
-
-
-def worker_pids(engine: Scheduler) -> set[int]:
-    """The processes of the engine's workers that are ready for jobs (a Ray actor's, too)."""
-    return {slot.pid for slot in engine._slots if slot.ready and slot.pid is not None}
-
-
-async def eventually(check, timeout: float = WAIT) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "never happened"
-        await asyncio.sleep(0.1)
-
-
-def child_processes() -> dict[int, str]:
-    """pid -> state ("Z" for a zombie) of every child of this process, read from /proc."""
-    children = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            state, parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
-        except OSError:
-            continue  # it ended while we looked
-        if int(parent) == os.getpid():
-            children[int(pid)] = state
-    return children
-
 
 OPTIONS = {"max_queue": 2, "job_timeout": WAIT, "preview_interval": 0, "stop_grace": 2}
 # What Started and Done name: the device, and for Ray the machine (host name and node id).

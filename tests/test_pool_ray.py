@@ -8,8 +8,8 @@ import asyncio
 
 import pytest
 import pytest_asyncio
+from engine_pool import CONTENT, ENDLESS, SHUTTING_DOWN, STYLE, TINY, WAIT, EventLog, eventually
 from ray_cluster import NODE, atelier_actors, ray, ray_cluster
-from test_pool import CONTENT, ENDLESS, SHUTTING_DOWN, STYLE, TINY, WAIT, EventLog, eventually
 
 from engine.pool import Done, EngineUnavailable, Progress, Queued, Started
 from engine.pool.ray_engine import RayEngine

@@ -18,6 +18,7 @@ class WorkerConfig:
     weights: str
     threads: int  # torch intra-op threads, so CPU workers share the cores instead of fighting
     preview_interval: float  # seconds between previews sent back; the engine may render more
+    max_pixels: int  # the pixel cap (the bot's MAX_INPUT_PIXELS), Pillow's own cap with it
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,23 @@
 The shared `Scheduler` queues and dispatches; this module starts the worker processes and
 listens to them. A worker that dies is replaced; its job fails with `worker_died` rather than
 being retried, because the job itself may be what killed it (a picture too big for memory would
-take down a second worker too) and a retry would replay its progress.
+take down a second worker too) and a retry would replay its progress. A replacement that cannot
+start (killed while loading, out of memory) is tried again, and again, waiting longer each time
+(`respawn_delay`); meanwhile `health` says why, and submitted jobs wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import time
 from collections.abc import Sequence
 
+from engine.images import DEFAULT_MAX_PIXELS
 from engine.params import DEFAULT_WEIGHTS
 from engine.pool.devices import available_cpus, gpu_count, threads_per_worker, worker_devices
 from engine.pool.errors import EngineUnavailable
+from engine.pool.health import RESPAWN_BACKOFF, EngineHealth, respawn_delay
 from engine.pool.messages import (
     FromWorker,
     JobUpdate,
@@ -49,10 +52,14 @@ class EnginePool(Scheduler):
         on_shutdown: OnShutdown = "cancel",
         weights: str = DEFAULT_WEIGHTS,
         stop_grace: float = DEFAULT_STOP_GRACE,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        respawn_backoff: float = RESPAWN_BACKOFF,
     ) -> None:
         """`devices=None` means every visible GPU (see engine.pool.devices), else CPU workers;
         `workers` is the number of worker processes, spread over the devices. The engine renders
-        a preview every `params.preview_every` iterations; see `Scheduler` for the rest."""
+        a preview every `params.preview_every` iterations. `max_pixels` is the pixel cap the
+        workers decode pictures under; `respawn_backoff` the first wait before starting again a
+        worker that could not start. See `Scheduler` for the rest."""
         super().__init__(
             max_queue=max_queue,
             job_timeout=job_timeout,
@@ -63,8 +70,13 @@ class EnginePool(Scheduler):
         self._devices = devices
         self._workers_wanted = workers
         self._weights = weights
-        self._context = multiprocessing.get_context("spawn")
+        self._max_pixels = max_pixels
+        self._respawn_backoff = respawn_backoff
         self._slots: list[WorkerProcess] = []
+        self._planned = 0
+        self._failures: dict[int, int] = {}  # failed starts in a row, by slot number
+        self._problems: dict[int, str] = {}  # why a slot has no ready worker, by slot number
+        self._respawns: dict[int, asyncio.TimerHandle] = {}
 
     async def start(self) -> None:
         """Start the workers and wait until each has loaded the model (or failed to)."""
@@ -74,8 +86,11 @@ class EnginePool(Scheduler):
         plan = worker_devices(self._devices, self._workers_wanted, gpus)
         self._begin()
         threads = threads_per_worker(len(plan), available_cpus())
+        self._planned = len(plan)
         for slot, device in enumerate(plan):
-            config = WorkerConfig(device, self._weights, threads, self._preview_interval)
+            config = WorkerConfig(
+                device, self._weights, threads, self._preview_interval, self._max_pixels
+            )
             self._slots.append(self._spawn(slot, config))
         first = list(self._slots)
         if not any(await asyncio.gather(*(w.loaded for w in first))):
@@ -84,7 +99,15 @@ class EnginePool(Scheduler):
             raise EngineUnavailable(f"no engine worker could start: {reasons}")
         log.info("engine pool ready: %s", ", ".join(w.device for w in self._slots))
 
+    @property
+    def health(self) -> EngineHealth:
+        problem = next((self._problems[slot] for slot in sorted(self._problems)), None)
+        failed = max(self._failures.values(), default=0)
+        return EngineHealth(self._planned, self._ready_slots(), problem, failed)
+
     async def _release_slots(self) -> None:
+        for timer in self._respawns.values():
+            timer.cancel()
         for worker in self._slots:
             if worker.idle:
                 worker.ask_to_exit()
@@ -101,12 +124,19 @@ class EnginePool(Scheduler):
     # -- news from workers -------------------------------------------------------------------
 
     def _spawn(self, slot: int, config: WorkerConfig) -> WorkerProcess:
-        return WorkerProcess(self._context, slot, config, self._on_message, self._on_exit)
+        self._respawns.pop(slot, None)
+        return WorkerProcess(slot, config, self._on_message, self._on_exit)
+
+    def _respawn(self, slot: int, config: WorkerConfig) -> None:
+        if not self._closing:
+            self._slots.append(self._spawn(slot, config))
 
     def _on_message(self, worker: WorkerProcess, message: FromWorker) -> None:
         if isinstance(message, WorkerReady):
             worker.device = message.device
             worker.loaded.set_result(True)
+            self._failures.pop(worker.slot, None)
+            self._problems.pop(worker.slot, None)
             self._dispatch()
         elif isinstance(message, WorkerStartFailed):
             worker.start_error = message.reason
@@ -122,18 +152,25 @@ class EnginePool(Scheduler):
             return
         self._slots.remove(worker)
         if was_ready:
-            log.error(
-                "engine worker %s (%s) died with exit code %s; starting a new one",
-                worker.slot,
-                worker.device,
-                worker.process.exitcode,
-            )
-            self._slots.append(self._spawn(worker.slot, worker.config))
+            failures, what = 0, f"died with exit code {worker.process.returncode}"
         else:
-            reason = worker.start_error or _exit_reason(worker)
-            log.error("engine worker %s could not start: %s", worker.slot, reason)
-            self._no_slot_left()
+            failures = self._failures.get(worker.slot, 0) + 1
+            what = f"could not start: {worker.start_error or _exit_reason(worker)}"
+        delay = respawn_delay(failures, self._respawn_backoff)
+        self._failures[worker.slot] = failures
+        self._problems[worker.slot] = f"worker {worker.slot} {what}"
+        log.error(
+            "engine worker %s (%s) %s; starting a new one in %.1f s",
+            worker.slot,
+            worker.device,
+            what,
+            delay,
+        )
+        loop = asyncio.get_running_loop()
+        self._respawns[worker.slot] = loop.call_later(
+            delay, self._respawn, worker.slot, worker.config
+        )
 
 
 def _exit_reason(worker: WorkerProcess) -> str:
-    return f"the worker process exited with code {worker.process.exitcode}"
+    return f"the worker process exited with code {worker.process.returncode}"

@@ -85,7 +85,10 @@ class EngineActor:
 def _load(config: WorkerConfig) -> Stylizer:
     import torch
 
+    from engine.images import set_pixel_cap
+
     torch.set_num_threads(config.threads)
+    set_pixel_cap(config.max_pixels)
     from engine.stylizer import Stylizer
 
     return Stylizer(device=config.device, weights=config.weights)

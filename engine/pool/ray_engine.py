@@ -5,7 +5,9 @@ a queued job. Each GPU of each live node gets one actor (`num_gpus=1`, one job a
 to its node and owned by this process, in the Ray namespace "atelier"; nodes that join later are
 found by a periodic look at the cluster. A job's events stream from a generator method; cancel is
 `ray.cancel` on that generator, and a kill of the actor after the grace period. An actor that dies
-fails its job with `worker_died` (not retried, as with EnginePool) and Ray restarts it.
+fails its job with `worker_died` (not retried, as with EnginePool) and Ray restarts it. An actor
+whose model cannot load is one Ray gives up on: it is replaced by a new one after a wait that
+doubles with each failure in a row (`respawn_delay`), for as long as its GPU is there.
 
 Importing this module imports Ray, an optional extra (`pip install 'atelier[ray]'`).
 """
@@ -15,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from typing import Any
 
 import ray
 from ray.exceptions import RayError
 
+from engine.images import DEFAULT_MAX_PIXELS
 from engine.params import DEFAULT_WEIGHTS
 from engine.pool.errors import EngineUnavailable
+from engine.pool.health import RESPAWN_BACKOFF, EngineHealth, respawn_delay
 from engine.pool.messages import WorkerConfig
 from engine.pool.ray_nodes import GpuNode, gpu_nodes
 from engine.pool.ray_slot import NAMESPACE, RaySlot, first_line
@@ -35,6 +40,7 @@ from engine.pool.scheduler import (
 
 log = logging.getLogger(__name__)
 
+GpuKey = tuple[str, int]  # a node's id and the index of one of its GPUs
 CONNECT_TIMEOUT = 10.0
 LOAD_WAIT = 300.0  # seconds start() waits for the first actors to load the model
 
@@ -52,11 +58,14 @@ class RayEngine(Scheduler):
         weights: str = DEFAULT_WEIGHTS,
         stop_grace: float = DEFAULT_STOP_GRACE,
         node_check_interval: float = 5.0,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        respawn_backoff: float = RESPAWN_BACKOFF,
     ) -> None:
         """`address` is a Ray cluster's HOST:PORT (the head's GCS port, 6379 by default);
         `device` is what each actor runs the engine on: `auto` is the GPU Ray gave it.
         `node_check_interval` is how often the cluster is looked at for new GPUs and lost
-        nodes. See `Scheduler` for the rest."""
+        nodes. `max_pixels` and `respawn_backoff` are as for EnginePool; see `Scheduler` for
+        the rest."""
         super().__init__(
             max_queue=max_queue,
             job_timeout=job_timeout,
@@ -70,7 +79,14 @@ class RayEngine(Scheduler):
         self._device = device
         self._weights = weights
         self._node_check_interval = node_check_interval
+        self._max_pixels = max_pixels
+        self._respawn_backoff = respawn_backoff
         self._slots: list[RaySlot] = []
+        # By (node id, GPU index): failed starts in a row, when to try again, what went wrong.
+        self._failures: dict[GpuKey, int] = {}
+        self._retry_at: dict[GpuKey, float] = {}
+        self._problems: dict[GpuKey, str] = {}
+        self._retiring: set[asyncio.Task[Any]] = set()
         self._connected_here = False
         self._watcher: asyncio.Task[None] | None = None
         # Names unique to this engine, so a restarted bot never collides with its old actors
@@ -131,14 +147,18 @@ class RayEngine(Scheduler):
             ray.shutdown()
 
     @property
+    def health(self) -> EngineHealth:
+        kept = {_key(slot) for slot in self._slots} | self._retry_at.keys()
+        problem = next(iter(self._problems.values()), None)
+        failed = max(self._failures.values(), default=0)
+        return EngineHealth(len(kept), self._ready_slots(), problem, failed)
+
+    @property
     def alive(self) -> bool:
-        """Connected and not closing, unless every actor failed to load the model. Having no
-        GPU yet is not dead: queued jobs wait for the first node that brings one."""
-        return (
-            self._started
-            and not self._closing
-            and (not self._slots or any(slot.is_alive for slot in self._slots))
-        )
+        """Connected, not closing, and an actor ready. Having no GPU yet is not dead: queued
+        jobs wait for the first node that brings one."""
+        health = self.health
+        return self._started and not self._closing and (health.up or health.workers == 0)
 
     # -- the cluster's nodes -----------------------------------------------------------------
 
@@ -157,17 +177,28 @@ class RayEngine(Scheduler):
             log.error("Ray node %s left the cluster", slot.node.label)
             self._slots.remove(slot)
             self._slot_lost(slot)
+            self._forget(_key(slot))
             await slot.retire()
-        have = {(slot.node.node_id, slot.index) for slot in self._slots}
+        for gone in [key for key in self._retry_at if key[0] not in live]:
+            self._forget(gone)
+        have = {_key(slot) for slot in self._slots}
+        now = asyncio.get_running_loop().time()
         for node in nodes:
             for index in range(node.gpus):
-                if (node.node_id, index) not in have and not self._closing:
-                    log.info("starting an engine actor for GPU %d of %s", index, node.label)
-                    self._slots.append(self._new_slot(node, index))
+                key = (node.node_id, index)
+                if key in have or self._closing or self._retry_at.get(key, now) > now:
+                    continue
+                log.info("starting an engine actor for GPU %d of %s", index, node.label)
+                self._retry_at.pop(key, None)
+                self._slots.append(self._new_slot(node, index))
 
     def _new_slot(self, node: GpuNode, index: int) -> RaySlot:
         config = WorkerConfig(
-            self._device, self._weights, node.threads_per_actor, self._preview_interval
+            self._device,
+            self._weights,
+            node.threads_per_actor,
+            self._preview_interval,
+            self._max_pixels,
         )
         return RaySlot(
             node,
@@ -181,13 +212,35 @@ class RayEngine(Scheduler):
 
     def _on_ready(self, slot: RaySlot) -> None:
         log.info("engine actor ready: %s", slot.device)
+        self._failures.pop(_key(slot), None)
+        self._problems.pop(_key(slot), None)
         self._dispatch()
 
     def _on_lost(self, slot: RaySlot) -> None:
         self._slot_lost(slot)
-        if not slot.is_alive:
-            log.error("engine actor on %s could not start: %s", slot.node.label, slot.start_error)
-            self._no_slot_left()
+        where = f"the engine actor for GPU {slot.index} of {slot.node.label}"
+        if slot.start_error is None:  # it died: Ray restarts it
+            self._problems[_key(slot)] = f"{where} stopped; Ray is restarting it"
+            return
+        # Its model could not load, and Ray does not restart such an actor: start a new one.
+        key = _key(slot)
+        self._failures[key] = self._failures.get(key, 0) + 1
+        delay = respawn_delay(self._failures[key], self._respawn_backoff)
+        self._retry_at[key] = asyncio.get_running_loop().time() + delay
+        self._problems[key] = f"{where} could not start: {slot.start_error}"
+        log.error("%s could not start: %s; trying again in %.1f s", where, slot.start_error, delay)
+        self._slots.remove(slot)
+        retiring = asyncio.get_running_loop().create_task(slot.retire())
+        self._retiring.add(retiring)
+        retiring.add_done_callback(self._retiring.discard)
+
+    def _forget(self, key: GpuKey) -> None:
+        for table in (self._failures, self._retry_at, self._problems):
+            table.pop(key, None)
+
+
+def _key(slot: RaySlot) -> GpuKey:
+    return (slot.node.node_id, slot.index)
 
 
 async def _check_reachable(address: str) -> None:

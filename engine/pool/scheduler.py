@@ -4,7 +4,9 @@ slots, time limits, cancel, and shutdown.
 The queue lives here, in the bot's process, so positions are exact, a cancelled queued job is a
 list removal that never reaches a worker, and a backend only has to run one job per slot.
 A backend subclasses `Scheduler`: it creates and looks after its slots (`_slots`), reports what
-they send with `_deliver` and `_slot_lost`, and says how its slots go away in `_release_slots`.
+they send with `_deliver` and `_slot_lost`, says how its slots go away in `_release_slots` and
+how they are doing in `health`. A slot that dies or cannot start is the backend's to bring back;
+jobs submitted meanwhile wait in the queue.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Literal, TypeVar
 from engine.params import StyleParams
 from engine.pool.errors import EngineUnavailable, QueueFull
 from engine.pool.events import Failed, JobEvent, Queued, Started
+from engine.pool.health import EngineHealth
 from engine.pool.inputs import Input, InputArg, as_input, as_inputs
 from engine.pool.job import Job
 from engine.pool.messages import JobRequest
@@ -37,7 +40,6 @@ SHUTTING_DOWN = Failed("cancelled", "the bot is shutting down")
 WORKER_DIED = Failed(
     "worker_died", "the engine process stopped unexpectedly while working on this job; try again"
 )
-UNAVAILABLE = Failed("error", "the engine is not available right now")
 
 OnShutdown = Literal["cancel", "finish"]
 S = TypeVar("S", bound="Scheduler")
@@ -142,8 +144,10 @@ class Scheduler(ABC):
         """
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
-        if not self.alive:
-            raise EngineUnavailable("the engine is shutting down or not running")
+        if not self._started:
+            raise EngineUnavailable("the engine has not been started")
+        if self._closing:
+            raise EngineUnavailable("the engine is shutting down")
         if len(self._queue) >= self._max_queue and not any(s.idle for s in self._slots):
             raise QueueFull(self._max_queue)
         styles = as_inputs(style)
@@ -184,8 +188,17 @@ class Scheduler(ABC):
         return sum(1 for slot in self._slots if slot.job is not None)
 
     @property
+    @abstractmethod
+    def health(self) -> EngineHealth:
+        """How many workers the engine keeps, how many take jobs, and what ails the others."""
+
+    @property
     def alive(self) -> bool:
-        return self._started and not self._closing and any(s.is_alive for s in self._slots)
+        """Able to run a job now: started, not closing, and a worker ready."""
+        return self._started and not self._closing and self.health.up
+
+    def _ready_slots(self) -> int:
+        return sum(1 for slot in self._slots if slot.ready and slot.is_alive)
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -260,8 +273,3 @@ class Scheduler(ABC):
         job = slot.release()
         if job is not None:
             job.publish(slot.stopping or WORKER_DIED)
-
-    def _no_slot_left(self) -> None:
-        """Nothing can ever run the queued jobs: tell them now rather than leave them waiting."""
-        if not any(slot.is_alive for slot in self._slots):
-            self._fail_queue(UNAVAILABLE)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from engine.params import StyleParams
+from engine.pool.health import EngineHealth
 from engine.pool.inputs import InputArg
 from engine.pool.job import Job
 
@@ -41,4 +42,9 @@ class EngineService(Protocol):
     def running(self) -> int: ...
 
     @property
-    def alive(self) -> bool: ...
+    def alive(self) -> bool:
+        """Able to run a job now: started, not shutting down, a worker ready (for /healthz)."""
+
+    @property
+    def health(self) -> EngineHealth:
+        """Workers kept, ready, and why the others are not (for /healthz and /metrics)."""
