@@ -78,17 +78,19 @@ class Verdict:
 
     def refusal(self) -> web.Response:
         assert self.retry_after is not None
-        body = {
-            "message": "You are being rate limited.",
-            "retry_after": round(self.retry_after, 3),
-            "global": False,
-        }
-        headers = self.headers | {
-            "Content-Type": "application/json",
-            "Retry-After": str(math.ceil(self.retry_after)),
-            "X-RateLimit-Scope": "user",
-        }
-        return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
+        return too_many_requests(self.retry_after, self.headers)
+
+
+def too_many_requests(retry_after: float, headers: dict[str, str]) -> web.Response:
+    """Discord's 429 for a spent bucket."""
+    body = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3)}
+    body["global"] = False
+    headers = headers | {
+        "Content-Type": "application/json",
+        "Retry-After": str(math.ceil(retry_after)),
+        "X-RateLimit-Scope": "user",
+    }
+    return web.Response(body=json.dumps(body).encode(), status=429, headers=headers)
 
 
 @dataclass
