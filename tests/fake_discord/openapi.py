@@ -6,7 +6,8 @@ Discord answers it: 400, code 50035 "Invalid Form Body", and an `errors` object 
 path of each bad field. One change to the description: a snowflake may be a JSON number, as
 discord.py sends some and Discord accepts them.
 
-The description is vendored from github.com/discord/discord-api-spec (MIT, spec/LICENSE).
+The description is vendored from github.com/discord/discord-api-spec at 74fda0f (2026-07-18;
+MIT, spec/LICENSE): to update, copy its specs/openapi.json over spec/openapi.json.
 Validators are compiled once per operation, the first time it is called.
 """
 
