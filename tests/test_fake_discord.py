@@ -11,6 +11,7 @@ import discord
 import pytest
 from discord import app_commands
 from fake_discord import FakeDiscord
+from fake_discord.permissions import ADD_REACTIONS
 from PIL import Image
 
 
@@ -177,6 +178,7 @@ async def test_gateway_drop_is_resumed_and_missed_interactions_replayed(fake_dis
         await fake.wait_for(lambda: fake.threads and fake.messages_in(fake.threads[0]))
 
 
+@pytest.mark.discord_refusals(status=401)
 async def test_a_rejected_token_fails_login(fake_discord: FakeDiscord):
     client = discord.Client(intents=discord.Intents.default())
     with pytest.raises(discord.LoginFailure):
@@ -185,6 +187,8 @@ async def test_a_rejected_token_fails_login(fake_discord: FakeDiscord):
     assert fake_discord.requests[0].status == 401
 
 
+@pytest.mark.discord_refusals(code=50006)
+@pytest.mark.discord_refusals(path="/voice/regions$")
 async def test_refusals_the_bot_must_handle(fake_discord: FakeDiscord):
     fake = fake_discord
     fake.set_upload_limit(100)
@@ -238,6 +242,7 @@ async def test_an_expired_interaction_token_is_refused(fake_discord: FakeDiscord
         assert (expired.value.status, expired.value.code) == (401, 50027)
 
 
+@pytest.mark.discord_refusals(code=10062)
 async def test_an_acknowledgement_after_the_deadline_is_refused():
     async with FakeDiscord(ack_deadline=0.0) as strict:
         with strict.patched():
@@ -283,6 +288,8 @@ async def test_everyday_rest_calls_parse_in_discord_py(fake_discord: FakeDiscord
         async with channel.typing():
             sent = await channel.send("choose", view=Picker())
         assert (await created).id == sent.id, "MESSAGE_CREATE reached the client"
+        # The invite grants no Add Reactions; a moderator's overwrite does, in this channel.
+        await fake.set_permissions(fake.channel, fake.bot_role(), allow=ADD_REACTIONS)
         await sent.add_reaction("👍")
         assert [m.content async for m in channel.history()] == ["choose"]
         assert (await channel.fetch_message(sent.id)).reactions[0].emoji == "👍"

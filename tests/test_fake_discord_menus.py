@@ -94,6 +94,7 @@ async def test_autocomplete_sends_what_was_typed_and_takes_up_to_25_choices(
             await fake.autocomplete("fruit", "count", "1")
 
 
+@pytest.mark.discord_refusals(code=50035)
 async def test_more_than_25_autocomplete_choices_are_refused_as_discord_does(
     fake_discord: FakeDiscord,
 ) -> None:
@@ -105,6 +106,7 @@ async def test_more_than_25_autocomplete_choices_are_refused_as_discord_does(
         assert not typed.acknowledged
 
 
+@pytest.mark.discord_refusals(code=50035)
 async def test_a_context_menu_with_a_description_is_refused_at_sync(
     fake_discord: FakeDiscord,
 ) -> None:
@@ -118,6 +120,7 @@ async def test_a_context_menu_with_a_description_is_refused_at_sync(
         assert refused.value.code == 50035
 
 
+@pytest.mark.discord_refusals(code=50035)
 async def test_a_modal_is_shown_submitted_by_its_member_and_answered(
     fake_discord: FakeDiscord,
 ) -> None:

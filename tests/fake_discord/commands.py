@@ -183,7 +183,7 @@ def _resolve(
         resolved.setdefault("users", {})[value.id] = payloads.user(value)
         member = guild.members.get(value.id) if guild else None
         if member is not None and guild is not None:
-            body = payloads.member(member, guild, with_permissions=True)
+            body = payloads.member(member, guild, permissions=guild.permissions_of(member))
             del body["user"]
             resolved.setdefault("members", {})[value.id] = body
         return value.id

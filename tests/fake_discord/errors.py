@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Discord's nested "errors" object of a 400 Invalid Form Body: field path -> {"_errors": [...]}.
+Errors = dict[str, Any]
+
 
 class DiscordError(Exception):
     def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None):
@@ -46,3 +49,24 @@ def too_large() -> DiscordError:
 
 def wrong_channel_type() -> DiscordError:
     return DiscordError(400, 50024, "Cannot execute action on this channel type")
+
+
+def missing_access() -> DiscordError:
+    """What Discord answers about a channel the bot cannot view."""
+    return DiscordError(403, 50001, "Missing Access")
+
+
+def cannot_message_user() -> DiscordError:
+    return DiscordError(403, 50007, "Cannot send messages to this user")
+
+
+def archived_thread() -> DiscordError:
+    return DiscordError(400, 50083, "Thread is archived")
+
+
+def locked_thread() -> DiscordError:
+    return DiscordError(403, 160005, "Thread is locked")
+
+
+def reply_without_history() -> DiscordError:
+    return DiscordError(400, 160002, "Cannot reply without permission to read message history")

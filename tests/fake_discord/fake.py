@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, TypeVar
@@ -20,12 +19,14 @@ from typing import Any, TypeVar
 import discord
 from aiohttp import web
 
-from . import commands, payloads
+from . import commands, errors, payloads
 from . import permissions as perm
 from .faults import Fault, FaultKind, Faults
 from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Connection, Gateway
-from .messages import Messages
+from .messages import NONCE_WINDOW, Messages
+from .ratelimits import RateLimits
 from .redirect import discord_pointed_at
+from .refusals import Expected
 from .server import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -52,6 +53,9 @@ from .state import (
 
 T = TypeVar("T")
 
+# Every FakeDiscord made and not yet checked by the refusals plugin (plugin.py).
+LIVE: list[FakeDiscord] = []
+
 # An attachment as a test gives it: stored bytes, or (bytes, filename[, content_type]).
 FileSpec = StoredFile | tuple[bytes, str] | tuple[bytes, str, str]
 SELECT_TYPES = (3, 5, 6, 7, 8)
@@ -72,9 +76,12 @@ class FakeDiscord:
         token: str = "fake-bot-token",
         ack_deadline: float | None = 3.0,
         heartbeat_interval_ms: int = 41_250,
+        nonce_window: float = NONCE_WINDOW,
     ) -> None:
         self.token = token
         self.state = FakeState()
+        self.closed = False
+        LIVE.append(self)
         self.app_owner = self.state.add_user("app-owner")
         self.bot = self.state.add_user("Atelier", bot=True)
         self.application_id = self.bot.id
@@ -85,8 +92,9 @@ class FakeDiscord:
             application_id=self.application_id,
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
-        self.messages = Messages(self.state, self.gateway, self.bot)
+        self.messages = Messages(self.state, self.gateway, self.bot, nonce_window)
         self.faults = Faults(self.state.changed)
+        self.rate_limits = RateLimits(self.state.clock)
         self.api = RestApi(
             self.state,
             self.gateway,
@@ -97,6 +105,7 @@ class FakeDiscord:
             app_owner=self.app_owner,
             ack_deadline=ack_deadline,
             faults=self.faults,
+            rate_limits=self.rate_limits,
         )
         self.base_url = ""
         self._runner: web.AppRunner | None = None
@@ -118,6 +127,7 @@ class FakeDiscord:
         self.gateway.resume_url = f"ws://127.0.0.1:{port}/gateway/resume"
 
     async def close(self) -> None:
+        self.closed = True
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -251,11 +261,78 @@ class FakeDiscord:
             role.permissions &= ~bits
             body = {"guild_id": guild.id, "role": payloads.role(role)}
             await self.gateway.dispatch("GUILD_ROLE_UPDATE", body, intent=GUILDS_INTENT)
+        self.state.refusals.allow(Expected(code=50013))
         self.state.changed()
 
     def set_upload_limit(self, nbytes: int, guild: Guild | None = None) -> None:
         """Per-guild upload limit: larger files get 413 / 40005, and interactions carry it."""
         (guild or self.guild).upload_limit = nbytes
+        self.state.refusals.allow(Expected(code=40005))
+
+    def bot_role(self, guild: Guild | None = None) -> Role:
+        """The role the invite link made for the bot (permissions 309237763072)."""
+        guild = guild or self.guild
+        return guild.roles[guild.bot_role_id]
+
+    async def set_permissions(
+        self,
+        channel: Channel,
+        target: Role | Member | User | Guild,
+        *,
+        allow: int = 0,
+        deny: int = 0,
+    ) -> None:
+        """Set `channel`'s permission overwrite for a role, a member (or the bot's user) or a
+        guild's @everyone, as a moderator does in the channel's settings; the bot hears of it in
+        a CHANNEL_UPDATE. What the overwrite denies is refused as Discord refuses it."""
+        if isinstance(target, Guild):
+            key, kind = target.id, perm.ROLE
+        else:
+            key, kind = target.id, perm.ROLE if isinstance(target, Role) else perm.MEMBER
+        channel.overwrites = [o for o in channel.overwrites if o.id != key]
+        channel.overwrites.append(perm.Overwrite(key, kind, allow, deny))
+        for code in (50001, 50013, 160002):
+            self.state.refusals.allow(Expected(code=code))
+        await self._channel_changed(channel)
+
+    async def close_dms(self, user: Member | User) -> None:
+        """The member turns off direct messages from server members: the bot's DMs get 50007."""
+        (user.user if isinstance(user, Member) else user).accepts_dms = False
+        self.state.refusals.allow(Expected(code=50007))
+
+    async def moderate_thread(
+        self, thread: Channel, *, archived: bool | None = None, locked: bool | None = None
+    ) -> None:
+        """A moderator archives and/or locks (or reopens) a thread."""
+        thread.archived = thread.archived if archived is None else archived
+        thread.locked = thread.locked if locked is None else locked
+        for code in (50083, 160005, 50013):
+            self.state.refusals.allow(Expected(code=code))
+        await self._channel_changed(thread)
+
+    async def _channel_changed(self, channel: Channel) -> None:
+        self.state.changed()
+        event = "THREAD_UPDATE" if channel.is_thread else "CHANNEL_UPDATE"
+        await self.gateway.dispatch(event, payloads.channel(channel), intent=GUILDS_INTENT)
+
+    @contextmanager
+    def expect_refusal(
+        self,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        path: str | None = None,
+        method: str | None = None,
+    ) -> Iterator[None]:
+        """Inside the block, refusals matching these fields are the story's intent, not a
+        failure of it (see plugin.py)."""
+        with self.state.refusals.expect(Expected(code, status, path, method)):
+            yield
+
+    @property
+    def unexpected_refusals(self) -> list[RecordedRequest]:
+        """Refused or unknown requests that no story injected or declared."""
+        return self.state.unexpected_refusals
 
     def dm_channel(self, user: User | Member) -> Channel:
         return dm_channel(self.state, self.bot, user.user if isinstance(user, Member) else user)
@@ -274,8 +351,29 @@ class FakeDiscord:
         return self.state.add_file(data, filename, where.id, kind)
 
     def expire(self, interaction: Interaction) -> None:
-        """Let 15 minutes pass for this interaction: its webhook token stops working (401)."""
-        interaction.expired = True
+        """Let 15 minutes pass for this interaction alone: its token stops working."""
+        interaction.revoked = True
+        self._allow_expired_tokens()
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass for the fake: interaction tokens (15 minutes), the nonce window
+        and rate-limit windows run out as they would on Discord."""
+        self.state.clock.advance(seconds)
+        self._allow_expired_tokens()
+
+    def _allow_expired_tokens(self) -> None:
+        self.state.refusals.allow(Expected(code=errors.UNKNOWN_WEBHOOK))
+        self.state.refusals.allow(Expected(code=50027))
+
+    @property
+    def nonce_window(self) -> float:
+        """Seconds during which Discord answers a repeated enforced nonce with the first
+        message; 0 leaves keeping a post single to the bot's own read-back."""
+        return self.messages.nonce_window
+
+    @nonce_window.setter
+    def nonce_window(self, seconds: float) -> None:
+        self.messages.nonce_window = seconds
 
     # -- Discord on a bad day ------------------------------------------------------------------
 
@@ -373,7 +471,7 @@ class FakeDiscord:
         who = user or self.member
         author = who.user if isinstance(who, Member) else who
         stored = [self._as_file(spec, where) for spec in files]
-        revision = Revision(time.monotonic(), content, [], [], stored, 0)
+        revision = Revision(self.state.clock.now(), content, [], [], stored, 0)
         return await self.messages.create(where, revision, author=author)
 
     async def message_command(
@@ -531,7 +629,7 @@ class FakeDiscord:
             user=user,
             channel_id=where.id,
             guild_id=guild.id if guild else None,
-            dispatched_at=time.monotonic(),
+            dispatched_at=self.state.clock.now(),
             state=self.state,
             original_message_id=message.id if message else None,
         )
@@ -539,7 +637,10 @@ class FakeDiscord:
             interaction,
             self.state,
             application_id=self.application_id,
-            app_permissions=self.api.bot_permissions(where),
+            app_permissions=self.api.access.bot_permissions(where),
+            member_permissions=(
+                self.api.access.of(guild.members[user.id], where) if guild else None
+            ),
             upload_limit=guild.upload_limit if guild else DEFAULT_UPLOAD_LIMIT,
             message_payload=payloads.message(message, self.state) if message else None,
         )

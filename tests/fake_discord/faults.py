@@ -19,8 +19,6 @@ Kinds, each answered as the real thing would be:
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aiohttp import web
+
+from .ratelimits import too_many_requests
 
 FaultKind = Literal["outage", "rate_limited", "drop", "drop_after", "stall", "forbidden"]
 OUTAGE_TEXT = (
@@ -112,21 +112,14 @@ class Faults:
 
 
 def rate_limited(retry_after: float) -> web.Response:
-    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
-    return web.Response(
-        body=json.dumps(body).encode(),
-        status=429,
-        headers={
-            "Content-Type": "application/json",
-            "Retry-After": str(math.ceil(retry_after)),
-            "X-RateLimit-Limit": "5",
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset-After": str(retry_after),
-            "X-RateLimit-Bucket": "fake-bucket",
-            "X-RateLimit-Scope": "user",
-            "Via": "1.1 google",
-        },
-    )
+    headers = {
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset-After": str(retry_after),
+        "X-RateLimit-Bucket": "fake-bucket",
+        "Via": "1.1 google",
+    }
+    return too_many_requests(retry_after, headers)
 
 
 def outage() -> web.Response:

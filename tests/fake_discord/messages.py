@@ -15,6 +15,7 @@ from typing import Any
 from . import errors, payloads, validation
 from .errors import DiscordError
 from .gateway import DIRECT_MESSAGES_INTENT, GUILD_MESSAGES_INTENT, Gateway
+from .mentions import allowed_mentions_errors, mentions
 from .state import (
     DEFAULT_UPLOAD_LIMIT,
     LOADING,
@@ -30,7 +31,7 @@ SUPPRESS_EMBEDS = 1 << 2
 EDITABLE_FLAGS = SUPPRESS_EMBEDS | validation.COMPONENTS_V2
 
 # Discord deduplicates an enforced nonce for a few minutes.
-NONCE_SECONDS = 300.0
+NONCE_WINDOW = 300.0
 
 
 @dataclass
@@ -47,10 +48,13 @@ def content_type_of(filename: str) -> str | None:
 
 
 class Messages:
-    def __init__(self, state: FakeState, gateway: Gateway, author: User) -> None:
+    def __init__(
+        self, state: FakeState, gateway: Gateway, author: User, nonce_window: float = NONCE_WINDOW
+    ) -> None:
         self.state = state
         self.gateway = gateway
         self.author = author
+        self.nonce_window = nonce_window
 
     def upload_limit(self, channel: Channel) -> int:
         guild = self.state.guild_of(channel)
@@ -83,18 +87,25 @@ class Messages:
             editable = requested if "flags" in payload else previous.flags
             flags = (previous.flags & ~LOADING & ~EDITABLE_FLAGS) | (editable & EDITABLE_FLAGS)
         attachments = self._attachments(payload, uploads, channel, previous)
-        problems = validation.message_errors(content, embeds, components, len(attachments), flags)
+        allowed = payload.get("allowed_mentions")
+        problems = validation.merged(
+            validation.message_errors(
+                content, embeds, components, [f.filename for f in attachments], flags
+            ),
+            allowed_mentions_errors(allowed),
+        )
         if problems:
             raise errors.invalid_form(problems)
         if validation.is_empty(content, embeds, components, len(attachments)):
             raise DiscordError(400, 50006, "Cannot send an empty message")
         return Revision(
-            at=time.monotonic(),
+            at=self.state.clock.now(),
             content=content,
             embeds=embeds,
             components=components,
             attachments=attachments,
             flags=flags,
+            mentions=mentions(content, allowed, set(self.state.users)),
         )
 
     def _attachments(
@@ -167,7 +178,7 @@ class Messages:
         nonce = payload.get("nonce")
         if not nonce or not payload.get("enforce_nonce"):
             return None
-        horizon = time.monotonic() - NONCE_SECONDS
+        horizon = self.state.clock.now() - self.nonce_window
         return next(
             (
                 m

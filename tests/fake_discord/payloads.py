@@ -6,7 +6,6 @@ permission bitfields are strings, timestamps ISO 8601.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,8 +21,6 @@ from .state import (
     StoredFile,
     User,
 )
-
-MENTION = re.compile(r"<@!?(\d+)>")
 
 
 def iso(moment: datetime) -> str:
@@ -60,7 +57,7 @@ def role(r: Role) -> dict[str, Any]:
     }
 
 
-def member(m: Member, guild: Guild, *, with_permissions: bool = False) -> dict[str, Any]:
+def member(m: Member, guild: Guild, *, permissions: int | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "user": user(m.user),
         "nick": m.nick,
@@ -74,8 +71,8 @@ def member(m: Member, guild: Guild, *, with_permissions: bool = False) -> dict[s
         "pending": False,
         "communication_disabled_until": None,
     }
-    if with_permissions:
-        body["permissions"] = str(guild.permissions_of(m))
+    if permissions is not None:
+        body["permissions"] = str(permissions)
     return body
 
 
@@ -93,7 +90,10 @@ def channel(c: Channel) -> dict[str, Any]:
         "guild_id": c.guild_id,
         "name": c.name,
         "position": c.position,
-        "permission_overwrites": [],
+        "permission_overwrites": [
+            {"id": o.id, "type": o.type, "allow": str(o.allow), "deny": str(o.deny)}
+            for o in c.overwrites
+        ],
         "nsfw": c.nsfw,
         "parent_id": c.parent_id,
         "topic": None,
@@ -187,9 +187,6 @@ def attachment(f: StoredFile, state: FakeState) -> dict[str, Any]:
 
 def message(m: Message, state: FakeState) -> dict[str, Any]:
     revision = m.current
-    mentioned = [
-        state.users[uid] for uid in MENTION.findall(revision.content) if uid in state.users
-    ]
     body: dict[str, Any] = {
         "id": m.id,
         "type": 19 if m.message_reference else (20 if m.interaction_id else 0),
@@ -199,9 +196,9 @@ def message(m: Message, state: FakeState) -> dict[str, Any]:
         "timestamp": iso(m.created_at),
         "edited_timestamp": iso(revision.timestamp) if m.edits else None,
         "tts": False,
-        "mention_everyone": False,
-        "mentions": [user(u) for u in mentioned],
-        "mention_roles": [],
+        "mention_everyone": revision.mentions.everyone,
+        "mentions": [user(state.users[uid]) for uid in revision.mentions.users],
+        "mention_roles": revision.mentions.roles,
         "attachments": [attachment(f, state) for f in revision.attachments],
         "embeds": revision.embeds,
         "components": revision.components,
@@ -266,6 +263,7 @@ def interaction(
     *,
     application_id: str,
     app_permissions: int,
+    member_permissions: int | None,
     upload_limit: int,
     message_payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -292,7 +290,7 @@ def interaction(
         body["guild_id"] = guild_.id
         body["guild"] = {"id": guild_.id, "locale": "en-US", "features": []}
         body["guild_locale"] = "en-US"
-        body["member"] = member(guild_.members[i.user.id], guild_, with_permissions=True)
+        body["member"] = member(guild_.members[i.user.id], guild_, permissions=member_permissions)
     else:
         body["user"] = user(i.user)
     if message_payload is not None:

@@ -18,12 +18,14 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_request import FileField
 
-from . import errors, faults, payloads, validation
+from . import errors, faults, openapi, payloads, validation
 from . import permissions as perm
+from .access import Access
 from .errors import DiscordError
 from .faults import Faults
 from .gateway import GUILDS_INTENT, Gateway
 from .messages import Messages, Upload
+from .ratelimits import RateLimits
 from .state import (
     DM,
     EPHEMERAL,
@@ -51,6 +53,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The parsed body of the request being handled, for the request log (handler and middleware
 # run in the same task, so they share this context).
 current_payload: ContextVar[Any] = ContextVar("current_payload", default=None)
+current_body: ContextVar[Any] = ContextVar("current_body", default=None)
 PONG, CHANNEL_MESSAGE, DEFERRED_MESSAGE, DEFERRED_UPDATE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
 AUTOCOMPLETE_RESULT, MODAL = 8, 9
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
@@ -68,7 +71,17 @@ def no_content() -> web.Response:
 
 
 async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
-    """The JSON payload and uploaded files of a JSON or multipart (payload_json + files[n]) body."""
+    """The JSON payload and uploaded files of a JSON or multipart (payload_json + files[n]) body,
+    read once per request (the API description's check reads it before the handler)."""
+    body = current_body.get()
+    if body is None:
+        body = await _parse_body(request)
+        current_body.set(body)
+    current_payload.set(body[0])
+    return body
+
+
+async def _parse_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
     if request.content_type.startswith("multipart/"):
         form = await request.post()
         uploads = []
@@ -81,7 +94,6 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], list[Upload]]
     else:
         text = await request.text() if request.body_exists else ""
         payload, uploads = (json.loads(text) if text else {}), []
-    current_payload.set(payload)
     return payload, uploads
 
 
@@ -102,8 +114,11 @@ class RestApi:
         app_owner: User,
         ack_deadline: float | None,
         faults: Faults,
+        rate_limits: RateLimits,
     ) -> None:
         self.faults = faults
+        self.rate_limits = rate_limits
+        self.access = Access(state, bot)
         self.state = state
         self.gateway = gateway
         self.messages = messages
@@ -168,18 +183,26 @@ class RestApi:
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.monotonic()
         current_payload.set(None)
+        current_body.set(None)
         fault = None
-        if request.path.startswith(API):
+        api = request.path.startswith(API)
+        if api:
             fault = self.faults.take(request.method, request.path.removeprefix(API))
+        answer, off_spec = None, False
         try:
             if self._needs_auth(request) and request.headers.get("Authorization") != (
                 f"Bot {self.token}"
             ):
                 raise errors.unauthorized()
+            if api and (fault is None or fault.kind in ("drop_after", "stall")):
+                off_spec = await self._check_described(request)
+                if off_spec:
+                    handler = self.unknown_route
             response = await self._handle(request, handler, fault)
         except DiscordError as exc:
             log.info("fake discord: %s %s -> %s", request.method, request.path, exc)
-            response = ok(exc.body(), status=exc.status)
+            answer = exc.body()
+            response = ok(answer, status=exc.status)
         if fault is not None and fault.kind == "drop_after":
             response = faults.drop(request)
         if request.path in ("/gateway", "/gateway/resume"):
@@ -192,20 +215,35 @@ class RestApi:
                 started,
                 body=current_payload.get(),
                 fault=fault.kind if fault else None,
-            ),
-            unknown_route=request.match_info.handler == self.unknown_route,
+                code=answer["code"] if answer else None,
+                answer=answer,
+                unknown=off_spec or request.match_info.handler == self.unknown_route,
+            )
         )
         return response
 
-    @staticmethod
+    async def _check_described(self, request: web.Request) -> bool:
+        """Whether the operation is missing from Discord's API description (True), or raise its
+        400 for a body that does not match the description's schema."""
+        path = request.path.removeprefix(API)
+        operation = openapi.description().operation(request.method, path)
+        if operation is None:
+            return True
+        if operation.body_schema is not None and request.body_exists:
+            body, _ = await read_body(request)
+            problems = openapi.description().body_errors(operation, body)
+            if problems:
+                raise errors.invalid_form(problems)
+        return False
+
     async def _handle(
-        request: web.Request, handler: Handler, fault: faults.Fault | None
+        self, request: web.Request, handler: Handler, fault: faults.Fault | None
     ) -> web.StreamResponse:
         if fault is None or fault.kind == "drop_after":
-            return await handler(request)
+            return await self._limited(request, handler)
         if fault.kind == "stall":
             await fault.released.wait()
-            return await handler(request)
+            return await self._limited(request, handler)
         if fault.kind == "rate_limited":
             return faults.rate_limited(fault.retry_after)
         if fault.kind == "drop":
@@ -213,6 +251,19 @@ class RestApi:
         if fault.kind == "forbidden":
             raise errors.missing_permissions()
         return faults.outage()
+
+    async def _limited(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """The handler's answer, or Discord's 429 when the route's bucket is spent."""
+        verdict = None
+        if request.path.startswith(API) and handler != self.unknown_route:
+            body = current_payload.get()
+            verdict = self.rate_limits.take(request.method, request.path.removeprefix(API), body)
+        if verdict is not None and verdict.retry_after is not None:
+            return verdict.refusal()
+        response = await handler(request)
+        if verdict is not None:
+            response.headers.update(verdict.headers)
+        return response
 
     def _needs_auth(self, request: web.Request) -> bool:
         path = request.path
@@ -230,6 +281,7 @@ class RestApi:
         channel = self.state.channels.get(request.match_info["channel"])
         if channel is None or (channel.type == DM and self.bot not in channel.recipients):
             raise errors.unknown("Channel", errors.UNKNOWN_CHANNEL)
+        self.access.view(channel)
         return channel
 
     def _guild(self, request: web.Request) -> Guild:
@@ -249,16 +301,6 @@ class RestApi:
         ):
             raise errors.unknown("Message", errors.UNKNOWN_MESSAGE)
         return message
-
-    def bot_permissions(self, channel: Channel) -> int:
-        guild = self.state.guild_of(channel)
-        if guild is None:
-            return perm.EVERYONE
-        return guild.permissions_of(guild.members[self.bot.id])
-
-    def _require(self, channel: Channel, needed: int) -> None:
-        if self.bot_permissions(channel) & needed != needed:
-            raise errors.missing_permissions()
 
     # -- gateway, users, application -------------------------------------------------------------
 
@@ -344,7 +386,7 @@ class RestApi:
             raise errors.unknown("interaction", errors.UNKNOWN_INTERACTION)
         if interaction.acknowledged:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")
-        late = time.monotonic() - interaction.dispatched_at
+        late = self.state.clock.now() - interaction.dispatched_at
         if self.ack_deadline is not None and late > self.ack_deadline:
             raise errors.unknown("interaction", errors.UNKNOWN_INTERACTION)
         body, uploads = await read_body(request)
@@ -364,7 +406,7 @@ class RestApi:
         channel = self.state.channels[interaction.channel_id]
         message = await self._respond(interaction, channel, kind, data, uploads)
         interaction.callbacks.append(
-            Callback(kind, data, message.id if message else None, time.monotonic())
+            Callback(kind, data, message.id if message else None, self.state.clock.now())
         )
         self.state.changed()
         if not wants(request, "with_response"):
@@ -411,7 +453,7 @@ class RestApi:
             return message
         if kind == DEFERRED_MESSAGE:
             flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
-            revision = Revision(time.monotonic(), "", [], [], [], flags)
+            revision = Revision(self.state.clock.now(), "", [], [], [], flags)
         else:
             revision = self.messages.compose(data, uploads, channel)
         message = await self.messages.create(
@@ -429,6 +471,9 @@ class RestApi:
         if request.match_info["app"] != self.application_id or found is None:
             raise errors.unknown("Webhook", errors.UNKNOWN_WEBHOOK)
         if found.expired:
+            # After 15 minutes a token sends nothing more and its messages are out of reach.
+            if "message" in request.match_info:
+                raise errors.unknown("Webhook", errors.UNKNOWN_WEBHOOK)
             raise DiscordError(401, 50027, "Invalid Webhook Token")
         if not found.acknowledged:
             raise errors.unknown("Webhook", errors.UNKNOWN_WEBHOOK)
@@ -494,8 +539,7 @@ class RestApi:
     async def edit_channel(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         body, _ = await read_body(request)
-        if not channel.is_thread:
-            self._require(channel, perm.MANAGE_GUILD)
+        self.access.edit_channel(channel, body)
         problems = validation.thread_name_errors(body["name"]) if "name" in body else {}
         if problems:
             raise errors.invalid_form(problems)
@@ -509,6 +553,8 @@ class RestApi:
 
     async def history(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        if not self.access.reads_history(channel):
+            return ok([])  # what Discord answers without Read Message History
         limit = int(request.query.get("limit", 50))
         before = int(request.query.get("before", 1 << 64))
         after = int(request.query.get("after", 0))
@@ -526,10 +572,7 @@ class RestApi:
     async def send_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
         body, uploads = await read_body(request)
-        needed = perm.SEND_MESSAGES_IN_THREADS if channel.is_thread else perm.SEND_MESSAGES
-        self._require(channel, needed | (perm.ATTACH_FILES if uploads else 0))
-        if channel.is_thread and channel.locked:
-            raise errors.missing_permissions()
+        self.access.send(channel, body, with_files=bool(uploads))
         earlier = self.messages.by_nonce(channel, body)
         if earlier is not None:  # Discord answers a repeated enforced nonce with the first message
             return ok(payloads.message(earlier, self.state))
@@ -547,7 +590,9 @@ class RestApi:
         return ok(payloads.message(message, self.state))
 
     async def get_message(self, request: web.Request) -> web.Response:
-        message = self._message(request, self._channel(request))
+        channel = self._channel(request)
+        self.access.require(channel, perm.READ_MESSAGE_HISTORY)
+        message = self._message(request, channel)
         return ok(payloads.message(message, self.state))
 
     async def edit_message(self, request: web.Request) -> web.Response:
@@ -555,6 +600,7 @@ class RestApi:
         message = self._message(request, channel)
         if message.author.id != self.bot.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
+        self.access.change_messages(channel)
         body, uploads = await read_body(request)
         await self.messages.edit(
             message, self.messages.compose(body, uploads, channel, message.current)
@@ -565,7 +611,7 @@ class RestApi:
         channel = self._channel(request)
         message = self._message(request, channel)
         if message.author.id != self.bot.id:
-            self._require(channel, perm.MANAGE_MESSAGES)
+            self.access.require(channel, perm.MANAGE_MESSAGES)
         await self.messages.delete(message)
         return no_content()
 
@@ -574,7 +620,7 @@ class RestApi:
         message = self._message(request, channel)
         if channel.type != TEXT:
             raise errors.wrong_channel_type()
-        self._require(channel, perm.CREATE_PUBLIC_THREADS)
+        self.access.require(channel, perm.CREATE_PUBLIC_THREADS)
         if message.thread_id is not None:
             raise DiscordError(400, 160004, "A thread has already been created for this message")
         body, _ = await read_body(request)
@@ -592,7 +638,7 @@ class RestApi:
         needed = (
             perm.CREATE_PUBLIC_THREADS if kind == PUBLIC_THREAD else perm.CREATE_PRIVATE_THREADS
         )
-        self._require(channel, needed)
+        self.access.require(channel, needed)
         thread = await self._open_thread(channel, body, kind, thread_id=None)
         return ok(self._thread_with_member(thread))
 
@@ -634,15 +680,23 @@ class RestApi:
         return payloads.channel(thread) | {"member": member}
 
     async def react(self, request: web.Request) -> web.Response:
-        message = self._message(request, self._channel(request))
+        channel = self._channel(request)
+        message = self._message(request, channel)
+        self.access.change_messages(channel)
+        self.access.require(channel, perm.READ_MESSAGE_HISTORY)
         emoji = request.match_info["emoji"]
         if emoji not in message.reactions:
+            # Adding a reaction nobody has made yet takes Add Reactions (the bot's own
+            # reactions are the only ones the fake keeps).
+            self.access.require(channel, perm.ADD_REACTIONS)
             message.reactions.append(emoji)
             self.state.changed()
         return no_content()
 
     async def unreact(self, request: web.Request) -> web.Response:
-        message = self._message(request, self._channel(request))
+        channel = self._channel(request)
+        message = self._message(request, channel)
+        self.access.change_messages(channel)
         emoji = request.match_info["emoji"]
         if emoji in message.reactions:
             message.reactions.remove(emoji)
@@ -657,6 +711,7 @@ class RestApi:
         thread = self._channel(request)
         if not thread.is_thread:
             raise errors.wrong_channel_type()
+        self.access.change_messages(thread)
         user_id = request.match_info["user"]
         user_id = self.bot.id if user_id == "@me" else user_id
         if user_id not in self.state.users:

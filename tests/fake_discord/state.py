@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from PIL import Image, UnidentifiedImageError
 
 from . import permissions as perm
+from .mentions import Mentions
+from .refusals import Refusals
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
@@ -27,6 +29,23 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
 T = TypeVar("T")
+
+
+INTERACTION_TOKEN_SECONDS = 15 * 60
+
+
+class Clock:
+    """The fake's time: the monotonic clock plus whatever a story skipped with `advance`, so a
+    story can let 15 minutes pass (interaction tokens, the nonce window, rate-limit buckets)."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def advance(self, seconds: float) -> None:
+        self.skipped += seconds
 
 
 class Snowflakes:
@@ -45,6 +64,7 @@ class User:
     id: str
     username: str
     bot: bool = False
+    accepts_dms: bool = True  # off: "Allow direct messages from server members" unticked
 
     @property
     def mention(self) -> str:
@@ -99,6 +119,7 @@ class Channel:
     auto_archive_duration: int = 1440
     member_ids: set[str] = field(default_factory=set)
     nsfw: bool = False  # "Age-restricted channel" in Discord's channel settings
+    overwrites: list[perm.Overwrite] = field(default_factory=list)
 
     @property
     def is_thread(self) -> bool:
@@ -132,6 +153,25 @@ class Guild:
         for role_id in member.role_ids:
             value |= self.roles[role_id].permissions
         return perm.ALL if value & perm.ADMINISTRATOR else value
+
+    def permissions_in(self, member: Member, channel: Channel, parent: Channel | None) -> int:
+        """Permissions in a channel: a thread takes its parent's overwrites, and a private thread
+        is hidden from whoever is neither in it nor a thread moderator."""
+        if member.id == self.owner_id:
+            return perm.ALL
+        where = parent if channel.is_thread and parent is not None else channel
+        value = perm.apply_overwrites(
+            self.permissions_of(member),
+            where.overwrites,
+            everyone_id=self.id,
+            role_ids=member.role_ids,
+            member_id=member.id,
+        )
+        value = perm.implicit(value, thread=channel.is_thread)
+        hidden = channel.type == PRIVATE_THREAD and member.id not in channel.member_ids
+        if hidden and not value & perm.MANAGE_THREADS:
+            return 0
+        return value
 
 
 @dataclass
@@ -167,6 +207,7 @@ class Revision:
     attachments: list[StoredFile]
     flags: int
     timestamp: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    mentions: Mentions = field(default_factory=Mentions)
 
 
 @dataclass
@@ -273,6 +314,21 @@ class RecordedRequest:
     at: float
     body: Any = None
     fault: str | None = None  # the injected fault that answered it, if one did
+    code: int | None = None  # Discord's JSON error code, for a refusal
+    answer: Any = None  # the error body, for a refusal
+    unknown: bool = False  # an operation Discord's API description or the fake does not know
+    expected: bool = False  # a story injected or declared this refusal
+
+    @property
+    def refused(self) -> bool:
+        """Unknown, or answered with an error other than a rate limit (clients wait those out)."""
+        return self.unknown or (self.status >= 400 and self.status != 429)
+
+    def __str__(self) -> str:
+        if self.unknown:
+            return f"{self.method} {self.path} -> {self.status} (unknown: not in Discord's API description, or not in the fake)"
+        answer = f" {self.answer}" if self.answer else ""
+        return f"{self.method} {self.path} -> {self.status}{answer}"
 
 
 @dataclass
@@ -295,7 +351,13 @@ class Interaction:
     callbacks: list[Callback] = field(default_factory=list)
     original_message_id: str | None = None
     followup_ids: list[str] = field(default_factory=list)
-    expired: bool = False
+    revoked: bool = False  # fake.expire(): as if its 15 minutes had passed
+
+    @property
+    def expired(self) -> bool:
+        """Discord's interaction tokens work for 15 minutes after the interaction."""
+        age = self.state.clock.now() - self.dispatched_at
+        return self.revoked or age > INTERACTION_TOKEN_SECONDS
 
     @property
     def acknowledged(self) -> bool:
@@ -361,6 +423,8 @@ class FakeState:
 
     def __init__(self) -> None:
         self.snowflakes = Snowflakes()
+        self.clock = Clock()
+        self.refusals = Refusals()
         self.base_url = ""
         self.users: dict[str, User] = {}
         self.guilds: dict[str, Guild] = {}
@@ -402,13 +466,19 @@ class FakeState:
     def recent_requests(self, count: int = 8) -> list[str]:
         return [f"{r.method} {r.path} -> {r.status}" for r in self.requests[-count:]]
 
-    def record(self, request: RecordedRequest, *, unknown_route: bool = False) -> None:
+    def record(self, request: RecordedRequest) -> None:
+        request.expected = request.refused and self.refusals.covers(request)
         self.requests.append(request)
-        if unknown_route:
+        if request.unknown:
             self.unknown_requests.append(request)
         elif request.status >= 400:
             self.rejected_requests.append(request)
         self.changed()
+
+    @property
+    def unexpected_refusals(self) -> list[RecordedRequest]:
+        """Refused or unknown requests no story injected or declared."""
+        return [r for r in self.requests if r.refused and not r.expected]
 
     def add_user(self, username: str, *, bot: bool = False, user_id: str | None = None) -> User:
         user = User(id=user_id or self.snowflakes.next(), username=username, bot=bot)

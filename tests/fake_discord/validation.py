@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import Errors
 from .state import iter_components
 
 COMPONENTS_V2 = 1 << 15
-
-Errors = dict[str, Any]
+ACTION_ROW, BUTTON, PREMIUM_BUTTON = 1, 2, 6
+SELECTS = (3, 5, 6, 7, 8)
+ATTACHMENT_URL = "attachment://"
 
 
 def _add(errors: Errors, path: str, code: str, text: str) -> None:
@@ -79,6 +81,69 @@ def component_errors(components: list[dict[str, Any]], flags: int) -> Errors:
             _add(
                 errors, "components", "BUTTON_COMPONENT_INVALID", "A button needs url or custom_id"
             )
+    return errors | _layout_errors(components)
+
+
+def _layout_errors(components: list[dict[str, Any]]) -> Errors:
+    """A select fills its action row alone; a button shows a label, an emoji or both."""
+    errors: Errors = {}
+    for i, row in enumerate(components):
+        if row.get("type") != ACTION_ROW:
+            continue
+        inside = row.get("components", [])
+        if len(inside) > 1 and any(c.get("type") in SELECTS for c in inside):
+            _add(
+                errors,
+                f"components.{i}.components",
+                "COMPONENT_LAYOUT_WIDTH_EXCEEDED",
+                "The specified component exceeds the maximum width",
+            )
+        for j, c in enumerate(inside):
+            premium = c.get("style") == PREMIUM_BUTTON
+            if c.get("type") == BUTTON and not premium and not (c.get("label") or c.get("emoji")):
+                _add(
+                    errors,
+                    f"components.{i}.components.{j}.label",
+                    "BASE_TYPE_REQUIRED",
+                    "A button needs a label or an emoji",
+                )
+    return errors
+
+
+def legacy_with_v2_errors(content: str, embeds: list[Any], flags: int) -> Errors:
+    """With the components-v2 flag, text and embeds must be components, not these fields."""
+    errors: Errors = {}
+    if flags & COMPONENTS_V2:
+        for name, value in (("content", content), ("embeds", embeds)):
+            if value:
+                _add(
+                    errors,
+                    name,
+                    "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                    f"The '{name}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2",
+                )
+    return errors
+
+
+def attachment_reference_errors(where: str, value: Any, filenames: set[str]) -> Errors:
+    """Every `attachment://name` in embeds or components must name a file of the message."""
+    errors: Errors = {}
+
+    def walk(path: str, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(f"{path}.{key}", child)
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(f"{path}.{index}", child)
+        elif (
+            isinstance(node, str)
+            and node.startswith(ATTACHMENT_URL)
+            and node.removeprefix(ATTACHMENT_URL) not in filenames
+        ):
+            _add(errors, path, "ATTACHMENT_NOT_FOUND", f"No attachment named {node!r}")
+
+    walk(where, value)
     return errors
 
 
@@ -86,14 +151,38 @@ def message_errors(
     content: str,
     embeds: list[dict[str, Any]],
     components: list[dict[str, Any]],
-    attachment_count: int,
+    filenames: list[str],
     flags: int,
 ) -> Errors:
     errors: Errors = {}
     _too_long(errors, "content", content, 2000)
-    if attachment_count > 10:
+    if len(filenames) > 10:
         _add(errors, "attachments", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-    return errors | embed_errors(embeds) | component_errors(components, flags)
+    names = set(filenames)
+    return merged(
+        errors,
+        embed_errors(embeds),
+        component_errors(components, flags),
+        legacy_with_v2_errors(content, embeds, flags),
+        attachment_reference_errors("embeds", embeds, names),
+        attachment_reference_errors("components", components, names),
+    )
+
+
+def merged(*parts: Errors) -> Errors:
+    """One `errors` object holding every part's errors, nested paths joined."""
+    result: Errors = {}
+
+    def into(target: Errors, source: Errors) -> None:
+        for key, value in source.items():
+            if key == "_errors":
+                target.setdefault("_errors", []).extend(value)
+            else:
+                into(target.setdefault(key, {}), value)
+
+    for part in parts:
+        into(result, part)
+    return result
 
 
 def is_empty(content: str, embeds: list[Any], components: list[Any], attachment_count: int) -> bool:
