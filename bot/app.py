@@ -22,7 +22,7 @@ from bot.commands.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.lifecycle.preview_lane import PreviewLane
 from bot.lifecycle.retry import DEFAULT_POLICY, RetryPolicy
-from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, Supervisor
+from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, build_supervisor
 from bot.messages import texts
 from bot.messages.buttons import JOB_BUTTONS
 from bot.ops.metrics import Metrics, Snapshot
@@ -101,7 +101,7 @@ class AtelierBot(commands.Bot):
     def _wire(self, retry: RetryPolicy, supervise_seconds: float) -> None:
         """The lifecycle, the intake and the button actions, each given the parts it uses."""
         config, metrics, files = self.config, self.metrics, self.files
-        self.lifecycle = Supervisor(
+        self.lifecycle = build_supervisor(
             self,
             self.pool,
             self.jobs,

@@ -4,12 +4,11 @@ stories are in test_bot_nothing_lost.py."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 
-import discord
+from discord_trouble import FakeClock, forbidden, outage
 from engine_images import png
 from stored_jobs import new_job
 
@@ -22,21 +21,6 @@ from bot.store.jobs import JobStore
 
 BOT_ID, THREAD, CHANNEL = 1, 200, 100  # new_job() asks in channel 100
 LOST = "lost"  # Discord takes the message, but its answer never comes back
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.time = time.time()  # the job store stamps the job's end with the real time
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.time += seconds
-
-
-def outage() -> OSError:
-    return ConnectionResetError("Discord went away")
 
 
 class FakeChannel:
@@ -135,8 +119,7 @@ async def test_an_answer_discord_took_without_answering_is_found_not_sent_again(
 async def test_a_thread_that_refuses_the_answer_sends_it_to_the_parent_channel(
     database: Database, tmp_path: Path
 ) -> None:
-    refusal = discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), "no access")
-    client, job, _ = await deliver(database, tmp_path, FakeChannel(THREAD, refusal))
+    client, job, _ = await deliver(database, tmp_path, FakeChannel(THREAD, forbidden()))
     (answer,) = client.channels[CHANNEL].messages
     assert answer.content.startswith("(I could not post in the job's thread any more.) ")
     assert (job.delivered_to, job.delivery_note) == (CHANNEL, "parent channel")
