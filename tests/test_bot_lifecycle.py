@@ -12,40 +12,22 @@ from types import SimpleNamespace
 
 import discord
 import pytest
+from discord_trouble import FakeClock, forbidden, outage
 from stored_jobs import new_job
 from waiting import eventually
 
 from bot.lifecycle.driver import MAX_ATTEMPTS, HandOvers, JobDriver
+from bot.lifecycle.housekeeping import Housekeeping
 from bot.lifecycle.retry import Retrying, RetryPolicy, TooLate
 from bot.lifecycle.status_message import StatusMessage
+from bot.lifecycle.supervisor import Supervisor
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
+from bot.rules.settings import GuildSettings
 from bot.store.database import Database
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
-
-
-class FakeClock:
-    """Time that moves only when someone sleeps."""
-
-    def __init__(self) -> None:
-        self.time = 1000.0
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.time += seconds
-
-
-def outage() -> OSError:
-    return ConnectionResetError("Discord went away")
-
-
-def forbidden() -> discord.Forbidden:
-    return discord.Forbidden(SimpleNamespace(status=403, reason="Forbidden"), "Missing Access")
+from bot.store.job_rows import Job
+from bot.store.jobs import Admission, JobStore
 
 
 class Flaky:
@@ -86,7 +68,7 @@ async def test_max_tries_stops_after_that_many_tries() -> None:
     clock = FakeClock()
     attempt = Flaky(*[outage() for _ in range(10)])
     with pytest.raises(TooLate):
-        await Retrying(RetryPolicy(max_tries=3), clock).call(attempt, since=0, what="x")
+        await Retrying(RetryPolicy(max_tries=3), clock).call(attempt, since=clock.now(), what="x")
     assert attempt.calls == 3 and clock.slept == [1, 2]
 
 
@@ -302,3 +284,92 @@ async def test_an_unexpected_error_counts_an_attempt_and_leaves_the_job_for_the_
     job = await d.jobs.require("aaaa0005")
     assert (job.state, job.attempts, job.posted) == ("queued", 1, False)
     assert d.delivery.delivered == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The supervisor, with a fake driver and fake engine runs, on a real job store.
+# ---------------------------------------------------------------------------------------------
+
+
+class FakeDriver:
+    """Drives a job by ending it and marking it posted; `hold` keeps every drive going until
+    set."""
+
+    def __init__(self, jobs: JobStore) -> None:
+        self.jobs = jobs
+        self.driven: list[str] = []
+        self.hold = asyncio.Event()
+        self.hold.set()
+
+    async def drive(self, job_id: str) -> None:
+        self.driven.append(job_id)
+        await self.hold.wait()
+        await self.jobs.mark_failed(job_id, "ended by the fake driver")  # unless it already ended
+        await self.jobs.mark_posted(job_id, 1)
+
+    async def wait_for_deliveries(self, timeout: float) -> None:
+        pass
+
+
+class IdleRuns:
+    """Engine runs of a process whose engine has none of the jobs."""
+
+    def __init__(self) -> None:
+        self.where: dict[str, str] = {}
+        self.stopping = False
+
+    async def cancel(self, job_id: str, by_user_id: int) -> None:
+        return None
+
+
+def supervisor(database: Database, tmp_path: Path) -> tuple[Supervisor, FakeDriver]:
+    jobs, files = JobStore(database), JobFiles(tmp_path / "jobs")
+    driver = FakeDriver(jobs)
+    watching = Supervisor(
+        jobs, files, Metrics(), driver, IdleRuns(), HandOvers(), Housekeeping(jobs, files, 24),  # type: ignore[arg-type]
+    )  # fmt: skip
+    return watching, driver
+
+
+async def test_recovery_drives_every_unfinished_job_once_and_drops_half_admitted_ones(
+    database: Database, tmp_path: Path
+) -> None:
+    watching, driver = supervisor(database, tmp_path)
+    jobs = JobStore(database)
+    await jobs.create(new_job("eeee0001"))
+    await jobs.create(new_job("eeee0002"))
+    never_came = new_job("eeee0003", user_id=8)  # admitted, but its inputs never arrived
+    await jobs.admit(never_came, Admission(GuildSettings(1), 10, 0.0))
+    try:
+        assert await watching.recover() == 2
+        watching.drive("eeee0001")  # already driven: no second task
+        await eventually(lambda: jobs.to_resume(), lambda unfinished: unfinished == [])
+        assert sorted(driver.driven) == ["eeee0001", "eeee0002"]
+        assert await jobs.get("eeee0003") is None
+    finally:
+        await watching.shut_down()
+
+
+async def test_a_job_the_engine_does_not_have_is_cancelled_here_and_driven_to_its_answer(
+    database: Database, tmp_path: Path
+) -> None:
+    watching, driver = supervisor(database, tmp_path)
+    jobs = JobStore(database)
+    await jobs.create(new_job("eeee0004"))
+    assert await watching.cancel("eeee0004", by_user_id=7) == "cancelled"
+    assert (await jobs.require("eeee0004")).error == "🚫 Cancelled by <@7>"
+    await eventually(lambda: jobs.require("eeee0004"), lambda job: job.posted)
+    assert driver.driven == ["eeee0004"]
+    assert await watching.cancel("eeee0004", by_user_id=7) == "ended"
+    await watching.shut_down()
+
+
+async def test_shutdown_stops_every_job_task(database: Database, tmp_path: Path) -> None:
+    watching, driver = supervisor(database, tmp_path)
+    jobs = JobStore(database)
+    await jobs.create(new_job("eeee0005"))
+    driver.hold.clear()  # the job is still being driven when the bot stops
+    watching.drive("eeee0005")
+    await eventually(lambda: driver.driven, lambda driven: driven == ["eeee0005"])
+    await watching.shut_down()
+    assert not (await jobs.require("eeee0005")).posted  # stopped, for the next start to resume

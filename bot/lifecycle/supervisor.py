@@ -25,7 +25,8 @@ from bot.messages import texts
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.store.job_files import JobFiles
-from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from bot.store.job_rows import ACTIVE_STATES, Job
+from bot.store.jobs import JobStore
 from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
@@ -34,44 +35,56 @@ SUPERVISE_EVERY_SECONDS = 30.0
 DELIVERY_GRACE_SECONDS = 10.0  # at shutdown, how long a result being posted may still take
 
 
+def build_supervisor(
+    client: discord.Client,
+    pool: EngineService,
+    jobs: JobStore,
+    files: JobFiles,
+    metrics: Metrics,
+    *,
+    edit_seconds: float,
+    retention_hours: float,
+    supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
+    retry_policy: RetryPolicy = DEFAULT_POLICY,
+    clock: Clock = SYSTEM_CLOCK,
+    preview_lane: PreviewLane,
+) -> Supervisor:
+    """The lifecycle, wired: `retry_policy` says how long and how often posting a job's
+    messages and its answer is retried, on `clock`."""
+    runs = EngineRuns(client, pool, jobs, files, metrics, preview_lane, edit_seconds=edit_seconds)
+    retrying = Retrying(retry_policy, clock)
+    delivery = Delivery(
+        client, jobs, files, edit_seconds=edit_seconds, retrying=retrying,
+        on_retry=metrics.delivery_retried,
+    )  # fmt: skip
+    posts = JobPosts(client, jobs, files, lambda: pool.queue_length)
+    hand_overs = HandOvers()
+    driver = JobDriver(client, jobs, files, metrics, posts, runs, delivery, hand_overs, retrying)
+    housekeeping = Housekeeping(jobs, files, retention_hours)
+    return Supervisor(
+        jobs, files, metrics, driver, runs, hand_overs, housekeeping, supervise_seconds
+    )
+
+
 class Supervisor:
     def __init__(
         self,
-        client: discord.Client,
-        pool: EngineService,
         jobs: JobStore,
         files: JobFiles,
         metrics: Metrics,
-        *,
-        edit_seconds: float,
-        retention_hours: float,
+        driver: JobDriver,
+        runs: EngineRuns,
+        hand_overs: HandOvers,
+        housekeeping: Housekeeping,
         supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
-        retry_policy: RetryPolicy = DEFAULT_POLICY,
-        clock: Clock = SYSTEM_CLOCK,
-        preview_lane: PreviewLane,
     ) -> None:
-        """`retry_policy` says how long and how often posting a job's messages and its answer
-        is retried, on `clock`."""
         self._jobs = jobs
         self._files = files
         self._metrics = metrics
-        self._runs = EngineRuns(
-            client, pool, jobs, files, metrics, preview_lane, edit_seconds=edit_seconds
-        )
-        delivery = Delivery(
-            client,
-            jobs,
-            files,
-            edit_seconds=edit_seconds,
-            retrying=(retrying := Retrying(retry_policy, clock)),
-            on_retry=metrics.delivery_retried,
-        )
-        posts = JobPosts(client, jobs, files, lambda: pool.queue_length)
-        self._hand_overs = HandOvers()
-        self._driver = JobDriver(
-            client, jobs, files, metrics, posts, self._runs, delivery, self._hand_overs, retrying,
-        )  # fmt: skip
-        self._housekeeping = Housekeeping(jobs, files, retention_hours)
+        self._driver = driver
+        self._runs = runs
+        self._hand_overs = hand_overs
+        self._housekeeping = housekeeping
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._watch = tasks.loop(seconds=supervise_seconds)(self._drive_unfinished)
 
