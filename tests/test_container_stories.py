@@ -36,7 +36,7 @@ WAIT = 240.0  # a container start loads PyTorch and VGG-19 on 2 shared cores
 JOB_ID = re.compile(r"job `([0-9a-f]{8})`")
 CONTENT = (png_bytes(small(ASTRONAUT, 40)), "astronaut.png")
 STYLE = (png_bytes(small(HUBBLE, 40)), "hubble.png")
-LONG_JOB = 400  # iterations: painting lasts long enough to be interrupted
+LONG_JOB = 40  # iterations: tens of seconds of painting here, time to interrupt it
 # What the stories' database summary reads, inside the container, with the image's Python.
 SUMMARY = """
 import json, sqlite3
@@ -180,7 +180,7 @@ async def test_docker_stop_while_a_job_paints_then_start_posts_one_result_in_its
     async with created(SERVICE, data, env) as bot:
         await started(bot, fake)
         channel = await fake.add_text_channel("container-stop")
-        job_id = await stylize(fake, channel, iterations=LONG_JOB, size=48)
+        job_id = await stylize(fake, channel, iterations=LONG_JOB)
         await painting(fake, channel, job_id)
 
         # SIGTERM through tini: the bot parks the job and exits 0 within the grace period.
@@ -212,7 +212,7 @@ async def test_a_backup_restored_into_a_new_volume_keeps_jobs_settings_styles_an
         assert "Saved style **Deep Field**" in (await saved.wait_for_reply(timeout=60)).content
         done = await stylize(fake, channel)
         await painted(fake, channel, done)
-        resumed = await stylize(fake, channel, iterations=LONG_JOB - 1, size=48)
+        resumed = await stylize(fake, channel, iterations=LONG_JOB - 1)
         await painting(fake, channel, resumed)
 
         line = await old.exec("python", "-m", "bot", "backup", "/data/backups/atelier.tar")
