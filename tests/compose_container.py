@@ -85,6 +85,15 @@ class BotService:
     def stop_grace_seconds(self) -> int:
         return seconds(self.settings["stop_grace_period"])
 
+    def data_args(self, volume: str, env_file: Path) -> list[str]:
+        """The volume and the environment: `environment` wins over the env file, as in Compose
+        (a blank ATELIER_DATA_DIR= in .env would otherwise move the data off the volume)."""
+        return [
+            f"--volume={volume}:{self.data_dir}",
+            f"--env-file={env_file}",
+            *(f"--env={k}={v}" for k, v in self.settings.get("environment", {}).items()),
+        ]
+
     def run_args(self, name: str, volume: str, env_file: Path, *extra: str) -> list[str]:
         """`docker create`/`run` options for this service and its image, with `volume` standing
         for the compose volume and `env_file` for its `.env`."""
@@ -95,9 +104,7 @@ class BotService:
         args = [
             f"--name={name}",
             "--network=host",
-            f"--volume={volume}:{self.data_dir}",
-            f"--env-file={env_file}",
-            *(f"--env={k}={v}" for k, v in self.settings.get("environment", {}).items()),
+            *self.data_args(volume, env_file),
             f"--restart={self.settings['restart']}",
             f"--stop-timeout={self.stop_grace_seconds}",
             f"--health-cmd={shlex.join(command)}",
@@ -203,12 +210,11 @@ async def created(
 
 
 async def one_off(service: BotService, data: str, env: Path, *command: str) -> str:
-    """`docker compose run --rm bot COMMAND`: the image, the volume and the env file, once."""
+    """`docker compose run --rm bot COMMAND`: the image, volume and environment, once."""
     return await docker(
         "run",
         "--rm",
-        f"--volume={data}:{service.data_dir}",
-        f"--env-file={env}",
+        *service.data_args(data, env),
         service.image,
         *command,
         timeout=300,

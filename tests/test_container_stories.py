@@ -141,7 +141,7 @@ def assert_answered_once(fake: FakeDiscord, channel: Channel, thread: Channel, j
     statuses = [m for m in fake.messages_in(thread) if f"Job `{job_id}`" in m.content]
     assert len(statuses) == 1 and "✅ Done" in statuses[0].content, statuses
     assert len(results(fake, thread, job_id)) == 1
-    assert [t for t in fake.threads if t.parent_id == channel.id] == [thread]
+    assert [t for t in fake.threads if t.parent_id == channel.id and job_id in t.name] == [thread]
     assert results(fake, channel, job_id) == []
 
 
