@@ -6,8 +6,8 @@ touches a prometheus_client object. Each `Metrics` owns its registry (with the p
 and GC collectors that prometheus_client's default registry gives every Python service), so two
 bots in one process, as in the tests, never share or double-register counts.
 
-Gauges that describe a moment (jobs by state, queue length, gateway, engine) are set from a `Snapshot`
-taken when Prometheus scrapes, so they are never stale.
+Gauges that describe a moment (jobs by state, queue length, gateway, engine) are set from a
+`Snapshot` taken when Prometheus scrapes, so they are never stale.
 """
 
 from __future__ import annotations
