@@ -227,9 +227,26 @@ async def prometheus(bot_port: int, tmp_path: Path) -> AsyncIterator[str]:
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
+        await ready(f"http://{address}")
         yield f"http://{address}"
     finally:
         await stopped(process)
+
+
+async def ready(prometheus: str) -> None:
+    """Until Prometheus has loaded its config and rules and answers (seconds on a busy machine)."""
+
+    async def answers() -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{prometheus}/-/ready") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientConnectionError:
+            return False
+
+    await until(answers)
 
 
 async def api(session: aiohttp.ClientSession, url: str, **params: str) -> Any:
