@@ -4,9 +4,10 @@
 #   docker build -t atelier .                                      # NVIDIA GPUs (default)
 #   docker build -t atelier:cpu --build-arg TORCH_VARIANT=cpu .    # servers without a GPU
 #
-# No Docker engine runs in CI, so .ci/docker-check proves this file another way: hadolint, then
-# docker/build-steps.sh (the script every RUN below calls) in a fresh virtualenv from a clean
-# checkout, ending with the same `python -m bot --check` as the last build step.
+# Where Docker Hub is out of reach: docker/build-image.sh (a stand-in base from Debian's packages and
+# the classic builder, which ignores the `# syntax` line above); docs/docker.md explains. CI builds
+# this image and runs it against a fake Discord (tests/test_container_stories.py); where no Docker
+# engine can be had, .ci/docker-check runs docker/build-steps.sh (every RUN below) in a virtualenv.
 
 # Both stages must share one base: the virtualenv is copied across and points at its Python.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm

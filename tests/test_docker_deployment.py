@@ -1,7 +1,8 @@
 """What a server admin gets from Dockerfile, .dockerignore, requirements/ and docker-compose.yml.
 
-No Docker engine runs in CI, so these read the files the way Docker would; .ci/docker-check
-performs the image's install steps for real in a fresh virtualenv.
+These read the files the way Docker would, on any machine; tests/test_container_stories.py builds
+and runs the image where a Docker engine answers (.ci/docker-check replays its install steps where
+none can be had).
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Components that count something receive the `Metrics` object and call one of its methods
 (`job_done`, `job_failed`, `job_cancelled`, `request_refused`, `delivery_retried`); none of them
-touches a prometheus_client object. Each `Metrics` owns its registry (with the process
-collector), so two bots in one process, as in the tests, never share or double-register counts.
+touches a prometheus_client object. Each `Metrics` owns its registry (with the process, platform
+and GC collectors that prometheus_client's default registry gives every Python service), so two
+bots in one process, as in the tests, never share or double-register counts.
 
-Gauges that describe a moment (jobs by state, queue length, gateway) are set from a `Snapshot`
-taken when Prometheus scrapes, so they are never stale.
+Gauges that describe a moment (jobs by state, queue length, gateway, engine) are set from a
+`Snapshot` taken when Prometheus scrapes, so they are never stale.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from engine.pool.events import FailureKind
@@ -51,6 +60,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         registry = self.registry
         self._ended = Counter(
             "atelier_jobs_ended",
@@ -95,6 +106,11 @@ class Metrics:
             "1 while the Discord gateway connection is up.",
             registry=registry,
         )
+        self._engine_alive = Gauge(
+            "atelier_engine_alive",
+            "1 while the engine can take jobs (what /healthz reports as engine alive).",
+            registry=registry,
+        )
         # Zero rows for the common series, so dashboards and rate() see them before the first job.
         for outcome in ("done", "cancelled"):
             self._ended.labels(outcome, "")
@@ -123,6 +139,7 @@ class Metrics:
         self._queue_length.set(snapshot.queue_length)
         self._running.set(snapshot.running)
         self._gateway.set(int(snapshot.gateway_connected))
+        self._engine_alive.set(int(snapshot.engine_alive))
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

@@ -103,7 +103,10 @@ def restore(config: Config, source: Path, *, replace: bool = False) -> Summary:
             members = _checked_members(tar)
             data_dir.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=data_dir, prefix=".restore-") as tmp:
-                tar.extractall(tmp, members=members, filter="data")
+                # Extraction filters came with Python 3.11.4 / 3.10.12; Debian bookworm's 3.11.2
+                # lacks them. _checked_members already admits only plain files and folders.
+                safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(tmp, members=members, **safe)
                 unpacked = Path(tmp)
                 if not (unpacked / DATABASE_NAME).is_file():
                     raise BackupError(f"{source} holds no {DATABASE_NAME}: not an Atelier backup")
