@@ -5,20 +5,32 @@ that starts a pool must guard its entry point with `if __name__ == "__main__":`,
 workers re-import the main module.
 """
 
-from engine.events import Preview, Progress
+from engine.events import FrameDone, FrameProgress, Preview, Progress
 from engine.pool.errors import EngineUnavailable, QueueFull
-from engine.pool.events import Done, Failed, FailureKind, JobEvent, Outcome, Queued, Started
+from engine.pool.events import (
+    AnimationDone,
+    Done,
+    Failed,
+    FailureKind,
+    JobEvent,
+    Outcome,
+    Queued,
+    Started,
+)
 from engine.pool.job import Job
 from engine.pool.pool import EnginePool
 from engine.pool.service import EngineService
 
 __all__ = [
+    "AnimationDone",
     "Done",
     "EnginePool",
     "EngineService",
     "EngineUnavailable",
     "Failed",
     "FailureKind",
+    "FrameDone",
+    "FrameProgress",
     "Job",
     "JobEvent",
     "Outcome",
