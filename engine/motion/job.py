@@ -12,11 +12,12 @@ from PIL import Image
 
 from engine.errors import Cancelled, EngineError, InvalidImage
 from engine.events import FrameDone, FrameProgress
-from engine.images import decode_image, encode_png
+from engine.images import decode_image, encode_png, from_pixels
 from engine.motion.clip import Clip, decode_clip
 from engine.motion.encode import Encoded, TooLarge, encode_clip
-from engine.motion.painter import paint_clip, to_image
+from engine.motion.painter import paint_clip
 from engine.motion.settings import AnimationSettings, OutputFormat
+from engine.motion.store import resumed_frames
 from engine.pool.events import AnimationDone, Failed
 from engine.pool.inputs import UnreadableInput, read_input
 from engine.pool.messages import JobRequest
@@ -30,24 +31,6 @@ def output_format(settings: AnimationSettings, clip: Clip) -> OutputFormat:
     if settings.format is not None:
         return settings.format
     return "gif" if clip.kind == "image" else "mp4"
-
-
-def resumed_frames(done: list[bytes], clip: Clip, size: int) -> list[np.ndarray]:
-    """The frames a resumed job already has, as far as they fit this clip at this size; a
-    frame that does not fit (the job changed) and all after it are painted again."""
-    expected = _painted_size(clip.size, size)
-    kept = []
-    for data in done[: len(clip.frames)]:
-        image = decode_image(data)
-        if image.size != expected:
-            break
-        kept.append(np.asarray(image, dtype=np.float32) / 255)
-    return kept
-
-
-def _painted_size(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    scale = longest / max(size)
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
 
 def run_animation(
@@ -67,7 +50,7 @@ def run_animation(
         return Failed("invalid_image" if isinstance(exc, InvalidImage) else "error", str(exc))
 
     def on_frame(index: int, pixels: np.ndarray) -> None:
-        send(FrameDone(index, len(clip.frames), encode_png(to_image(pixels))))
+        send(FrameDone(index, len(clip.frames), encode_png(from_pixels(pixels))))
 
     try:
         frames = paint_clip(
@@ -76,7 +59,7 @@ def run_animation(
             should_stop=should_stop,
         )  # fmt: skip
         encoded = encode_clip(
-            [to_image(f) for f in frames], clip.durations_ms, clip.loop,
+            [from_pixels(f) for f in frames], clip.durations_ms, clip.loop,
             output_format(settings, clip), settings.max_bytes,
         )  # fmt: skip
     except Cancelled:
@@ -98,7 +81,7 @@ def _done(
 ) -> AnimationDone:
     notes = [f"painted {' and '.join(clip.limited)}"] if clip.limited else []
     notes += [encoded.note] if encoded.note else []
-    thumbnail: Image.Image = to_image(first)
+    thumbnail: Image.Image = from_pixels(first)
     return AnimationDone(
         png=encode_png(thumbnail),
         width=encoded.width,

@@ -18,7 +18,7 @@ from PIL import Image
 
 from engine.color import luminance
 from engine.events import FrameProgress, Progress
-from engine.images import resize_longest
+from engine.images import from_pixels, resize_longest
 from engine.losses import scaled_error
 from engine.motion.flow import flow_between, warp
 from engine.motion.progress import ClipClock, frame_costs
@@ -69,10 +69,6 @@ class TemporalLoss:
         )
 
 
-def to_image(pixels: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8), "RGB")
-
-
 def paint_clip(
     stylizer: Stylizer,
     frames: Sequence[Image.Image],
@@ -112,7 +108,7 @@ def paint_clip(
             )
             pixels = stylizer.paint(
                 frames[index], styles, later, on_progress=report, should_stop=should_stop,
-                init_image=to_image(guides[0].warped), style_cache=cache, extra_loss=temporal,
+                init_image=from_pixels(guides[0].warped), style_cache=cache, extra_loss=temporal,
             )  # fmt: skip
         painted.append(pixels)
         if on_frame is not None:

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
+
+from engine.images import Source, decode_image, resize_longest
+from engine.motion.clip import Clip
 
 NAME = "frame-{:05d}.png"
 PATTERN = re.compile(r"frame-(\d{5})\.png")
@@ -43,3 +49,17 @@ class FrameStore:
         while count in have:
             count += 1
         return tuple(self.path(index) for index in range(count))
+
+
+def resumed_frames(done: Sequence[Source], clip: Clip, size: int) -> list[np.ndarray]:
+    """The finished frames of an interrupted job (H×W×3 float32 in 0..1), as far as they fit
+    this clip painted at `size`: a frame of another size (the job changed) ends the list, and
+    it and all after it are painted again."""
+    expected = resize_longest(clip.frames[0], size).size
+    kept = []
+    for source in done[: len(clip.frames)]:
+        image = decode_image(source)
+        if image.size != expected:
+            break
+        kept.append(np.asarray(image, dtype=np.float32) / 255)
+    return kept
