@@ -153,6 +153,7 @@ def _gif(frames: list[Image.Image], durations: list[int], loop: int | None, leve
         duration=durations,
         disposal=1,
         optimize=False,
+        palette=palette.getpalette(),  # given, Pillow writes it once instead of one per frame
         **options,
     )
     return buffer.getvalue()

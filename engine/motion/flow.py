@@ -77,3 +77,13 @@ def flow_between(frame: Image.Image, previous: Image.Image) -> tuple[np.ndarray,
     a, b = grey(frame), grey(previous)
     to_previous, to_frame = dis_flow(a, b), dis_flow(b, a)
     return to_previous, consistency_mask(to_previous, to_frame)
+
+
+def warping_error(
+    frame: np.ndarray, following: np.ndarray, flow: np.ndarray, mask: np.ndarray
+) -> float:
+    """Lai et al. 2018's measure of flicker: the mean squared difference between `frame` and
+    the `following` one warped back onto it (along `flow`, from `frame` into `following`), over
+    the pixels `mask` trusts. Frames are H×W×3 floats in 0..1."""
+    difference = np.sum((frame - warp(following, flow)) ** 2, axis=-1)
+    return float(np.sum(difference * mask) / max(float(np.sum(mask)), 1.0))
