@@ -45,7 +45,8 @@ def guide(frame: Image.Image, earlier: Image.Image, painted: np.ndarray) -> Guid
     return Guide(warp(painted, flow), mask)
 
 
-def _tensor(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+def to_tensor_image(pixels: np.ndarray, device: torch.device) -> torch.Tensor:
+    """H×W×3 (or H×W) floats to a 1×3×H×W (1×1×H×W) tensor on `device`."""
     tensor = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).to(device)
     return tensor.permute(2, 0, 1).unsqueeze(0) if tensor.ndim == 3 else tensor[None, None]
 
@@ -60,8 +61,10 @@ class TemporalLoss:
         self._weight = weight
         self._terms = []
         for item in guides:
-            target = _tensor(item.warped, device)
-            self._terms.append((luminance(target) if grey else target, _tensor(item.mask, device)))
+            target = to_tensor_image(item.warped, device)
+            self._terms.append(
+                (luminance(target) if grey else target, to_tensor_image(item.mask, device))
+            )
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return self._weight * sum(
