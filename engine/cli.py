@@ -1,6 +1,7 @@
 """`python -m engine CONTENT STYLE -o OUT.png`: the engine on its own, with a live progress bar.
 
-Ctrl-C stops after the current iteration and saves the picture so far (exit code 130).
+Ctrl-C stops after the current iteration and saves the picture so far (exit code 130). An
+animated CONTENT (GIF, WebP, APNG) or a video is painted frame by frame (engine/motion/cli.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import numpy as np
 from engine.cli_progress import ProgressDisplay
 from engine.errors import Cancelled, EngineError
 from engine.images import OUTPUT_FORMATS, decode_image, output_format, save_pixels
+from engine.motion import cli as motion_cli
+from engine.motion.clip import is_animation
 from engine.params import (
     BASE_STYLE_WEIGHT,
     DEFAULT_WEIGHTS,
@@ -111,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_WEIGHTS,
         help="embedded, torchvision (if cached locally) or a .pth state dict",
     )
+    motion_cli.add_arguments(parser)
     return parser
 
 
@@ -183,13 +187,16 @@ def write_preview(args: argparse.Namespace, params: StyleParams) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    animated = args.content.is_file() and is_animation(args.content)
     try:
         params = params_from_args(args)
-        output_format(args.output)
+        (motion_cli.animation_format if animated else output_format)(args.output)
     except ValueError as error:
         parser.error(str(error))
     if args.preview and args.init_image is not None:
         parser.error("--init-image needs the VGG optimisation; leave out --preview")
+    if animated:
+        return motion_cli.run(args, params)
     if args.preview:  # no torch needed
         return write_preview(args, params)
     # Imported late so that `--help` and argument errors answer without loading torch.

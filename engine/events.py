@@ -31,3 +31,28 @@ class Preview:
     iteration: int
     total: int
     png: bytes
+
+
+@dataclass(frozen=True)
+class FrameProgress:
+    """An animation's `Progress`: after every iteration, where the clip is, with its ETA."""
+
+    frame: int  # 1-based, the frame being painted
+    frames: int
+    progress: Progress  # within this frame
+    elapsed: float  # seconds since this run of the job started
+    eta: float  # seconds still to go for the whole clip
+
+    @property
+    def fraction(self) -> float:
+        return ((self.frame - 1) + self.progress.fraction) / self.frames
+
+
+@dataclass(frozen=True)
+class FrameDone:
+    """A finished frame of an animation, to keep on disk (a job interrupted later resumes after
+    it) and to show as a preview."""
+
+    index: int  # 0-based
+    frames: int
+    png: bytes

@@ -228,6 +228,11 @@ def output_format(path: Path) -> str:
     return fmt
 
 
+def from_pixels(pixels: np.ndarray) -> Image.Image:
+    """H×W×3 floats in 0..1 to an 8-bit RGB image."""
+    return Image.fromarray(np.round(np.clip(pixels, 0.0, 1.0) * 255).astype(np.uint8), "RGB")
+
+
 def save_pixels(pixels: np.ndarray, path: Path) -> None:
     """Write H×W×3 floats in 0..1 in the format `path`'s extension names.
 
@@ -240,7 +245,7 @@ def save_pixels(pixels: np.ndarray, path: Path) -> None:
 
         tifffile.imwrite(path, np.round(clipped * 65535).astype(np.uint16), photometric="rgb")
         return
-    image = Image.fromarray(np.round(clipped * 255).astype(np.uint8), "RGB")
+    image = from_pixels(clipped)
     options = {
         "PNG": {"compress_level": 6},
         "JPEG": {"quality": JPEG_QUALITY, "subsampling": 0},

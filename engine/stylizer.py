@@ -54,6 +54,8 @@ ADAM_LR = 0.02
 ProgressCallback = Callable[[Progress], None]
 PreviewCallback = Callable[[Preview], None]
 StopCheck = Callable[[], bool]
+# A term added to the loss of every stage (the temporal loss of a clip's later frames).
+ExtraLoss = Callable[[torch.Tensor], torch.Tensor]
 
 
 def to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
@@ -138,6 +140,24 @@ class BestPicture:
         return final if self.image is None or final_loss <= self.loss else self.image
 
 
+@dataclass(frozen=True)
+class StyleStage:
+    """The style at one scale: its pictures, palette and loss targets."""
+
+    tensors: list[torch.Tensor]
+    palette: tuple[torch.Tensor, torch.Tensor]
+    targets: dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass
+class StyleCache:
+    """Style stages by scale, computed once and shared by every picture painted with the same
+    styles and settings (the frames of a clip). With `preserve_colors` the style's luma is
+    matched to the first picture's, so the frames of a clip share one style, not one each."""
+
+    stages: dict[int, StyleStage] = field(default_factory=dict)
+
+
 class Stylizer:
     """Holds VGG-19 on one device; call `stylize` as often as you like."""
 
@@ -172,7 +192,9 @@ class Stylizer:
         far (`Cancelled.partial`). An `init_image` (e.g. an earlier result, to repaint it bigger)
         is where the optimisation starts instead of `params.init`'s choice."""
         callbacks = _Callbacks(on_progress, on_preview, should_stop)
-        painted = self._paint(content, styles, params or StyleParams(), callbacks, init_image)
+        painted = self._paint(
+            content, styles, params or StyleParams(), callbacks, init_image, StyleCache(), None
+        )
         return to_image(painted)
 
     def paint(
@@ -184,10 +206,22 @@ class Stylizer:
         on_progress: ProgressCallback | None = None,
         should_stop: StopCheck | None = None,
         init_image: Image.Image | None = None,
+        style_cache: StyleCache | None = None,
+        extra_loss: ExtraLoss | None = None,
     ) -> np.ndarray:
-        """As `stylize`, but H×W×3 float32 in 0..1, for outputs deeper than 8 bits."""
+        """As `stylize`, but H×W×3 float32 in 0..1, for outputs deeper than 8 bits. Pictures
+        painted with one `style_cache` share the style's targets; `extra_loss` is added to the
+        loss (it receives the picture being optimised: grey when colours are kept)."""
         callbacks = _Callbacks(on_progress, None, should_stop)
-        painted = self._paint(content, styles, params or StyleParams(), callbacks, init_image)
+        painted = self._paint(
+            content,
+            styles,
+            params or StyleParams(),
+            callbacks,
+            init_image,
+            style_cache or StyleCache(),
+            extra_loss,
+        )
         return to_pixels(painted)
 
     def _paint(
@@ -197,6 +231,8 @@ class Stylizer:
         params: StyleParams,
         callbacks: _Callbacks,
         init_image: Image.Image | None,
+        style_cache: StyleCache,
+        extra_loss: ExtraLoss | None,
     ) -> torch.Tensor:
         styles = [styles] if isinstance(styles, Image.Image) else list(styles)
         blend = list(params.style_blend) or [1.0] * len(styles)
@@ -211,21 +247,37 @@ class Stylizer:
             run.index = index
             run.colour = to_tensor(resize_longest(content, stage.longest), self.device)
             target = luminance(run.colour) if params.preserve_colors else run.colour
-            style_tensors = [self._style_tensor(s, stage, params, target) for s in styles]
-            palette = colour_gaussian(style_tensors, blend)
-            goal = tempered_palette(target, palette, min(1.0, params.strength))
+            if stage.longest not in style_cache.stages:
+                style_cache.stages[stage.longest] = self._style_stage(
+                    styles, blend, stage, params, target
+                )
+            style = style_cache.stages[stage.longest]
+            goal = tempered_palette(target, style.palette, min(1.0, params.strength))
             if image is None and init_image is not None:
                 image = start_from(init_image, target, params)
             elif image is None:
                 preview = functools.partial(preview_at, content, styles, params)
-                image = self._initial(params, target, style_tensors[0], generator, preview, goal)
+                image = self._initial(params, target, style.tensors[0], generator, preview, goal)
             else:
                 upscaled = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
                 image = in_palette(upscaled, goal, params)
-            objective = self._objective(target, style_tensors, blend, palette, params)
+            objective = self._objective(target, style, params, extra_loss)
             image = self._optimise(run, image, objective)
         assert image is not None and run.colour is not None
         return self._finish(image, run.colour, params)
+
+    def _style_stage(
+        self,
+        styles: list[Image.Image],
+        blend: list[float],
+        stage: Stage,
+        params: StyleParams,
+        content: torch.Tensor,
+    ) -> StyleStage:
+        tensors = [self._style_tensor(s, stage, params, content) for s in styles]
+        with torch.no_grad():
+            targets = StyleLoss.targets([self.features(t) for t in tensors], blend)
+        return StyleStage(tensors, colour_gaussian(tensors, blend), targets)
 
     def _style_tensor(
         self, style: Image.Image, stage: Stage, params: StyleParams, content: torch.Tensor
@@ -264,16 +316,14 @@ class Stylizer:
     def _objective(
         self,
         content: torch.Tensor,
-        styles: list[torch.Tensor],
-        blend: list[float],
-        palette: tuple[torch.Tensor, torch.Tensor],
+        style: StyleStage,
         params: StyleParams,
+        extra_loss: ExtraLoss | None,
     ) -> Callable[[torch.Tensor], torch.Tensor]:
         with torch.no_grad():
             content_loss = ContentLoss(self.features(content)[CONTENT_LAYER])
-            targets = StyleLoss.targets([self.features(s) for s in styles], blend)
-            style_loss = StyleLoss(targets, params.style_loss)
-        palette_loss = PaletteLoss(palette).to(content.device)
+        style_loss = StyleLoss(style.targets, params.style_loss)
+        palette_loss = PaletteLoss(style.palette).to(content.device)
         # Kept colours are the content's: the picture is painted grey and recoloured at the end.
         palette_weight = 0.0 if params.preserve_colors else params.palette_weight
 
@@ -286,6 +336,8 @@ class Stylizer:
                 loss = loss + params.tv_weight * total_variation(image.float())
             if palette_weight:
                 loss = loss + params.style_weight * palette_weight * palette_loss(image)
+            if extra_loss is not None:
+                loss = loss + extra_loss(image)
             return loss
 
         return objective

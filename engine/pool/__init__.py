@@ -5,15 +5,25 @@ are fresh interpreters (`python -m engine.pool.worker_main`) that see only an al
 of the environment (`worker_env`), never the bot's secrets.
 """
 
-from engine.events import Preview, Progress
+from engine.events import FrameDone, FrameProgress, Preview, Progress
 from engine.pool.errors import EngineUnavailable, QueueFull
-from engine.pool.events import Done, Failed, FailureKind, JobEvent, Outcome, Queued, Started
+from engine.pool.events import (
+    AnimationDone,
+    Done,
+    Failed,
+    FailureKind,
+    JobEvent,
+    Outcome,
+    Queued,
+    Started,
+)
 from engine.pool.health import EngineHealth
 from engine.pool.job import Job
 from engine.pool.pool import EnginePool
 from engine.pool.service import EngineService
 
 __all__ = [
+    "AnimationDone",
     "Done",
     "EngineHealth",
     "EnginePool",
@@ -21,6 +31,8 @@ __all__ = [
     "EngineUnavailable",
     "Failed",
     "FailureKind",
+    "FrameDone",
+    "FrameProgress",
     "Job",
     "JobEvent",
     "Outcome",

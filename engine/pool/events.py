@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.events import Preview, Progress
+from engine.events import FrameDone, FrameProgress, Preview, Progress
 
 FailureKind = Literal[
     "invalid_image", "cancelled", "timeout", "worker_died", "out_of_memory", "error"
@@ -40,6 +40,18 @@ class Done:
 
 
 @dataclass(frozen=True)
+class AnimationDone(Done):
+    """The finished animation: `data` is the file in `format` (gif, mp4, webp), `png` its first
+    frame (a thumbnail); `note` says what the limits cut or the size limit reduced, if anything."""
+
+    data: bytes = b""
+    format: str = "gif"
+    frames: int = 0
+    durations_ms: tuple[int, ...] = ()
+    loop: int | None = 0  # as GIF counts it: 0 plays forever, None once
+
+
+@dataclass(frozen=True)
 class Failed:
     """The job ended without a picture. `reason` is a sentence safe to show to a user."""
 
@@ -48,4 +60,4 @@ class Failed:
 
 
 Outcome = Done | Failed
-JobEvent = Queued | Started | Progress | Preview | Done | Failed
+JobEvent = Queued | Started | Progress | Preview | FrameProgress | FrameDone | Done | Failed

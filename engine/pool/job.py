@@ -8,16 +8,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from engine.motion.store import FrameStore
 from engine.params import StyleParams
 from engine.pool.events import Done, Failed, JobEvent, Outcome
 
 
 class Job:
     def __init__(
-        self, job_id: str, params: StyleParams, cancel: Callable[[Job], Awaitable[None]]
+        self,
+        job_id: str,
+        params: StyleParams,
+        cancel: Callable[[Job], Awaitable[None]],
+        frames: FrameStore | None = None,
     ) -> None:
         self.id = job_id
         self.params = params
+        self.frames = frames  # where an animation's finished frames are kept, if anywhere
         self._cancel = cancel
         self._events: asyncio.Queue[JobEvent] = asyncio.Queue()
         self._outcome: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.events import Preview, Progress
+from engine.events import FrameDone, FrameProgress, Preview, Progress
+from engine.motion.settings import AnimationSettings
 from engine.params import StyleParams
 from engine.pool.events import Done, Failed
 from engine.pool.inputs import Input
@@ -22,6 +23,15 @@ class WorkerConfig:
 
 
 @dataclass(frozen=True)
+class AnimationWork:
+    """What makes a job an animation: its settings, and the frames it already has (a job
+    resumed after an interruption), in order from the first."""
+
+    settings: AnimationSettings
+    done: tuple[Input, ...] = ()
+
+
+@dataclass(frozen=True)
 class JobRequest:
     """One job, undecoded: the worker reads and decodes the images so the parent never holds
     pixels (and, for pictures given as paths, not even their bytes)."""
@@ -31,6 +41,7 @@ class JobRequest:
     styles: tuple[Input, ...]
     params: StyleParams
     init: Input | None = None  # the picture to start from (Upscale ×2 starts from a result)
+    animation: AnimationWork | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +63,7 @@ class JobUpdate:
     """An event of the job with this serial, stamped when the worker sent it."""
 
     serial: int
-    event: Progress | Preview | Done | Failed
+    event: Progress | Preview | FrameProgress | FrameDone | Done | Failed
     # time.monotonic() in a local worker (the clock is system-wide on Linux); time.time() in a Ray
     # actor, which may run on another machine.
     sent_at: float

@@ -233,6 +233,11 @@ def _with_bytes(request: JobRequest) -> JobRequest:
         content=read_input(request.content, "content image"),
         styles=tuple(read_input(style, "style image") for style in request.styles),
         init=None if request.init is None else read_input(request.init, "init image"),
+        animation=request.animation
+        and dataclasses.replace(
+            request.animation,
+            done=tuple(read_input(frame, "a finished frame") for frame in request.animation.done),
+        ),
     )
 
 

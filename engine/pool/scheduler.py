@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
+from engine.events import FrameDone
+from engine.motion.settings import AnimationSettings
+from engine.motion.store import FrameStore
 from engine.params import StyleParams
 from engine.pool.errors import EngineUnavailable, QueueFull
 from engine.pool.events import Failed, JobEvent, Queued, Started
 from engine.pool.health import EngineHealth
 from engine.pool.inputs import Input, InputArg, as_input, as_inputs
 from engine.pool.job import Job
-from engine.pool.messages import JobRequest
+from engine.pool.messages import AnimationWork, JobRequest
 from engine.pool.slot import Slot
 
 # Each backend's defaults, written once (the bot's config reads them too).
@@ -52,6 +57,7 @@ class _Waiting:
     styles: tuple[Input, ...]
     init: Input | None
     timeout: float
+    animation: AnimationSettings | None = None
 
 
 class Scheduler(ABC):
@@ -136,11 +142,16 @@ class Scheduler(ABC):
         *,
         timeout: float | None = None,
         init_image: InputArg | None = None,
+        animation: AnimationSettings | None = None,
+        frames_dir: os.PathLike[str] | None = None,
     ) -> Job:
         """Queue a job; `timeout` overrides the backend's `job_timeout` for this one; the
         painting starts from `init_image` when one is given.
 
         Each picture is bytes or a path; a path is read only when a slot takes the job.
+        With `animation`, the content is an animation or a video, painted frame by frame; each
+        finished frame is kept in `frames_dir`, and a job submitted again with the same
+        directory (after a restart, a dead worker) starts after the frames it finds there.
         """
         if timeout is not None and timeout <= 0:
             raise ValueError(f"timeout must be positive, got {timeout}")
@@ -160,9 +171,12 @@ class Scheduler(ABC):
         job_id = job_id or uuid.uuid4().hex
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
-        job = Job(job_id, params, self._cancel)
+        frames = None if frames_dir is None or animation is None else FrameStore(Path(frames_dir))
+        job = Job(job_id, params, self._cancel, frames)
         init = None if init_image is None else as_input(init_image)
-        waiting = _Waiting(job, as_input(content), styles, init, timeout or self._job_timeout)
+        waiting = _Waiting(
+            job, as_input(content), styles, init, timeout or self._job_timeout, animation
+        )
         self._queue.append(waiting)
         job.publish(Queued(len(self._queue)))
         self._dispatch()
@@ -220,7 +234,12 @@ class Scheduler(ABC):
     def _run(self, slot: Slot, waiting: _Waiting) -> None:
         job = waiting.job
         request = JobRequest(
-            next(self._serials), waiting.content, waiting.styles, job.params, waiting.init
+            next(self._serials),
+            waiting.content,
+            waiting.styles,
+            job.params,
+            waiting.init,
+            _animation_work(waiting.animation, job.frames),
         )
         slot.take(job, request)
         timed_out = Failed("timeout", f"the job took over {waiting.timeout:g} s and was stopped")
@@ -262,6 +281,8 @@ class Scheduler(ABC):
             return
         if isinstance(event, Failed) and event.kind == "cancelled" and slot.stopping:
             event = slot.stopping
+        if isinstance(event, FrameDone) and job.frames is not None:
+            job.frames.save(event.index, event.png)  # before anyone hears the frame is done
         job.publish(event, delay=delay)
         if job.finished:
             slot.release()
@@ -273,3 +294,12 @@ class Scheduler(ABC):
         job = slot.release()
         if job is not None:
             job.publish(slot.stopping or WORKER_DIED)
+
+
+def _animation_work(
+    settings: AnimationSettings | None, frames: FrameStore | None
+) -> AnimationWork | None:
+    """An animation's request, with the frames finished so far (read at each start)."""
+    if settings is None:
+        return None
+    return AnimationWork(settings, () if frames is None else frames.finished())

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from engine.motion.settings import AnimationSettings
 from engine.params import StyleParams
 from engine.pool.health import EngineHealth
 from engine.pool.inputs import InputArg
@@ -31,6 +33,8 @@ class EngineService(Protocol):
         *,
         timeout: float | None = None,
         init_image: InputArg | None = None,
+        animation: AnimationSettings | None = None,
+        frames_dir: os.PathLike[str] | None = None,
     ) -> Job: ...
 
     def position(self, job: Job | str) -> int | None: ...

@@ -107,6 +107,10 @@ def run_job(
 
     from engine.images import encode_png
 
+    if request.animation is not None:
+        from engine.motion.job import run_animation
+
+        return run_animation(stylizer, request, send, should_stop)
     began = time.monotonic()
     try:
         content = _decode(request.content, "content image")

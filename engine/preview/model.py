@@ -144,10 +144,36 @@ class PreviewModel:
         """`content` at `size` px on its longest side, painted in the (blended) style(s), with a
         job's `strength`, `preserve_colors` and `style_scale` as StyleParams has them; the
         defaults paint with the style alone, in its colours, at the network's own stroke size."""
+        vector = self.vector_for(content, styles, blend, strength)
+        return self.paint_with(
+            content, vector, size, preserve_colors=preserve_colors, style_scale=style_scale
+        )
+
+    def vector_for(
+        self,
+        content: Image.Image,
+        styles: Image.Image | Sequence[Image.Image],
+        blend: Sequence[float] = (),
+        strength: float = 1.0,
+    ) -> np.ndarray:
+        """The style vector `stylize` paints `content` with; the frames of a clip share the
+        first frame's, so the look does not change from frame to frame."""
         vector = self._blended_vector(styles, blend)
         share = style_share(strength)
         if share != 1.0:
             vector = share * vector + (1.0 - share) * self.style_vector(content)
+        return vector
+
+    def paint_with(
+        self,
+        content: Image.Image,
+        vector: np.ndarray,
+        size: int,
+        *,
+        preserve_colors: bool = False,
+        style_scale: float = 1.0,
+    ) -> Image.Image:
+        """`content` at `size` px painted with a style vector from `vector_for`."""
         target = resize_longest(content, size)
         side = painting_side(size, style_scale)
         image = self._paint(target if side == size else resize_longest(content, side), vector)

@@ -1,0 +1,58 @@
+"""The instant preview of a clip: every frame painted by the feed-forward network (one pass
+each), with one style vector for the whole clip, and each blended with its warped predecessor
+where the flow is trustworthy, so the texture holds still instead of boiling. Torch-free, like
+engine.preview: the bot's preview lane runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from engine.images import from_pixels, resize_longest
+from engine.motion.flow import flow_between, warp
+from engine.motion.settings import PREVIEW_CARRY
+from engine.params import StyleParams
+from engine.preview.model import PreviewModel
+
+
+def steadied(
+    painted: np.ndarray, previous: np.ndarray, flow: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """`painted` with PREVIEW_CARRY of the warped `previous` mixed in where `mask` trusts the
+    flow. Arrays are H×W×3 float32 in 0..1; `flow` maps `painted`'s pixels into `previous`."""
+    carry = PREVIEW_CARRY * mask[..., None]
+    return painted * (1 - carry) + warp(previous, flow) * carry
+
+
+def preview_clip(
+    model: PreviewModel,
+    frames: Sequence[Image.Image],
+    styles: Sequence[Image.Image],
+    params: StyleParams,
+    on_frame: Callable[[int, Image.Image], None] | None = None,
+) -> list[Image.Image]:
+    """Every frame's preview with the job's size, strength, brush and colours."""
+    vector = model.vector_for(frames[0], styles, params.style_blend, params.strength)
+    sized = [resize_longest(frame, params.size) for frame in frames]
+    results: list[Image.Image] = []
+    previous: np.ndarray | None = None
+    for index, frame in enumerate(sized):
+        image = model.paint_with(
+            frame,
+            vector,
+            params.size,
+            preserve_colors=params.preserve_colors,
+            style_scale=params.style_scale,
+        )
+        pixels = np.asarray(image, dtype=np.float32) / 255
+        if previous is not None:
+            flow, mask = flow_between(frame, sized[index - 1])
+            pixels = steadied(pixels, previous, flow, mask)
+        previous = pixels
+        image = from_pixels(pixels)
+        results.append(image)
+        if on_frame is not None:
+            on_frame(index, image)
+    return results
