@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from bot_process_env import answered, bot_env, start_bot_process
 from bot_stories import (
+    JOB_ID,
     WAIT,
     bot_config,
     private_answer,
@@ -225,6 +226,22 @@ async def test_two_stylize_at_once_with_a_limit_of_one_make_one_job_and_one_refu
         )
 
 
+async def test_a_job_id_drawn_twice_is_drawn_again_and_the_member_hears_queued(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        taken = await queued_job(await stylize(fake))
+        assert len(taken) == 16  # 64 random bits
+        draws = iter([taken, "00c0ffee00c0ffee"])
+        bot.intake.new_id = lambda: next(draws)
+        job_id = await queued_job(await stylize(fake))
+        assert job_id == "00c0ffee00c0ffee"
+        await wait_for_result(
+            fake, fake.thread_of(public_message(fake, fake.channel, job_id)), job_id
+        )
+        assert (await bot.jobs.require(taken)).user_id == int(fake.member.id)
+
+
 async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -236,7 +253,7 @@ async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
         assert await bot.jobs.active() == [] and await bot.jobs.to_resume() == []
         request = [m for m in fake.messages_in(fake.channel) if m.attachments][-1]
         assert "❌" in request.content and "did not start" in request.content
-        job_id = request.content.split("job `")[1][:8]
+        job_id = JOB_ID.search(request.content)[1]
         assert list((tmp_path / "jobs").glob("*")) == []
     assert result_message(fake, fake.thread_of(request), job_id) is None  # nor after it stopped
 
@@ -380,7 +397,7 @@ async def test_a_bot_killed_at_any_point_of_a_job_answers_once_in_the_right_thre
             lambda: next((m for m in fake.messages_in(channel) if m.attachments), None),
             timeout=WAIT,
         )
-        job_id = public.content.split("job `")[1][:8]
+        job_id = JOB_ID.search(public.content)[1]
         thread = await fake.wait_for(lambda: fake.thread_of(public), timeout=WAIT)
         result = await wait_for_result(fake, thread, job_id)
         await answered(env, job_id)  # nothing more is sent for it after this

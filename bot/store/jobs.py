@@ -41,7 +41,12 @@ MEMBER_ACTIVITY = (
 
 
 def new_job_id() -> str:
-    return secrets.token_hex(4)
+    """64 random bits: a collision is a once-in-billions event, and `admit` catches it anyway."""
+    return secrets.token_hex(8)
+
+
+class JobIdTaken(Exception):
+    """Another job already has this id; the intake draws a new one."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,8 @@ class JobStore:
 
     async def admit(self, new: NewJob, admission: Admission) -> Job:
         """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
-        two requests at once cannot both pass. Raises RequestRefused with the reason."""
+        two requests at once cannot both pass. Raises RequestRefused with the reason, and
+        JobIdTaken when the id is another job's."""
 
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
@@ -205,7 +211,10 @@ class JobStore:
                         f"The queue is full ({waiting} jobs waiting); please try again later.",
                         reason="queue_full",
                     )
-                conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
+                try:
+                    conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
+                except sqlite3.IntegrityError as error:
+                    raise JobIdTaken(new.id) from error
             except BaseException:
                 conn.rollback()
                 raise
