@@ -6,6 +6,7 @@ the bot itself does meanwhile. The real bot against the fake Discord with inject
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -410,6 +411,47 @@ async def test_a_bot_killed_at_any_point_of_a_job_answers_once_in_the_right_thre
     statuses = [m for m in fake.messages_in(thread) if f"Job `{job_id}`" in m.content]
     assert len(statuses) == 1 and "✅ Done" in statuses[0].content, point
     assert results_in(fake, thread, job_id) == [result], point
+
+
+async def test_an_upgrade_while_the_result_uploads_posts_it_once_in_its_thread_after_restart(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # `docker compose up -d` sends SIGTERM while the result's upload hangs in Discord.
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("upgraded")
+    first = await start_bot_process(env, log)
+    stall = fake.fail("stall", method="POST", path=POSTS, skip=2, times=1)
+    try:
+        await fake.wait_until_connected(timeout=WAIT)
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        await fake.wait_for(lambda: stall.hits == 1, timeout=WAIT)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.wait(), 60) == 0
+    # The first bot cancelled the post instead of falling back to the channel or a DM.
+    assert stored(env, job_id, "state, posted, delivery_note") == ("done", 0, None)
+    thread = fake.thread_of(public_message(fake, channel, job_id))
+    fake.heal(stall)  # Discord completes the post it was holding, as it may
+    result = await wait_for_result(fake, thread, job_id)
+
+    second = await start_bot_process(env, log)
+    try:
+        await answered(env, job_id)  # nothing more is sent for it after this
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 60) == 0
+    assert stored(env, job_id, "result_message_id, delivery_note") == (int(result.id), "thread")
+    assert results_in(fake, thread, job_id) == [result]
+    assert results_in(fake, channel, job_id) == []
+    assert results_in(fake, fake.dm_channel(fake.member), job_id) == []
+
+
+def stored(env: dict[str, str], job_id: str, columns: str) -> tuple[object, ...]:
+    """Columns of a job's row, read from the bot process' database."""
+    database = Path(env["ATELIER_DATA_DIR"]) / "atelier.sqlite3"
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        return db.execute(f"SELECT {columns} FROM jobs WHERE id = ?", (job_id,)).fetchone()
 
 
 async def test_a_second_bot_on_the_same_data_directory_refuses_to_start(

@@ -132,9 +132,17 @@ class JobDriver:
         self._hand_overs.refuse(job_id, refusal)
         return True
 
-    async def wait_for_deliveries(self, timeout: float) -> None:
-        if self._deliveries:
-            await asyncio.wait(list(self._deliveries), timeout=timeout)
+    async def stop_deliveries(self, grace: float) -> None:
+        """Let answers being posted finish for `grace` seconds, then cancel the rest while the
+        connection to Discord is still open: their jobs stay unposted, and the next start
+        delivers them, first reading back whether Discord took the cancelled post."""
+        pending = list(self._deliveries)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=grace)
+        for delivery in late:
+            delivery.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def _give_up_if_interrupted(self, job: Job) -> Job:
         if job.state not in ACTIVE_STATES or job.attempts < MAX_ATTEMPTS:
@@ -173,7 +181,7 @@ class JobDriver:
         delivery = asyncio.create_task(self._delivery.deliver(job))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
-        # Shielded: a shutdown must not cut a result message in half.
+        # Shielded: at shutdown the supervisor gives a post in flight a grace period first.
         await asyncio.shield(delivery)
 
     async def _count_failed_run(self, job_id: str) -> None:
