@@ -31,7 +31,12 @@ from bot_stories import (
 )
 from engine_images import png
 from fake_discord import Channel, FakeDiscord, Message
-from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
+from fake_discord.fake import NONCE_WINDOW
+from fake_discord.permissions import (
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+)
 from waiting import eventually
 
 from bot.config import EXIT_ALREADY_RUNNING
@@ -154,6 +159,44 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
         assert fake.message(result.id).deleted
 
 
+async def test_a_result_whose_answer_was_lost_is_not_sent_twice_while_history_is_hidden(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # Discord takes the result but the answer is lost; a moderator has meanwhile taken Read
+    # Message History from the bot, so the channel's history reads empty. Long past Discord's
+    # nonce memory, only the history can say whether the result is already there.
+    fake.nonce_window = 0
+    channel = await fake.add_text_channel("history-hidden")
+    lost = fake.fail("drop_after", method="POST", path=POSTS, skip=2, times=1)
+    config = bot_config(fake, tmp_path)
+    try:
+        async with running_bot(fake, pool, config, retry=QUICK, supervise_seconds=0.2) as bot:
+            job_id = await queued_job(await stylize(fake, channel=channel, iterations=6))
+            thread = fake.thread_of(public_message(fake, channel, job_id))
+            status = status_message(fake, thread, job_id)
+            await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+            await fake.wait_for(lambda: lost.hits == 1, timeout=WAIT)
+
+            def final_edits() -> int:
+                return sum(
+                    r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")
+                    and "✅ Done" in str(r.body)
+                    for r in fake.requests
+                )  # fmt: skip
+
+            # Tried again and again, yet nothing sent twice while the history is hidden.
+            await fake.wait_for(lambda: final_edits() >= 3, timeout=WAIT)
+            [result] = results_in(fake, thread, job_id)
+            assert not (await bot.jobs.require(job_id)).posted
+            await fake.set_permissions(channel, fake.bot_role())
+            job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted, WAIT)
+            assert (job.result_message_id, job.delivery_note) == (int(result.id), "thread")
+        assert results_in(fake, thread, job_id) == [result]
+        assert results_in(fake, channel, job_id) == []
+    finally:
+        fake.nonce_window = NONCE_WINDOW
+
+
 async def test_a_result_lost_from_disk_is_answered_as_a_failure_not_retried_for_an_hour(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -257,6 +300,21 @@ async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
         job_id = JOB_ID.search(request.content)[1]
         assert list((tmp_path / "jobs").glob("*")) == []
     assert result_message(fake, fake.thread_of(request), job_id) is None  # nor after it stopped
+
+
+async def test_without_read_message_history_the_member_hears_which_permission_is_missing(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    channel = await fake.add_text_channel("no-history")
+    await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        answer = await private_answer(await stylize(fake, channel=channel))
+        assert answer == (
+            "I can't post results in this channel: I need the Read Message History permission "
+            "here. Ask a moderator, or use another channel."
+        )
+        assert fake.messages_in(channel) == []
+        assert await bot.jobs.reservations() == [] and await bot.jobs.active() == []
 
 
 async def test_a_twelve_to_one_panorama_is_refused_with_a_sentence_about_its_shape(

@@ -108,6 +108,8 @@ class Intake:
             ),
             "Attach Files": perms.attach_files,
             "Embed Links": perms.embed_links,
+            # To find a message sent just as Discord or the bot stumbled, rather than send it twice.
+            "Read Message History": perms.read_message_history,
         }
         missing = [name for name, granted in needed.items() if not granted]
         if missing:
