@@ -197,6 +197,26 @@ async def test_a_result_whose_answer_was_lost_is_not_sent_twice_while_history_is
         fake.nonce_window = NONCE_WINDOW
 
 
+async def test_run_again_under_a_result_that_fell_back_to_the_channel_answers_there(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    channel = await fake.add_text_channel("fallback")
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        thread = fake.thread_of(public_message(fake, channel, job_id))
+        thread.locked = True  # the thread is gone for the bot: the result falls back
+        result = await wait_for_result(fake, channel, job_id)
+
+        again = await fake.click(result, f"atelier:again:{job_id}", user=fake.member)
+        answer = await private_answer(again)
+        assert answer.endswith(f"follow along in <#{channel.id}>."), answer
+        new_id = JOB_ID.search(answer)[1]
+        await wait_for_result(fake, channel, new_id)
+        job = await eventually(lambda: bot.jobs.require(new_id), lambda job: job.posted, WAIT)
+        assert (job.delivery_note, job.result_channel_id) == ("channel", int(channel.id))
+    assert results_in(fake, thread, new_id) == []
+
+
 async def test_a_result_lost_from_disk_is_answered_as_a_failure_not_retried_for_an_hour(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:

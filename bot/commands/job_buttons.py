@@ -174,7 +174,10 @@ class JobActions:
             )
 
         options = replace(self._options(job, action), spoiler=job.spoiler)
-        await self._intake.queue_job(interaction, gather, options, follow_up_in=job.destination_id)
+        # Where the result is: its thread, or where delivery fell back to (channel, DM).
+        await self._intake.queue_job(
+            interaction, gather, options, follow_up_in=job.result_channel_id
+        )
 
     async def _check_upscale(self, interaction: discord.Interaction, job: Job) -> None:
         if job.state != "done":
