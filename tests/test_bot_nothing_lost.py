@@ -532,6 +532,45 @@ def stored(env: dict[str, str], job_id: str, columns: str) -> tuple[object, ...]
         return db.execute(f"SELECT {columns} FROM jobs WHERE id = ?", (job_id,)).fetchone()
 
 
+async def test_a_job_that_kills_the_bot_before_painting_ends_as_one_failure_not_a_crash_loop(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # Each start dies while working on the job's pictures, before the engine has them (as a
+    # picture that crashes the thumbnailing would): after three, the job is given up.
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("poison")
+    dropped = fake.fail("drop", method="POST", path=rf"/channels/{channel.id}/messages$")
+    for start in range(1, 4):
+        bot = await start_bot_process(env, log)
+        try:
+            await fake.wait_until_connected(timeout=WAIT)
+            if start == 1:
+                await stylize(fake, channel=channel)
+            await fake.wait_for(lambda n=start: dropped.hits >= n, timeout=WAIT)
+        finally:
+            await kill(bot)
+    fake.heal(dropped)
+
+    last = await start_bot_process(env, log)
+    try:
+        failure = await fake.wait_for(
+            lambda: next((m for m in fake.messages_in(channel) if "job `" in m.content), None),
+            timeout=WAIT,
+        )
+        job_id = JOB_ID.search(failure.content)[1]
+        await answered(env, job_id)
+    finally:
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(last.wait(), 60) == 0
+    assert failure.content == (
+        f"<@{fake.member.id}> ❌ Failed: it was interrupted 3 times, so I gave up on it "
+        f"· job `{job_id}`"
+    )
+    assert [m for m in fake.messages_in(channel) if f"job `{job_id}`" in m.content] == [failure]
+    assert stored(env, job_id, "state, attempts") == ("failed", 3)
+
+
 async def test_a_second_bot_on_the_same_data_directory_refuses_to_start(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
