@@ -140,23 +140,18 @@ class Intake:
         clamped = clamp_request(
             options, settings, self._config.limits, random_seed=random.randint(0, SEED_MAX)
         )
-        new = await self._admit(interaction, clamped, options, settings, follow_up_in)
+        new = await self._admit(
+            lambda: self._new_job(interaction, clamped, options, settings, follow_up_in), settings
+        )
         await self._save_inputs(new.id, gather, clamped.request.style_params())
         job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
         await self._confirm(interaction, job, clamped.notes)
         return job
 
-    async def _admit(
-        self,
-        interaction: discord.Interaction,
-        clamped: Clamped,
-        options: RequestedOptions,
-        settings: GuildSettings,
-        follow_up_in: int | None,
-    ) -> NewJob:
+    async def _admit(self, draw: Callable[[], NewJob], settings: GuildSettings) -> NewJob:
         """The admitted job's row, under an id drawn again while it is another job's."""
         for _ in range(ID_DRAWS):
-            new = self._new_job(interaction, clamped, options, settings, follow_up_in)
+            new = draw()
             try:
                 await self._jobs.admit(
                     new, Admission(settings, self._config.engine_max_queue, self._clock())
