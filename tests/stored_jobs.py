@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.rules.request import StyleRequest
-from bot.store.jobs import NewJob
+from bot.store.job_rows import NewJob
 
 
 def new_job(job_id: str, user_id: int = 7, guild_id: int | None = 1) -> NewJob:

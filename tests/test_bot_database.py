@@ -17,7 +17,8 @@ from bot.rules.settings import GuildSettings
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Admission, Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import Admission, JobStore
 
 
 class Clock:

@@ -48,7 +48,8 @@ from bot.config import EXIT_LOGIN_REJECTED
 from bot.rules.request import StyleRequest
 from bot.store.database import Database
 from bot.store.job_files import JobFiles
-from bot.store.jobs import JobStore, NewJob
+from bot.store.job_rows import NewJob
+from bot.store.jobs import JobStore
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -22,7 +22,8 @@ from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.store.database import Database
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 
 
 class FakeClock:

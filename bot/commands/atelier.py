@@ -20,7 +20,8 @@ from bot.rules.permissions import check_may_act_on
 from bot.rules.refusals import RequestRefused
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 from bot.store.style_library import StyleLibrary
 
 HISTORY_LENGTH = 10

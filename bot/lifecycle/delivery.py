@@ -26,7 +26,8 @@ from bot.messages import texts
 from bot.messages.attachments import Upload, fit_upload
 from bot.messages.buttons import result_view
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from bot.messages import texts
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.store.job_files import JobFiles
-from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from bot.store.job_rows import ACTIVE_STATES, Job
+from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 

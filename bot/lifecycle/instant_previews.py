@@ -17,7 +17,8 @@ from bot.lifecycle.status_message import StatusMessage
 from bot.messages import texts
 from bot.messages.png_metadata import with_settings
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 from engine.errors import EngineError
 
 log = logging.getLogger(__name__)

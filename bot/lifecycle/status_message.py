@@ -16,7 +16,7 @@ from bot.lifecycle.retry import Retrying, TooLate
 from bot.messages import texts
 from bot.messages.buttons import cancel_view
 from bot.messages.discord_errors import is_discord_failure
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import struct
 import zlib
 from collections.abc import Mapping
 
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 from engine.images import open_image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
