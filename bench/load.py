@@ -114,7 +114,7 @@ async def main(args: argparse.Namespace) -> None:
 
                 def results() -> Counter[str]:
                     return Counter(
-                        m.content.split("job `")[1][:8]
+                        m.content.split("job `")[1].split("`")[0]
                         for m in fake.state.messages.values()
                         if RESULT in m.content and not m.deleted
                     )

@@ -25,6 +25,7 @@ from bot.lifecycle.retry import DEFAULT_POLICY, RetryPolicy
 from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, build_supervisor
 from bot.messages import texts
 from bot.messages.buttons import JOB_BUTTONS
+from bot.ops.health import JobCounts
 from bot.ops.metrics import Metrics, Snapshot
 from bot.store.database import Database
 from bot.store.guild_settings import GuildSettingsStore
@@ -94,6 +95,7 @@ class AtelierBot(commands.Bot):
         self.guild_settings = GuildSettingsStore(database)
         self.files = JobFiles(config.files_dir)
         self.styles = StyleLibrary(database, config.styles_dir)
+        self.job_counts = JobCounts(self.jobs.counts_by_state)
         self.picks = PickedImages()
         self.preview_lane = preview_lane or PreviewLane()
         self._wire(retry, supervise_seconds)
@@ -164,6 +166,7 @@ class AtelierBot(commands.Bot):
         for menu in Picks(self.intake, self.downloads, self.picks).commands:
             self.tree.add_command(menu)
         await self._sync_commands()
+        self.job_counts.start()
         resumed = await self.lifecycle.recover()
         if resumed:
             log.info("resuming %d job(s) from before the restart", resumed)
@@ -198,18 +201,20 @@ class AtelierBot(commands.Bot):
         return self.lifecycle.status_line(job_id) or texts.queued_line(self.pool.position(job_id))
 
     async def snapshot(self) -> Snapshot:
-        """What /healthz and /metrics report at this moment."""
+        """What /healthz and /metrics report at this moment (without touching the database)."""
         return Snapshot(
             gateway_connected=self.gateway_connected,
             engine_alive=self.pool.alive,
             queue_length=self.pool.queue_length,
             running=self.pool.running,
-            jobs_by_state=await self.jobs.counts_by_state(),
+            jobs_by_state=self.job_counts.latest,
+            engine=self.pool.health,
         )
 
     async def shutdown(self) -> None:
         """Stop accepting, park running jobs for the next start, then leave Discord."""
         self.intake.accepting = False
         await self.lifecycle.shut_down()
+        await self.job_counts.stop()
         self.preview_lane.close()
         await self.close()

@@ -76,7 +76,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     dev_guild_id: int | None = None
     log_level: str = setting("INFO", choices=LOG_LEVELS, clean=str.upper)
-    health_host: str = "0.0.0.0"
+    health_host: str = "127.0.0.1"  # 0.0.0.0 for a Prometheus outside the container
     health_port: int = setting(8080, minimum=0)  # 0 turns the health endpoint off
     api_base: str = setting(
         DISCORD_API_BASE, env="DISCORD_API_BASE", clean=lambda url: url.rstrip("/")

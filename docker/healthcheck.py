@@ -22,7 +22,8 @@ class HealthEndpointOff(Exception):
 
 
 def healthz_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The bot serves /healthz on HEALTH_PORT (blank means the default), on all interfaces."""
+    """The bot serves /healthz on HEALTH_PORT (blank means the default), on 127.0.0.1 unless
+    HEALTH_HOST says otherwise: the probe runs inside the container, so loopback reaches it."""
     raw = environ.get("HEALTH_PORT", "").strip()
     port = int(raw) if raw else DEFAULT_HEALTH_PORT
     if port == 0:

@@ -31,7 +31,7 @@ from engine.pool import EnginePool
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "engine" / "examples"
 SIDE = 40
-JOB_ID = re.compile(r"job `([0-9a-f]{8})`")
+JOB_ID = re.compile(r"job `([0-9a-f]{16})`")
 WAIT = 120.0  # for the engine: the machine is shared and a job may wait behind another test's
 LIMITS = Limits(
     default_iterations=3,

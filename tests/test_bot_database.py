@@ -82,6 +82,7 @@ async def test_a_job_moves_from_queued_to_done_and_keeps_what_it_was_asked(
     assert job.state == "queued" and job.attempts == 0 and not job.posted
     assert job.request == new_job("aaaa0001").request and job.notes == new_job("x").notes
     await jobs.set_messages("aaaa0001", thread_id=5, request_message_id=6, status_message_id=8)
+    await jobs.begin_attempt("aaaa0001")
     await jobs.mark_running("aaaa0001")
     clock.now += 10
     await jobs.mark_done(
@@ -101,6 +102,7 @@ async def test_exactly_once_posting_flags_survive_a_restart(tmp_path: Path) -> N
     jobs = JobStore(db)
     for job_id in ("aaaa0001", "aaaa0002", "aaaa0003", "aaaa0004"):
         await jobs.create(new_job(job_id))
+    await jobs.begin_attempt("aaaa0002")
     await jobs.mark_running("aaaa0002")  # interrupted mid-run
     for job_id in ("aaaa0003", "aaaa0004"):
         await jobs.mark_done(
@@ -144,6 +146,7 @@ async def test_an_upscale_jobs_start_picture_is_resubmitted_after_a_restart(
 async def test_parking_puts_a_running_job_back_in_line(database: Database) -> None:
     jobs = JobStore(database)
     await jobs.create(new_job("aaaa0001"))
+    await jobs.begin_attempt("aaaa0001")
     await jobs.mark_running("aaaa0001")
     await jobs.park("aaaa0001")
     job = await jobs.require("aaaa0001")

@@ -61,6 +61,9 @@ class FakeClient:
     def get_partial_messageable(self, channel_id: int) -> FakeChannel:
         return self.channels[channel_id]
 
+    def get_channel(self, channel_id: int) -> None:
+        return None  # nothing cached: no permissions known to say history is hidden
+
     async def create_dm(self, user: object) -> FakeChannel:
         return self.dm
 

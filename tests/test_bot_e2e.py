@@ -342,7 +342,7 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
         NewJob("dead0001", int(fake.guild.id), channel, member, request, (), content, style, 10**7)
     )
     for _ in range(3):
-        await jobs.mark_running("dead0001")  # and each time, the bot died
+        await jobs.begin_attempt("dead0001")  # and each time, the bot died
     await database.close()
 
     async with running_bot(fake, pool, config):

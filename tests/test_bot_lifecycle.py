@@ -268,7 +268,7 @@ async def test_a_job_interrupted_three_times_is_given_up_and_its_failure_deliver
     d = driving(database, tmp_path)
     await d.jobs.create(new_job("aaaa0004"))
     for _ in range(MAX_ATTEMPTS):
-        await d.jobs.mark_running("aaaa0004")  # and each time, the bot died
+        await d.jobs.begin_attempt("aaaa0004")  # and each time, the bot died
     await d.driver.drive("aaaa0004")
     job = await d.jobs.require("aaaa0004")
     assert job.error is not None and "interrupted 3 times" in job.error

@@ -6,6 +6,7 @@ the bot itself does meanwhile. The real bot against the fake Discord with inject
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from bot_process_env import answered, bot_env, start_bot_process
 from bot_stories import (
+    JOB_ID,
     WAIT,
     bot_config,
     private_answer,
@@ -29,7 +31,12 @@ from bot_stories import (
 )
 from engine_images import png
 from fake_discord import Channel, FakeDiscord, Message
-from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
+from fake_discord.fake import NONCE_WINDOW
+from fake_discord.permissions import (
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+)
 from waiting import eventually
 
 from bot.config import EXIT_ALREADY_RUNNING
@@ -152,6 +159,64 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
         assert fake.message(result.id).deleted
 
 
+async def test_a_result_whose_answer_was_lost_is_not_sent_twice_while_history_is_hidden(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # Discord takes the result but the answer is lost; a moderator has meanwhile taken Read
+    # Message History from the bot, so the channel's history reads empty. Long past Discord's
+    # nonce memory, only the history can say whether the result is already there.
+    fake.nonce_window = 0
+    channel = await fake.add_text_channel("history-hidden")
+    lost = fake.fail("drop_after", method="POST", path=POSTS, skip=2, times=1)
+    config = bot_config(fake, tmp_path)
+    try:
+        async with running_bot(fake, pool, config, retry=QUICK, supervise_seconds=0.2) as bot:
+            job_id = await queued_job(await stylize(fake, channel=channel, iterations=6))
+            thread = fake.thread_of(public_message(fake, channel, job_id))
+            status = status_message(fake, thread, job_id)
+            await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+            await fake.wait_for(lambda: lost.hits == 1, timeout=WAIT)
+
+            def final_edits() -> int:
+                return sum(
+                    r.method == "PATCH" and r.path.endswith(f"/messages/{status.id}")
+                    and "✅ Done" in str(r.body)
+                    for r in fake.requests
+                )  # fmt: skip
+
+            # Tried again and again, yet nothing sent twice while the history is hidden.
+            await fake.wait_for(lambda: final_edits() >= 3, timeout=WAIT)
+            [result] = results_in(fake, thread, job_id)
+            assert not (await bot.jobs.require(job_id)).posted
+            await fake.set_permissions(channel, fake.bot_role())
+            job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted, WAIT)
+            assert (job.result_message_id, job.delivery_note) == (int(result.id), "thread")
+        assert results_in(fake, thread, job_id) == [result]
+        assert results_in(fake, channel, job_id) == []
+    finally:
+        fake.nonce_window = NONCE_WINDOW
+
+
+async def test_run_again_under_a_result_that_fell_back_to_the_channel_answers_there(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    channel = await fake.add_text_channel("fallback")
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        thread = fake.thread_of(public_message(fake, channel, job_id))
+        thread.locked = True  # the thread is gone for the bot: the result falls back
+        result = await wait_for_result(fake, channel, job_id)
+
+        again = await fake.click(result, f"atelier:again:{job_id}", user=fake.member)
+        answer = await private_answer(again)
+        assert answer.endswith(f"follow along in <#{channel.id}>."), answer
+        new_id = JOB_ID.search(answer)[1]
+        await wait_for_result(fake, channel, new_id)
+        job = await eventually(lambda: bot.jobs.require(new_id), lambda job: job.posted, WAIT)
+        assert (job.delivery_note, job.result_channel_id) == ("channel", int(channel.id))
+    assert results_in(fake, thread, new_id) == []
+
+
 async def test_a_result_lost_from_disk_is_answered_as_a_failure_not_retried_for_an_hour(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -225,6 +290,22 @@ async def test_two_stylize_at_once_with_a_limit_of_one_make_one_job_and_one_refu
         )
 
 
+async def test_a_job_id_drawn_twice_is_drawn_again_and_the_member_hears_queued(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        taken = await queued_job(await stylize(fake))
+        assert len(taken) == 16  # 64 random bits
+        draws = iter([taken, "00c0ffee00c0ffee"])
+        bot.intake.new_id = lambda: next(draws)
+        job_id = await queued_job(await stylize(fake))
+        assert job_id == "00c0ffee00c0ffee"
+        await wait_for_result(
+            fake, fake.thread_of(public_message(fake, fake.channel, job_id)), job_id
+        )
+        assert (await bot.jobs.require(taken)).user_id == int(fake.member.id)
+
+
 async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -236,9 +317,24 @@ async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
         assert await bot.jobs.active() == [] and await bot.jobs.to_resume() == []
         request = [m for m in fake.messages_in(fake.channel) if m.attachments][-1]
         assert "❌" in request.content and "did not start" in request.content
-        job_id = request.content.split("job `")[1][:8]
+        job_id = JOB_ID.search(request.content)[1]
         assert list((tmp_path / "jobs").glob("*")) == []
     assert result_message(fake, fake.thread_of(request), job_id) is None  # nor after it stopped
+
+
+async def test_without_read_message_history_the_member_hears_which_permission_is_missing(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    channel = await fake.add_text_channel("no-history")
+    await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        answer = await private_answer(await stylize(fake, channel=channel))
+        assert answer == (
+            "I can't post results in this channel: I need the Read Message History permission "
+            "here. Ask a moderator, or use another channel."
+        )
+        assert fake.messages_in(channel) == []
+        assert await bot.jobs.reservations() == [] and await bot.jobs.active() == []
 
 
 async def test_a_twelve_to_one_panorama_is_refused_with_a_sentence_about_its_shape(
@@ -380,7 +476,7 @@ async def test_a_bot_killed_at_any_point_of_a_job_answers_once_in_the_right_thre
             lambda: next((m for m in fake.messages_in(channel) if m.attachments), None),
             timeout=WAIT,
         )
-        job_id = public.content.split("job `")[1][:8]
+        job_id = JOB_ID.search(public.content)[1]
         thread = await fake.wait_for(lambda: fake.thread_of(public), timeout=WAIT)
         result = await wait_for_result(fake, thread, job_id)
         await answered(env, job_id)  # nothing more is sent for it after this
@@ -393,6 +489,86 @@ async def test_a_bot_killed_at_any_point_of_a_job_answers_once_in_the_right_thre
     statuses = [m for m in fake.messages_in(thread) if f"Job `{job_id}`" in m.content]
     assert len(statuses) == 1 and "✅ Done" in statuses[0].content, point
     assert results_in(fake, thread, job_id) == [result], point
+
+
+async def test_an_upgrade_while_the_result_uploads_posts_it_once_in_its_thread_after_restart(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # `docker compose up -d` sends SIGTERM while the result's upload hangs in Discord.
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("upgraded")
+    first = await start_bot_process(env, log)
+    stall = fake.fail("stall", method="POST", path=POSTS, skip=2, times=1)
+    try:
+        await fake.wait_until_connected(timeout=WAIT)
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        await fake.wait_for(lambda: stall.hits == 1, timeout=WAIT)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.wait(), 60) == 0
+    # The first bot cancelled the post instead of falling back to the channel or a DM.
+    assert stored(env, job_id, "state, posted, delivery_note") == ("done", 0, None)
+    thread = fake.thread_of(public_message(fake, channel, job_id))
+    fake.heal(stall)  # Discord completes the post it was holding, as it may
+    result = await wait_for_result(fake, thread, job_id)
+
+    second = await start_bot_process(env, log)
+    try:
+        await answered(env, job_id)  # nothing more is sent for it after this
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 60) == 0
+    assert stored(env, job_id, "result_message_id, delivery_note") == (int(result.id), "thread")
+    assert results_in(fake, thread, job_id) == [result]
+    assert results_in(fake, channel, job_id) == []
+    assert results_in(fake, fake.dm_channel(fake.member), job_id) == []
+
+
+def stored(env: dict[str, str], job_id: str, columns: str) -> tuple[object, ...]:
+    """Columns of a job's row, read from the bot process' database."""
+    database = Path(env["ATELIER_DATA_DIR"]) / "atelier.sqlite3"
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        return db.execute(f"SELECT {columns} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+
+
+async def test_a_job_that_kills_the_bot_before_painting_ends_as_one_failure_not_a_crash_loop(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # Each start dies while working on the job's pictures, before the engine has them (as a
+    # picture that crashes the thumbnailing would): after three, the job is given up.
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("poison")
+    dropped = fake.fail("drop", method="POST", path=rf"/channels/{channel.id}/messages$")
+    for start in range(1, 4):
+        bot = await start_bot_process(env, log)
+        try:
+            await fake.wait_until_connected(timeout=WAIT)
+            if start == 1:
+                await stylize(fake, channel=channel)
+            await fake.wait_for(lambda n=start: dropped.hits >= n, timeout=WAIT)
+        finally:
+            await kill(bot)
+    fake.heal(dropped)
+
+    last = await start_bot_process(env, log)
+    try:
+        failure = await fake.wait_for(
+            lambda: next((m for m in fake.messages_in(channel) if "job `" in m.content), None),
+            timeout=WAIT,
+        )
+        job_id = JOB_ID.search(failure.content)[1]
+        await answered(env, job_id)
+    finally:
+        last.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(last.wait(), 60) == 0
+    assert failure.content == (
+        f"<@{fake.member.id}> ❌ Failed: it was interrupted 3 times, so I gave up on it "
+        f"· job `{job_id}`"
+    )
+    assert [m for m in fake.messages_in(channel) if f"job `{job_id}`" in m.content] == [failure]
+    assert stored(env, job_id, "state, attempts") == ("failed", 3)
 
 
 async def test_a_second_bot_on_the_same_data_directory_refuses_to_start(

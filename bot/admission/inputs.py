@@ -7,7 +7,6 @@ cannot make it fetch a URL of their choosing.
 from __future__ import annotations
 
 import asyncio
-import sys
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,14 +31,15 @@ class Inputs:
     init: bytes | None = None
 
     def check_shapes(self, params: StyleParams) -> None:
-        # All already passed the pixel cap (now, or when their first job was accepted).
+        # All already passed the pixel cap (now, or when their first job was accepted), which
+        # is also this process' cap (`engine.images.set_pixel_cap`).
         for label, data in (
             ("content", self.content),
             ("style", self.style),
             ("second style", self.style2),
         ):
             if data is not None:
-                check_shape(label, probe_image(data, max_pixels=sys.maxsize), params)
+                check_shape(label, probe_image(data), params)
 
 
 class Downloads:

@@ -28,7 +28,7 @@ from bot.rules.settings import GuildSettings
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job, NewJob, PostMode, new_job_id
-from bot.store.jobs import Admission, JobStore
+from bot.store.jobs import Admission, JobIdTaken, JobStore
 from engine.params import StyleParams
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # The lifecycle's hand-over: drive this admitted job, return it once its public messages exist.
 HandOver = Callable[[str], Awaitable[Job]]
 GatherInputs = Callable[[], Awaitable[Inputs]]
+ID_DRAWS = 5  # with 64 random bits, a second draw is already one in billions
 
 
 class Intake:
@@ -50,7 +51,9 @@ class Intake:
         hand_over: HandOver,
         *,
         clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = new_job_id,
     ) -> None:
+        """`new_id` draws a job id; one already taken is drawn again."""
         self._client = client
         self._config = config
         self._jobs = jobs
@@ -59,6 +62,7 @@ class Intake:
         self._metrics = metrics
         self._hand_over = hand_over
         self._clock = clock
+        self.new_id = new_id
         self.accepting = True
 
     async def queue_job(
@@ -105,6 +109,8 @@ class Intake:
             ),
             "Attach Files": perms.attach_files,
             "Embed Links": perms.embed_links,
+            # To find a message sent just as Discord or the bot stumbled, rather than send it twice.
+            "Read Message History": perms.read_message_history,
         }
         missing = [name for name, granted in needed.items() if not granted]
         if missing:
@@ -135,14 +141,27 @@ class Intake:
         clamped = clamp_request(
             options, settings, self._config.limits, random_seed=random.randint(0, SEED_MAX)
         )
-        new = self._new_job(interaction, clamped, options, settings, follow_up_in)
-        await self._jobs.admit(
-            new, Admission(settings, self._config.engine_max_queue, self._clock())
+        new = await self._admit(
+            lambda: self._new_job(interaction, clamped, options, settings, follow_up_in), settings
         )
         await self._save_inputs(new.id, gather, clamped.request.style_params())
         job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
         await self._confirm(interaction, job, clamped.notes)
         return job
+
+    async def _admit(self, draw: Callable[[], NewJob], settings: GuildSettings) -> NewJob:
+        """The admitted job's row, under an id drawn again while it is another job's."""
+        for _ in range(ID_DRAWS):
+            new = draw()
+            try:
+                await self._jobs.admit(
+                    new, Admission(settings, self._config.engine_max_queue, self._clock())
+                )
+            except JobIdTaken:
+                log.warning("job id %s is taken; drawing another", new.id)
+                continue
+            return new
+        raise RuntimeError(f"{ID_DRAWS} job ids in a row were taken: is the id source random?")
 
     def _new_job(
         self,
@@ -152,7 +171,7 @@ class Intake:
         settings: GuildSettings,
         follow_up_in: int | None,
     ) -> NewJob:
-        job_id = new_job_id()
+        job_id = self.new_id()
         return NewJob(
             id=job_id,
             guild_id=interaction.guild_id,

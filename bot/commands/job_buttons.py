@@ -162,7 +162,7 @@ class JobActions:
         *,
         start_from_result: bool = False,
     ) -> None:
-        """A new job from this one's pictures, talking where this one did."""
+        """A new job from this one's pictures, talking where this one's result is."""
         if await self._jobs.files_deleted(job.id):
             raise RequestRefused(
                 f"The pictures of job `{job.id}` have been cleaned up; start over with /stylize.",
@@ -180,4 +180,7 @@ class JobActions:
             )
 
         options = replace(options, spoiler=job.spoiler)
-        await self._intake.queue_job(interaction, gather, options, follow_up_in=job.destination_id)
+        # Where the result is: its thread, or where delivery fell back to (channel, DM).
+        await self._intake.queue_job(
+            interaction, gather, options, follow_up_in=job.result_channel_id
+        )

@@ -19,8 +19,9 @@ Glossary:
   job does it.
 - run: one pass of a job through the engine (or the preview lane), from submit to its last
   event.
-- attempt: a run counted against the job: a run the bot died in, or that stopped on an error
-  before painting. After `MAX_ATTEMPTS` the job is given up.
+- attempt: one drive of an active job, counted before the bot starts work on its pictures
+  (thumbnails, instant preview, engine) and given back when the drive is parked, so only drives
+  the bot died in or that stopped on an error count. After `MAX_ATTEMPTS` the job is given up.
 - post: a message the bot sends for a job: its opening post, its status message, its answer.
 - deliver: post the final answer (the result, or why there is none) exactly once.
 - park: put a running job back in line without counting an attempt, so the next start runs it

@@ -5,7 +5,8 @@ dropped connections, timeouts) for as long as the job is young enough to matter.
 after an attempt whose outcome is unknown first reads the channel back, so a message Discord
 took without answering is found rather than sent twice; discord.py's enforced nonce covers the
 same within Discord's few minutes. A permanent refusal (thread deleted, access lost) moves on
-to the parent channel, then a direct message; where it went is recorded on the job.
+to the parent channel, then a direct message; where it went is recorded on the job. Only
+Discord's own refusal counts as one: any other error leaves the job unposted for a later try.
 """
 
 from __future__ import annotations
@@ -182,10 +183,10 @@ class Delivery:
                 what=f"posting job {job.id}",
                 on_retry=self._on_retry,
             )
-        except TooLate:
-            raise
-        except Exception as exc:  # Discord refuses this place for good (or a bug): the next one
-            raise Undeliverable(f"{type(exc).__name__}: {exc}") from None
+        except discord.HTTPException as refusal:  # Discord refuses this place for good
+            raise Undeliverable(f"{type(refusal).__name__}: {refusal}") from None
+        # Anything else (a closed session, a bug) says nothing about this place: it propagates,
+        # the job stays unposted, and the supervisor delivers it again.
 
     @staticmethod
     async def _send(

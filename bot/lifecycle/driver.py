@@ -28,7 +28,7 @@ from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3  # runs the bot died in or that stopped on an error before painting; then given up
+MAX_ATTEMPTS = 3  # drives the bot died in or that stopped on an error; then given up
 NOT_POSTED_LINE = texts.failed_line("error", "I could not post here, so the job did not start")
 NOT_STARTED_LINE = texts.failed_line("error", "not started")
 NOT_STARTED = (
@@ -96,9 +96,13 @@ class JobDriver:
 
     async def drive(self, job_id: str) -> None:
         """Carry the job on from wherever its row says it is, to its one final answer."""
+        counted = False
         try:
             job = await self._give_up_if_interrupted(await self._jobs.require(job_id))
             if job.state in ACTIVE_STATES:
+                # Before anything decodes its pictures (thumbnails, previews, the engine).
+                await self._jobs.begin_attempt(job_id)
+                counted = True
                 job = await self._ensure_posts(job)
             self._hand_overs.posted(job)
             if job.state in ACTIVE_STATES:
@@ -106,13 +110,14 @@ class JobDriver:
             if job.state not in ACTIVE_STATES and not job.posted:
                 await self._deliver(job)
         except asyncio.CancelledError:
+            if counted:  # a clean stop: back in line, and the attempt given back
+                await self._jobs.park(job_id)
             raise
-        except Exception:
+        except Exception:  # its attempt stays counted: driven again a limited number of times
             log.exception("job %s stopped on an unexpected error", job_id)
             refusal = RequestRefused(NOT_STARTED, reason="not_started")
             note = "not started; member told privately"
-            if not await self.give_up_at_intake(job_id, refusal, NOT_STARTED_LINE, note):
-                await self._count_failed_run(job_id)
+            await self.give_up_at_intake(job_id, refusal, NOT_STARTED_LINE, note)
         finally:
             self._runs.forget(job_id)
 
@@ -133,9 +138,17 @@ class JobDriver:
         self._hand_overs.refuse(job_id, refusal)
         return True
 
-    async def wait_for_deliveries(self, timeout: float) -> None:
-        if self._deliveries:
-            await asyncio.wait(list(self._deliveries), timeout=timeout)
+    async def stop_deliveries(self, grace: float) -> None:
+        """Let answers being posted finish for `grace` seconds, then cancel the rest while the
+        connection to Discord is still open: their jobs stay unposted, and the next start
+        delivers them, first reading back whether Discord took the cancelled post."""
+        pending = list(self._deliveries)
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=grace)
+        for delivery in late:
+            delivery.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def _give_up_if_interrupted(self, job: Job) -> Job:
         if job.state not in ACTIVE_STATES or job.attempts < MAX_ATTEMPTS:
@@ -174,11 +187,5 @@ class JobDriver:
         delivery = asyncio.create_task(self._delivery.deliver(job))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
-        # Shielded: a shutdown must not cut a result message in half.
+        # Shielded: at shutdown the supervisor gives a post in flight a grace period first.
         await asyncio.shield(delivery)
-
-    async def _count_failed_run(self, job_id: str) -> None:
-        try:
-            await self._jobs.count_failed_run(job_id)
-        except Exception:
-            log.exception("could not count the failed run of job %s", job_id)

@@ -1,7 +1,7 @@
 """One run of a job: submit it to the engine (or paint it in the preview lane), relay the engine's
 events to the status message, and record the outcome on the job's row.
 
-A shutdown parks the job (back to queued, for the next start) and frees its worker at once.
+A run that stops early (a shutdown, an error) frees its worker at once.
 """
 
 from __future__ import annotations
@@ -73,9 +73,10 @@ class EngineRuns:
                     await handle.cancel()
                 async for event in handle.events():
                     await self._relay(job, event, status)
-        except asyncio.CancelledError:
-            # Shutdown: back in line for the next start, and the worker freed now.
-            await self._jobs.park(job.id)
+        except BaseException:
+            # Nobody reads this run's events any more (a shutdown, a failed write): free its
+            # worker now, so the job can be submitted again, not "already queued or running".
+            # (At shutdown the driver parks the job for the next start.)
             if handle is not None:
                 await handle.cancel()
             raise

@@ -60,9 +60,6 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
     try:
         styles = [p for p in (job.style_path, job.style2_path) if p]
         painted = await lane.paint(job.content_path, styles, job.request.style_params())
-    except asyncio.CancelledError:
-        await jobs.park(job.id)  # shutdown: painted again after the restart
-        raise
     except Exception as exc:
         log.warning("preview job %s failed: %s", job.id, exc)
         await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))

@@ -16,6 +16,20 @@ log = logging.getLogger(__name__)
 HISTORY_SCAN = 100  # messages read back to see whether a message was posted before a crash
 
 
+class HistoryUnreadable(Exception):
+    """The bot may not read the channel's history, where Discord answers with an empty one: a
+    message sent without hearing back can then be neither found nor ruled out."""
+
+
+def may_read_history(client: discord.Client, channel_id: int) -> bool:
+    """False where the bot's cache says it lacks Read Message History (DMs always allow it)."""
+    channel = client.get_channel(channel_id)
+    guild = getattr(channel, "guild", None)
+    if guild is None or guild.me is None or not hasattr(channel, "permissions_for"):
+        return True  # a DM, or a place the cache does not know: the intake checked it
+    return channel.permissions_for(guild.me).read_message_history
+
+
 async def find_own_message(
     client: discord.Client,
     channel: discord.abc.Messageable,
@@ -23,7 +37,11 @@ async def find_own_message(
     *,
     skip: tuple[int | None, ...] = (),
 ) -> discord.Message | None:
-    """The bot's recent message in `channel` whose text contains `marker`."""
+    """The bot's recent message in `channel` whose text contains `marker`; raises
+    HistoryUnreadable rather than trust a history the bot may not read."""
+    channel_id = getattr(channel, "id", None)
+    if channel_id is not None and not may_read_history(client, channel_id):
+        raise HistoryUnreadable(f"I may not read the history of channel {channel_id}")
     me = client.user
     async for message in channel.history(limit=HISTORY_SCAN):
         ours = me is not None and message.author.id == me.id

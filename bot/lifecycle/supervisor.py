@@ -32,7 +32,9 @@ from engine.pool import EngineService
 log = logging.getLogger(__name__)
 
 SUPERVISE_EVERY_SECONDS = 30.0
-DELIVERY_GRACE_SECONDS = 10.0  # at shutdown, how long a result being posted may still take
+# At shutdown, how long a result being posted may still take: well inside the 10 s Docker
+# waits after SIGTERM before it kills the bot.
+DELIVERY_GRACE_SECONDS = 5.0
 
 
 def build_supervisor(
@@ -140,8 +142,8 @@ class Supervisor:
         return cancel_outcome(await self._jobs.get(job_id))
 
     async def shut_down(self) -> None:
-        """Stop every job task (running jobs are parked: queued again for the next start) and
-        let results being posted finish."""
+        """Stop every job task (running jobs are parked: queued again for the next start), give
+        results being posted a grace period, and park those still unfinished after it."""
         self._runs.stopping = True
         self._watch.cancel()
         self._housekeeping.stop_hourly()
@@ -149,7 +151,7 @@ class Supervisor:
         for task in tasks_now:
             task.cancel()
         await asyncio.gather(*tasks_now, return_exceptions=True)
-        await self._driver.wait_for_deliveries(DELIVERY_GRACE_SECONDS)
+        await self._driver.stop_deliveries(DELIVERY_GRACE_SECONDS)
 
     async def _drive_unfinished(self) -> int:
         """Drive every unfinished row that has no task here; how many were started."""

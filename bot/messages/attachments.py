@@ -34,8 +34,7 @@ def fit_upload(png: bytes, limit: int, stem: str) -> Upload:
     budget = limit - ENVELOPE_BYTES
     if len(png) <= budget:
         return Upload(png, f"{stem}.png", None)
-    with Image.open(io.BytesIO(png)) as original:
-        image = original.convert("RGB")
+    image = decode_image(png)
     over = (
         f"The PNG ({human_bytes(len(png))}) is over this server's {human_bytes(limit)} upload limit"
     )

@@ -7,14 +7,12 @@ what the engine painted.
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from collections.abc import Mapping
 
-from PIL import Image
-
 from bot.store.job_rows import Job
+from engine.images import open_image
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IEND = b"IEND"
@@ -71,6 +69,5 @@ def with_text(png: bytes, fields: Mapping[str, str]) -> bytes:
 
 def text_of(png: bytes) -> dict[str, str]:
     """The text chunks of a PNG (tEXt, zTXt and iTXt), as PIL reads them."""
-    with Image.open(io.BytesIO(png)) as image:
-        image.load()
+    with open_image(png) as image:
         return {key: str(value) for key, value in getattr(image, "text", {}).items()}

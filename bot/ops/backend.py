@@ -4,6 +4,7 @@ ENGINE_RAY_ADDRESS is set. Ray is an optional extra, imported only then."""
 from __future__ import annotations
 
 from bot.config import Config
+from engine.images import set_pixel_cap
 from engine.pool import EnginePool, EngineService, EngineUnavailable
 
 RAY_MISSING = (
@@ -13,8 +14,13 @@ RAY_MISSING = (
 
 
 def engine_service(config: Config) -> EngineService:
-    """Not started yet; raises EngineUnavailable when the configured backend cannot exist here."""
+    """Not started yet; raises EngineUnavailable when the configured backend cannot exist here.
+
+    MAX_INPUT_PIXELS becomes the pixel cap of this process (thumbnails, the preview lane) and
+    of the engine's workers, so a picture accepted at intake is never refused later."""
+    set_pixel_cap(config.limits.max_input_pixels)
     options = {
+        "max_pixels": config.limits.max_input_pixels,
         "max_queue": config.engine_max_queue,
         "job_timeout": config.engine_job_timeout,
         "preview_interval": config.status_edit_seconds,

@@ -1,11 +1,13 @@
 """`/healthz` and `/metrics` over HTTP, for Docker's healthcheck and for Prometheus.
 
 The server knows nothing of the bot: it asks a snapshot callable for the state of the moment and
-renders the bot's `Metrics`. Use it as `async with HealthServer(...)`; port 0 serves nothing.
+renders the bot's `Metrics`. The snapshot must not wait on the database (`JobCounts` reads the
+jobs by state in the background), so a flood of hits costs the bot nothing. Use it as `async with HealthServer(...)`; port 0 serves nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -17,6 +19,39 @@ from bot.ops.metrics import CONTENT_TYPE, Metrics, Snapshot
 log = logging.getLogger(__name__)
 
 SnapshotSource = Callable[[], Awaitable[Snapshot]]
+COUNT_JOBS_EVERY_SECONDS = 15.0  # Prometheus scrapes every 15 s by default
+
+
+class JobCounts:
+    """Jobs by state, read from the database in the background every `seconds`, so neither
+    /healthz nor /metrics puts a query on the database's one thread per hit."""
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[dict[str, int]]],
+        seconds: float = COUNT_JOBS_EVERY_SECONDS,
+    ) -> None:
+        self._read = read
+        self._seconds = seconds
+        self._task: asyncio.Task[None] | None = None
+        self.latest: dict[str, int] = {}
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._read_forever(), name="job-counts")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _read_forever(self) -> None:
+        while True:
+            try:
+                self.latest = await self._read()
+            except Exception:
+                log.exception("could not count the jobs for /metrics")
+            await asyncio.sleep(self._seconds)
 
 
 class HealthPortUnavailable(Exception):

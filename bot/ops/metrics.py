@@ -6,8 +6,9 @@ touches a prometheus_client object. Each `Metrics` owns its registry (with the p
 and GC collectors that prometheus_client's default registry gives every Python service), so two
 bots in one process, as in the tests, never share or double-register counts.
 
-Gauges that describe a moment (jobs by state, queue length, gateway, engine) are set from a
-`Snapshot` taken when Prometheus scrapes, so they are never stale.
+Gauges that describe a moment (queue length, gateway, engine workers) are set from a `Snapshot`
+taken when Prometheus scrapes, so they are never stale; jobs by state come from the job store's
+counts, read in the background (`JobCounts`), so no scrape waits on the database.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from prometheus_client import (
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from engine.pool.events import FailureKind
+from engine.pool.health import EngineHealth
 
 DURATION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0)
 JOB_STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -42,16 +44,18 @@ class Snapshot:
     queue_length: int = 0
     running: int = 0
     jobs_by_state: Mapping[str, int] = field(default_factory=dict)
+    engine: EngineHealth | None = None  # its workers, and why one is not ready
 
     @property
     def healthy(self) -> bool:
         return self.gateway_connected and self.engine_alive
 
     def health_line(self) -> str:
-        return (
+        line = (
             f"gateway {'connected' if self.gateway_connected else 'disconnected'}, "
             f"engine {'alive' if self.engine_alive else 'down'}"
         )
+        return line if self.engine is None else f"{line}: {self.engine.line()}"
 
 
 class Metrics:
@@ -111,6 +115,21 @@ class Metrics:
             "1 while the engine can take jobs (what /healthz reports as engine alive).",
             registry=registry,
         )
+        self._workers_ready = Gauge(
+            "atelier_engine_workers_ready",
+            "Engine workers that loaded the model and take jobs.",
+            registry=registry,
+        )
+        self._workers_starting = Gauge(
+            "atelier_engine_workers_starting",
+            "Engine workers loading the model, or waiting to be started again.",
+            registry=registry,
+        )
+        self._failed_starts = Gauge(
+            "atelier_engine_failed_starts",
+            "The longest run of failed starts in a row of any engine worker (0 when all start).",
+            registry=registry,
+        )
         # Zero rows for the common series, so dashboards and rate() see them before the first job.
         for outcome in ("done", "cancelled"):
             self._ended.labels(outcome, "")
@@ -140,6 +159,10 @@ class Metrics:
         self._running.set(snapshot.running)
         self._gateway.set(int(snapshot.gateway_connected))
         self._engine_alive.set(int(snapshot.engine_alive))
+        if snapshot.engine is not None:
+            self._workers_ready.set(snapshot.engine.ready)
+            self._workers_starting.set(snapshot.engine.starting)
+            self._failed_starts.set(snapshot.engine.failed_starts)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

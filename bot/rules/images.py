@@ -66,11 +66,9 @@ def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) ->
             f"{human_pixels(limits.max_input_pixels)}.",
             reason="too_many_pixels",
         ) from None
-    except InvalidImage:
+    except InvalidImage as error:  # the engine's sentence says what is wrong with the file
         raise RequestRefused(
-            f"The {label} image `{filename}` could not be read. "
-            "Is it a complete PNG, JPEG, WebP or GIF?",
-            reason="unreadable",
+            f"The {label} image `{filename}` could not be read: {error}.", reason="unreadable"
         ) from None
 
 

@@ -25,7 +25,8 @@ FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
 
 def new_job_id() -> str:
-    return secrets.token_hex(4)
+    """64 random bits: a collision is a once-in-billions event, and admission catches it anyway."""
+    return secrets.token_hex(8)
 
 
 @dataclass(frozen=True)

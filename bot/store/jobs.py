@@ -38,6 +38,10 @@ MEMBER_ACTIVITY = (
 )
 
 
+class JobIdTaken(Exception):
+    """Another job already has this id; the intake draws a new one."""
+
+
 @dataclass(frozen=True)
 class Admission:
     """What the database checks while admitting a job, all in the same transaction."""
@@ -54,7 +58,8 @@ class JobStore:
 
     async def admit(self, new: NewJob, admission: Admission) -> Job:
         """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
-        two requests at once cannot both pass. Raises RequestRefused with the reason."""
+        two requests at once cannot both pass. Raises RequestRefused with the reason, and
+        JobIdTaken when the id is another job's."""
 
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
@@ -69,7 +74,10 @@ class JobStore:
                         f"The queue is full ({waiting} jobs waiting); please try again later.",
                         reason="queue_full",
                     )
-                conn.execute(*insert_job(new, admission.now, inputs_ready=False))
+                try:
+                    conn.execute(*insert_job(new, admission.now, inputs_ready=False))
+                except sqlite3.IntegrityError as error:
+                    raise JobIdTaken(new.id) from error
             except BaseException:
                 conn.rollback()
                 raise
@@ -140,18 +148,20 @@ class JobStore:
         """Discord refused the job a thread: it carries on as replies, also after a restart."""
         await self._db.write("UPDATE jobs SET thread_name = NULL WHERE id = ?", (job_id,))
 
-    async def mark_running(self, job_id: str) -> None:
+    async def begin_attempt(self, job_id: str) -> None:
+        """Counted before the bot starts work on an active job's pictures (thumbnails, the
+        instant preview, the engine), so a picture that kills the bot, or a job that always
+        stops on an error, is given up after a few starts instead of tried forever."""
         await self._db.write(
-            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ? "
-            "WHERE id = ? AND state IN ('queued', 'running')",
-            (self._clock(), job_id),
+            "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? AND state IN (?, ?)",
+            (job_id, *ACTIVE_STATES),
         )
 
-    async def count_failed_run(self, job_id: str) -> None:
-        """A run that stopped on an error before the engine took the job still counts as an
-        attempt, so a job that always fails that way is given up instead of retried forever."""
+    async def mark_running(self, job_id: str) -> None:
         await self._db.write(
-            "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? AND state = 'queued'", (job_id,)
+            "UPDATE jobs SET state = 'running', started_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'running')",
+            (self._clock(), job_id),
         )
 
     async def mark_done(
@@ -197,15 +207,15 @@ class JobStore:
         return changed == 1
 
     async def park(self, job_id: str) -> None:
-        """Put a running job back in line, to start over after a restart.
-
-        A parked run does not count as an attempt: only runs the bot died in do, so a job that
-        keeps killing the bot is given up after a few, while clean restarts cost nothing.
+        """Put an active job back in line, to start over after a restart, and give back the
+        attempt its drive counted: only drives the bot died in (or that stopped on an error)
+        count, so a job that keeps killing the bot is given up after a few, while clean
+        restarts cost nothing.
         """
         await self._db.write(
-            "UPDATE jobs SET state = 'queued', started_at = NULL, attempts = attempts - 1 "
-            "WHERE id = ? AND state = 'running'",
-            (job_id,),
+            "UPDATE jobs SET state = 'queued', started_at = NULL, attempts = MAX(attempts - 1, 0) "
+            "WHERE id = ? AND state IN (?, ?)",
+            (job_id, *ACTIVE_STATES),
         )
 
     async def mark_posting_started(self, job_id: str) -> None:
