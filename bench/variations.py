@@ -33,11 +33,12 @@ from PIL import Image
 from bench.pairs import PAIRS
 from bot.request import BRUSH_MAX, BRUSH_MIN, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
 from bot.variants import BRUSH_SPREAD, STRENGTH_SPREAD, variants_around
+from bot.variation_grid import CELL_MAX
 from engine.images import resize_longest
 from engine.preview import PreviewModel
 from engine.yiq import RGB_TO_YIQ
 
-SIZE = 512
+SIZE = CELL_MAX
 TONE = 32
 STRENGTH_STEPS = (1, 2, 3)
 BRUSH_FACTORS = (math.sqrt(2), 2.0, 2 * math.sqrt(2), 4.0)
