@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.preview_lane import PreviewLane
+from bot.lifecycle.preview_lane import PreviewLane
 from engine.images import decode_image, encode_png, resize_longest
 from engine.params import StyleParams
 from engine.stylizer import Stylizer

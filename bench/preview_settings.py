@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from bench import variations
-from bot.request import STRENGTH_MAX, STRENGTH_MIN, strength_factor
+from bot.rules.request import STRENGTH_MAX, STRENGTH_MIN, strength_factor
 from engine.images import resize_longest
 from engine.params import StyleParams
 from engine.preview import PreviewModel

@@ -31,9 +31,9 @@ import numpy as np
 from PIL import Image
 
 from bench.pairs import PAIRS
-from bot.request import BRUSH_MAX, BRUSH_MIN, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
-from bot.variants import BRUSH_SPREAD, STRENGTH_SPREAD, variants_around
-from bot.variation_grid import CELL_MAX
+from bot.lifecycle.variation_grid import CELL_MAX
+from bot.rules.request import BRUSH_MAX, BRUSH_MIN, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
+from bot.rules.variants import BRUSH_SPREAD, STRENGTH_SPREAD, variants_around
 from engine.images import resize_longest
 from engine.preview import PreviewModel
 from engine.yiq import RGB_TO_YIQ

@@ -20,10 +20,11 @@ from pathlib import Path
 from PIL import Image
 
 from bench.pairs import PAIRS
-from bot.png_settings import text_of, with_text
-from bot.request import STRENGTH_DEFAULT, StyleRequest
-from bot.variants import variants_around
-from bot.variation_grid import compose, paint_cells, variant_fields, variants_line
+from bot.lifecycle.variation_grid import compose, paint_cells
+from bot.messages.png_metadata import text_of, with_text
+from bot.messages.variations import variant_fields, variants_line
+from bot.rules.request import STRENGTH_DEFAULT, StyleRequest
+from bot.rules.variants import variants_around
 from engine.images import encode_png
 from engine.preview import PreviewModel
 

@@ -30,22 +30,22 @@ from bot.config import (
     ConfigError,
     load_config,
 )
-from bot.instance_lock import AlreadyRunning, data_dir_lock
-from bot.log import configure_logging
+from bot.ops.log import configure_logging
+from bot.store.instance_lock import AlreadyRunning, data_dir_lock
 
 if TYPE_CHECKING:
-    from bot.client import AtelierBot
+    from bot.app import AtelierBot
 
 log = logging.getLogger("bot")
 
 
 async def serve(config: Config) -> int:
     # Imported late: --check, backup and config errors need none of it.
-    from bot.client import AtelierBot
-    from bot.database import Database
-    from bot.engine import engine_service
-    from bot.health import HealthPortUnavailable, HealthServer
-    from bot.metrics import Metrics
+    from bot.app import AtelierBot
+    from bot.ops.backend import engine_service
+    from bot.ops.health import HealthPortUnavailable, HealthServer
+    from bot.ops.metrics import Metrics
+    from bot.store.database import Database
     from engine.pool import EngineUnavailable
 
     stop = asyncio.Event()
@@ -95,7 +95,7 @@ async def run_until_stopped(bot: AtelierBot, token: str, stop: asyncio.Event) ->
 
 
 async def check(config: Config) -> int:
-    from bot.check import run_check
+    from bot.ops.self_check import run_check
 
     try:
         lines = await run_check(config)
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def backup_or_restore(config: Config, command: str, path: Path, *, replace: bool) -> int:
-    from bot.backup import BackupError, backup, restore
+    from bot.store.backup import BackupError, backup, restore
 
     try:
         if command == "backup":

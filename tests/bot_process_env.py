@@ -1,9 +1,11 @@
-"""The environment of a `python -m bot` process pointed at the fake Discord: the stories that
-kill and restart the bot and bench/load.py both start it this way."""
+"""`python -m bot` as a process pointed at the fake Discord: the stories that kill and restart
+the bot, the admin's commands beside it, and bench/load.py all start it this way."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from pathlib import Path
 
 from fake_discord import FakeDiscord
@@ -24,3 +26,43 @@ def bot_process_env(fake: FakeDiscord, data_dir: Path, **settings: str) -> dict[
         "ENGINE_DEVICES": "cpu",
         **settings,
     }
+
+
+def bot_env(fake: FakeDiscord, data_dir: Path, **extra: str) -> dict[str, str]:
+    return bot_process_env(
+        fake,
+        data_dir,
+        ENGINE_WORKERS="1",
+        DEFAULT_SIZE="32",
+        MAX_SIZE="48",
+        DEFAULT_ITERATIONS="3",
+        MAX_ITERATIONS="50",
+        STATUS_EDIT_SECONDS="0.05",
+        **extra,
+    )
+
+
+async def start_bot_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=env["HOME"],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its engine workers share its process group: one kill for all
+    )
+
+
+async def admin_command(*args: str, data_dir: Path) -> str:
+    """`python -m bot ARGS` as an admin runs it beside the bot; its output, after exit code 0."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO),
+             "ATELIER_DATA_DIR": str(data_dir)},
+        cwd=data_dir.parent, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    assert process.returncode == 0, output
+    return output

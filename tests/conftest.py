@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from bot_stories import bot_config, running_bot
 from fake_discord import FakeDiscord
 
+from bot.app import AtelierBot
 from engine.pool import EnginePool
 
 # ---------------------------------------------------------------------------------------------
@@ -15,8 +19,8 @@ from engine.pool import EnginePool
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
+@asynccontextmanager
+async def started_fake_discord() -> AsyncIterator[FakeDiscord]:
     """A started FakeDiscord with discord.py's REST base and gateway pointed at it.
 
     Its `env()` gives DISCORD_TOKEN / DISCORD_API_BASE / DISCORD_GATEWAY_URL for the bot.
@@ -24,6 +28,13 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     async with FakeDiscord() as fake:
         with fake.patched():
             yield fake
+
+
+@pytest.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord of the test's own."""
+    async with started_fake_discord() as fake:
+        yield fake
 
 
 # ---------------------------------------------------------------------------------------------
@@ -34,12 +45,19 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as fake:
-        with fake.patched():
-            yield fake
+    """The module's fake Discord, shared by its bot stories."""
+    async with started_fake_discord() as fake:
+        yield fake
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def pool() -> AsyncIterator[EnginePool]:
     async with EnginePool(devices=["cpu"], workers=1, preview_interval=0.1) as pool:
         yield pool
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def bot(fake: FakeDiscord, pool: EnginePool, tmp_path: Path) -> AsyncIterator[AtelierBot]:
+    """A bot of the test's own, on its own data directory, with the module's fake and pool."""
+    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
+        yield bot

@@ -1,4 +1,4 @@
-"""Tiny images for engine tests, made from the bundled examples."""
+"""Tiny images for tests: from the bundled examples, or plain ones of a given size."""
 
 from __future__ import annotations
 
@@ -23,3 +23,8 @@ def png_bytes(image: Image.Image, fmt: str = "PNG", **save_args: object) -> byte
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **save_args)
     return buffer.getvalue()
+
+
+def png(width: int, height: int) -> bytes:
+    """A plain PNG of the given size (what a check of the size or shape needs)."""
+    return png_bytes(Image.new("RGB", (width, height), (200, 30, 30)))

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup, restore
 from bot.config import Config
-from bot.database import MIGRATIONS, Database
-from bot.guild_settings import GuildSettings, GuildSettingsStore
-from bot.job_files import JobFiles
-from bot.jobs import JobStore, NewJob
-from bot.request import StyleRequest
-from bot.style_library import StyleLibrary
+from bot.rules.request import StyleRequest
+from bot.rules.settings import GuildSettings
+from bot.store.backup import BackupError, backup, restore
+from bot.store.database import MIGRATIONS, Database
+from bot.store.guild_settings import GuildSettingsStore
+from bot.store.job_files import JobFiles
+from bot.store.jobs import JobStore, NewJob
+from bot.store.style_library import StyleLibrary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,8 @@ from bot.config import (
     ConfigError,
     Limits,
 )
-from bot.database import MIGRATIONS
-from bot.log import RedactSecrets
+from bot.ops.log import RedactSecrets
+from bot.store.database import MIGRATIONS
 
 TOKEN = "MTIzNDU2Nzg5.secret-token-value"
 REPO = Path(__file__).resolve().parents[1]

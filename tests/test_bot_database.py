@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.database import MIGRATIONS, Database
-from bot.guild_settings import GuildSettings, GuildSettingsStore
-from bot.job_files import JobFiles, delete_expired_files
-from bot.jobs import Admission, Job, JobStore, NewJob
-from bot.limits import RequestRefused
-from bot.request import StyleRequest
+from bot.lifecycle.housekeeping import delete_expired_files
+from bot.rules.refusals import RequestRefused
+from bot.rules.request import StyleRequest
+from bot.rules.settings import GuildSettings
+from bot.store.database import MIGRATIONS, Database
+from bot.store.guild_settings import GuildSettingsStore
+from bot.store.job_files import JobFiles
+from bot.store.jobs import Admission, Job, JobStore, NewJob
 
 
 class Clock:
@@ -126,8 +128,8 @@ async def test_exactly_once_posting_flags_survive_a_restart(tmp_path: Path) -> N
             job_id, result_path=Path("/r.png"), width=1, height=1, seconds=1, device="cpu",
             engine_note=None,
         )  # fmt: skip
-    await jobs.begin_posting("aaaa0003")  # died between "about to post" and "posted"
-    await jobs.begin_posting("aaaa0004")
+    await jobs.mark_posting_started("aaaa0003")  # died between "about to post" and "posted"
+    await jobs.mark_posting_started("aaaa0004")
     await jobs.mark_posted("aaaa0004", 999)
     await db.close()
 
@@ -139,7 +141,7 @@ async def test_exactly_once_posting_flags_survive_a_restart(tmp_path: Path) -> N
     assert resume["aaaa0003"].posting_started_at is not None and not resume["aaaa0003"].posted
     posted = await jobs.require("aaaa0004")
     assert posted.posted and posted.result_message_id == 999
-    await jobs.begin_posting("aaaa0004")  # a late second attempt cannot un-post it
+    await jobs.mark_posting_started("aaaa0004")  # a late second attempt cannot un-post it
     assert (await jobs.require("aaaa0004")).posted
     await db.close()
 
@@ -241,7 +243,7 @@ async def test_every_settings_change_is_stored_and_logged_with_who_and_what(
     database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = GuildSettingsStore(database)
-    with caplog.at_level(logging.INFO, logger="bot.guild_settings"):
+    with caplog.at_level(logging.INFO, logger="bot.store.guild_settings"):
         await store.save(GuildSettings(guild_id=5, max_size=256), by_user_id=77)
         await store.save(
             GuildSettings(guild_id=5, max_size=128, allowed_channels=frozenset({11})),

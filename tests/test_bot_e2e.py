@@ -10,197 +10,48 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import re
 import signal
-import socket
 import sqlite3
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 import aiohttp
 import discord
 import pytest
-import pytest_asyncio
 import yarl
-from bot_process_env import bot_process_env
-from fake_discord import Channel, FakeDiscord, Interaction, Member, Message, StoredFile
+from bot_process_env import admin_command, bot_env, start_bot_process
+from bot_stories import (
+    JOB_ID,
+    LIMITS,
+    SIDE,
+    WAIT,
+    bot_config,
+    free_port,
+    picture_size,
+    private_answer,
+    public_message,
+    queued_job,
+    result_message,
+    running_bot,
+    showed,
+    status_message,
+    stylize,
+    wait_for_result,
+)
+from fake_discord import FakeDiscord
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
+from waiting import eventually
 
-from bot.client import AtelierBot
-from bot.config import EXIT_LOGIN_REJECTED, Config, Limits
-from bot.database import Database
-from bot.health import HealthServer
-from bot.job_files import JobFiles
-from bot.jobs import JobStore, NewJob
-from bot.metrics import Metrics
-from bot.request import StyleRequest
+from bot.app import AtelierBot
+from bot.config import EXIT_LOGIN_REJECTED
+from bot.rules.request import StyleRequest
+from bot.store.database import Database
+from bot.store.job_files import JobFiles
+from bot.store.jobs import JobStore, NewJob
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-T = TypeVar("T")
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLES = REPO / "engine" / "examples"
-SIDE = 40
-JOB_ID = re.compile(r"job `([0-9a-f]{8})`")
-WAIT = 120.0  # for the engine: the machine is shared and a job may wait behind another test's
-LIMITS = Limits(
-    default_iterations=3,
-    default_size=32,
-    max_iterations=6,
-    max_size=48,
-    max_input_bytes=60_000,
-    max_input_pixels=100 * 100,
-)
-
-
-def picture(name: str, side: int = SIDE) -> bytes:
-    image = Image.open(EXAMPLES / name).convert("RGB").resize((side, side))
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-CONTENT = (picture("astronaut.png"), "astronaut.png")
-STYLE = (picture("hubble_deep_field.jpg"), "hubble.png")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# ---------------------------------------------------------------------------------------------
-# Bots: the module-scoped `fake` (one fake Discord) and `pool` (one engine pool) come from
-# conftest.py, so the whole module shares one server and one VGG-19 load.
-# ---------------------------------------------------------------------------------------------
-
-
-def bot_config(fake: FakeDiscord, data_dir: Path, **changes: object) -> Config:
-    config = Config(
-        token=fake.token,
-        data_dir=data_dir,
-        limits=LIMITS,
-        health_port=0,
-        api_base=fake.api_base,
-        gateway_url=fake.gateway_url,
-        status_edit_seconds=0.05,
-    )
-    return replace(config, **changes)
-
-
-@asynccontextmanager
-async def running_bot(
-    fake: FakeDiscord, pool: EnginePool, config: Config, **options: Any
-) -> AsyncIterator[AtelierBot]:
-    metrics = Metrics()
-    async with Database(config.database_path) as database:
-        bot = AtelierBot(config, database=database, pool=pool, metrics=metrics, **options)
-        async with HealthServer(bot.snapshot, metrics, config.health_host, config.health_port):
-            task = asyncio.create_task(bot.start(config.token))
-            try:
-                await fake.wait_until_connected(timeout=30)
-                await asyncio.wait_for(bot.wait_until_ready(), 30)
-                yield bot
-            finally:
-                await bot.shutdown()
-                await task
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def bot(fake: FakeDiscord, pool: EnginePool, tmp_path: Path) -> AsyncIterator[AtelierBot]:
-    async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
-        yield bot
-
-
-# ---------------------------------------------------------------------------------------------
-# What a member does and sees
-# ---------------------------------------------------------------------------------------------
-
-
-async def stylize(
-    fake: FakeDiscord,
-    *,
-    user: Member | None = None,
-    channel: Channel | None = None,
-    content: tuple[bytes, str] | tuple[bytes, str, str] | StoredFile = CONTENT,
-    style: tuple[bytes, str] | tuple[bytes, str, str] | StoredFile = STYLE,
-    **options: object,
-) -> Interaction:
-    return await fake.slash_command(
-        "stylize",
-        options,
-        user=user or fake.member,
-        channel=channel,
-        attachments={"content": content, "style": style},
-    )
-
-
-async def private_answer(interaction: Interaction, timeout: float = 30) -> str:
-    reply = await interaction.wait_for_reply(timeout=timeout)
-    assert reply.ephemeral, reply.content
-    return reply.content
-
-
-async def queued_job(interaction: Interaction) -> str:
-    answer = await private_answer(interaction)
-    assert answer.startswith("Queued as job"), answer
-    return JOB_ID.search(answer)[1]
-
-
-def public_message(fake: FakeDiscord, channel: Channel, job_id: str) -> Message | None:
-    return next(
-        (m for m in fake.messages_in(channel) if f"job `{job_id}`" in m.content and m.attachments),
-        None,
-    )
-
-
-def status_message(fake: FakeDiscord, where: Channel, job_id: str) -> Message:
-    return next(m for m in fake.messages_in(where) if f"Job `{job_id}`" in m.content)
-
-
-def result_message(fake: FakeDiscord, where: Channel, job_id: str) -> Message | None:
-    return next(
-        (
-            m
-            for m in fake.messages_in(where)
-            if f"job `{job_id}`" in m.content and "your painting is ready" in m.content
-        ),
-        None,
-    )
-
-
-async def wait_for_result(fake: FakeDiscord, where: Channel, job_id: str) -> Message:
-    return await fake.wait_for(lambda: result_message(fake, where, job_id), timeout=WAIT)
-
-
-def picture_size(file: StoredFile) -> tuple[int, int]:
-    with Image.open(io.BytesIO(file.data)) as image:
-        image.load()
-        return image.size
-
-
-async def eventually(
-    read: Callable[[], Awaitable[T]], good: Callable[[T], bool], timeout: float = 10
-) -> T:
-    """Poll something the fake cannot see (the bot's own database) until it looks right."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not good(value := await read()):
-        assert asyncio.get_running_loop().time() < deadline, f"still {value!r}"
-        await asyncio.sleep(0.05)
-    return value
-
-
-def showed(message: Message, test: Callable[[str], bool]) -> bool:
-    return any(test(revision.content) for revision in message.revisions)
-
-
 # ---------------------------------------------------------------------------------------------
 # Stories
 # ---------------------------------------------------------------------------------------------
@@ -502,19 +353,6 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
     )
 
 
-async def admin_command(*args: str, data_dir: Path) -> str:
-    """`python -m bot ARGS` as an admin runs it beside the bot; its output, after exit code 0."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO),
-             "ATELIER_DATA_DIR": str(data_dir)},
-        cwd=data_dir.parent, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    output = (await process.communicate())[0].decode()
-    assert process.returncode == 0, output
-    return output
-
-
 async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it_once(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -547,33 +385,6 @@ async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it
 # ---------------------------------------------------------------------------------------------
 # `python -m bot` as a process: exit codes, SIGKILL mid-job and restart, SIGTERM.
 # ---------------------------------------------------------------------------------------------
-
-
-def bot_env(fake: FakeDiscord, data_dir: Path, **extra: str) -> dict[str, str]:
-    return bot_process_env(
-        fake,
-        data_dir,
-        ENGINE_WORKERS="1",
-        DEFAULT_SIZE="32",
-        MAX_SIZE="48",
-        DEFAULT_ITERATIONS="3",
-        MAX_ITERATIONS="50",
-        STATUS_EDIT_SECONDS="0.05",
-        **extra,
-    )
-
-
-async def start_bot_process(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=env["HOME"],
-        env=env,
-        stdout=log.open("ab"),
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # its engine workers share its process group: one kill for all
-    )
 
 
 async def test_a_rejected_token_exits_with_a_clear_message(

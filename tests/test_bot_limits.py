@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
+from engine_images import png
 
 from bot.config import Limits
-from bot.guild_settings import GuildSettings, SettingsError, changed_settings
-from bot.limits import (
-    RequestRefused,
-    check_attachment,
-    check_channel,
-    check_image_bytes,
-    check_member_quota,
-    clamp_request,
-    effective_limits,
-)
-from bot.request import RequestedOptions, StyleRequest, strength_factor
+from bot.rules.images import check_attachment, check_image_bytes
+from bot.rules.limits import check_channel, check_member_quota, clamp_request, effective_limits
+from bot.rules.refusals import RequestRefused
+from bot.rules.request import RequestedOptions, StyleRequest, strength_factor
+from bot.rules.settings import GuildSettings, SettingsError, changed_settings
 
 LIMITS = Limits(
     default_iterations=200,
@@ -29,12 +21,6 @@ LIMITS = Limits(
     max_input_pixels=10_000,
 )
 GUILD = GuildSettings(guild_id=1)
-
-
-def png(width: int, height: int) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
-    return out.getvalue()
 
 
 def test_empty_options_take_the_bot_defaults_and_the_given_seed() -> None:

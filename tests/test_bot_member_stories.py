@@ -8,9 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import test_bot_e2e
-from fake_discord import Channel, FakeDiscord, Message
-from test_bot_e2e import (
+from bot_stories import (
     CONTENT,
     LIMITS,
     STYLE,
@@ -26,16 +24,13 @@ from test_bot_e2e import (
     stylize,
     wait_for_result,
 )
+from fake_discord import Channel, FakeDiscord, Message
 
-from bot.client import AtelierBot
-from bot.png_settings import text_of
+from bot.app import AtelierBot
+from bot.messages.png_metadata import text_of
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-# The same fixtures as the other bot stories: `fake` and `pool` (one fake Discord, one engine
-# pool per module) come from conftest.py; a bot per test from test_bot_e2e.
-bot = test_bot_e2e.bot
 
 AUTOCOMPLETE_RESULT = 8
 

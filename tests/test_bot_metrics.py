@@ -1,10 +1,10 @@
-"""The counters other components feed through `bot.metrics.Metrics`, read back as Prometheus."""
+"""The counters other components feed through `bot.ops.metrics.Metrics`, read back as Prometheus."""
 
 from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.metrics import Metrics, Snapshot
+from bot.ops.metrics import Metrics, Snapshot
 
 
 def scrape(metrics: Metrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -6,7 +6,6 @@ the bot itself does meanwhile. The real bot against the fake Discord with inject
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import sqlite3
@@ -15,27 +14,26 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_discord import Channel, FakeDiscord, Message
-from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
-from PIL import Image
-from test_bot_e2e import (
+from bot_process_env import bot_env, start_bot_process
+from bot_stories import (
     WAIT,
     bot_config,
-    bot_env,
-    eventually,
     private_answer,
     public_message,
     queued_job,
     result_message,
     running_bot,
-    start_bot_process,
     status_message,
     stylize,
     wait_for_result,
 )
+from engine_images import png
+from fake_discord import Channel, FakeDiscord, Message
+from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
+from waiting import eventually
 
 from bot.config import EXIT_ALREADY_RUNNING
-from bot.delivery import DeliveryPolicy
+from bot.lifecycle.delivery import DeliveryPolicy
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -60,12 +58,6 @@ def results_in(fake: FakeDiscord, where: Channel, job_id: str) -> list[Message]:
         for m in fake.messages_in(where)
         if f"job `{job_id}`" in m.content and "your painting is ready" in m.content
     ]
-
-
-def png(width: int, height: int) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), (90, 140, 200)).save(out, format="PNG")
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,7 +307,7 @@ async def test_a_cancel_that_arrives_after_the_result_says_it_already_finished(
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         await wait_for_result(fake, thread, job_id)
         # A Cancel press that was on its way while the last iteration ran:
-        assert await bot.runner.cancel(job_id, int(fake.member.id)) == "finished"
+        assert await bot.lifecycle.cancel(job_id, int(fake.member.id)) == "finished"
         assert (await bot.jobs.require(job_id)).state == "done"
         assert len(results_in(fake, thread, job_id)) == 1
 

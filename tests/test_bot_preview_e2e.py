@@ -11,9 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_discord import FakeDiscord, Message
-from PIL import Image
-from test_bot_e2e import (
+from bot_stories import (
     LIMITS,
     SIDE,
     WAIT,
@@ -29,10 +27,12 @@ from test_bot_e2e import (
     stylize,
     wait_for_result,
 )
+from fake_discord import FakeDiscord, Message
+from PIL import Image
 
-from bot import render
-from bot.png_settings import PREVIEW_QUALITY, text_of
-from bot.preview_lane import INTRA_OP_THREADS, PreviewLane
+from bot.lifecycle.preview_lane import INTRA_OP_THREADS, PreviewLane
+from bot.messages import texts
+from bot.messages.png_metadata import PREVIEW_QUALITY, text_of
 from engine.images import decode_image
 from engine.pool import EnginePool
 from engine.preview import PreviewModel
@@ -47,7 +47,7 @@ ROOMY = replace(LIMITS, max_size=PHOTO_SIDE, max_input_bytes=2_000_000, max_inpu
 
 def instant_preview_shown(status: Message) -> bool:
     return any(
-        render.INSTANT_PREVIEW_CAPTION in revision.content
+        texts.INSTANT_PREVIEW_CAPTION in revision.content
         and any(f.filename == "preview.png" for f in revision.attachments)
         for revision in status.revisions
     )
@@ -79,13 +79,13 @@ async def test_behind_two_jobs_the_preview_shows_within_two_seconds_and_the_png_
         assert result_message(fake, thread, job_id) is None
         assert pool.running == 1 and (await bot.jobs.require(job_id)).state == "queued"
         for other in ahead:
-            await bot.runner.cancel(other, fake.member.id)
+            await bot.lifecycle.cancel(other, fake.member.id)
 
         result = await wait_for_result(fake, thread, job_id)
         (png,) = result.attachments
         assert picture_size(png) == (PHOTO_SIDE, PHOTO_SIDE)
         await fake.wait_for(lambda: "✅ Done" in status.content)
-        assert status.attachments == [] and render.INSTANT_PREVIEW_CAPTION not in status.content
+        assert status.attachments == [] and texts.INSTANT_PREVIEW_CAPTION not in status.content
 
 
 async def test_quality_preview_answers_with_the_instant_picture_only(
@@ -163,7 +163,7 @@ async def test_the_instant_preview_of_a_full_job_is_painted_with_the_members_set
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
         await fake.wait_for(lambda: instant_preview_shown(status), timeout=WAIT)
-        await bot.runner.cancel(job_id, fake.member.id)
+        await bot.lifecycle.cancel(job_id, fake.member.id)
 
         (shown,) = next(r.attachments for r in status.revisions if r.attachments)
         job = await bot.jobs.require(job_id)

@@ -12,22 +12,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_discord import FakeDiscord
-from test_bot_e2e import (
+from bot_process_env import bot_env, start_bot_process
+from bot_stories import (
     WAIT,
-    bot_env,
     free_port,
     public_message,
     queued_job,
-    start_bot_process,
     status_message,
     stylize,
     wait_for_result,
 )
-from test_pool import eventually
+from fake_discord import FakeDiscord
+from waiting import eventually
 
 from bot.config import EXIT_ENGINE_UNAVAILABLE
-from bot.engine import RAY_MISSING
+from bot.ops.backend import RAY_MISSING
 
 DEVICE = re.compile(r"on cpu of \S+ \(([0-9a-f]{8})\)")
 
@@ -88,7 +87,7 @@ async def test_on_a_ray_cluster_a_job_is_painted_by_an_atelier_actor_and_parked_
     database = sqlite3.connect(tmp_path / "data" / "atelier.sqlite3")
     (state,) = database.execute("SELECT state FROM jobs WHERE id = ?", (parked,)).fetchone()
     assert state == "queued"  # back in line for the next start, not failed
-    await eventually(lambda: atelier_actors() == [])  # owned by the bot: gone with it
+    await eventually(lambda: atelier_actors() == [], timeout=WAIT)  # owned by the bot: gone with it
 
 
 async def test_an_unreachable_ray_cluster_stops_the_bot_with_one_clear_line(

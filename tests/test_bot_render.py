@@ -7,12 +7,12 @@ from dataclasses import replace
 
 from PIL import Image
 
-from bot import render
 from bot.config import Limits
-from bot.guild_settings import GuildSettings
-from bot.limits import EffectiveLimits
-from bot.request import StyleRequest
-from bot.upload import fit_upload, thumbnail_png
+from bot.messages import replies, texts
+from bot.messages.attachments import fit_upload, thumbnail_png
+from bot.rules.limits import EffectiveLimits
+from bot.rules.request import StyleRequest
+from bot.rules.settings import GuildSettings
 from engine.events import Progress
 from tests.icc_profiles import SRGB_RED_IN_P3, display_p3_profile
 
@@ -30,32 +30,34 @@ def test_progress_line_has_bar_percent_scale_and_eta() -> None:
         scale=2, scales=4, width=256, height=192, iteration=94, total=200, loss=1.0,
         elapsed=30.0, eta=35.4,
     )  # fmt: skip
-    assert render.progress_line(progress, now=1_700_000_000.2) == (
+    assert texts.progress_line(progress, now=1_700_000_000.2) == (
         "🎨 ▰▰▰▰▰▰▱▱▱▱▱▱ 47% · scale 2/4 · done <t:1700000036:R>"
     )
 
 
 def test_progress_bar_fills_in_proportion_and_stays_in_bounds() -> None:
-    assert render.progress_bar(0.0, 6) == "▱▱▱▱▱▱"
-    assert render.progress_bar(0.5, 6) == "▰▰▰▱▱▱"
-    assert render.progress_bar(1.7, 6) == "▰▰▰▰▰▰"
+    assert texts.progress_bar(0.0, 6) == "▱▱▱▱▱▱"
+    assert texts.progress_bar(0.5, 6) == "▰▰▰▱▱▱"
+    assert texts.progress_bar(1.7, 6) == "▰▰▰▰▰▰"
 
 
 def test_durations_read_like_a_clock() -> None:
-    assert render.duration(35.4) == "0:35"
-    assert render.duration(725) == "12:05"
-    assert render.duration(3723) == "1:02:03"
+    assert texts.duration(35.4) == "0:35"
+    assert texts.duration(725) == "12:05"
+    assert texts.duration(3723) == "1:02:03"
 
 
 def test_queue_position_text() -> None:
-    assert render.queued_line(1) == "⏳ Queued — next in line"
-    assert render.queued_line(3) == "⏳ Queued — #3 in line"
-    assert render.queue_post_text(7, "ab12cd34", 2) == "🖼️ <@7> queued job `ab12cd34` — #2 in line"
+    assert texts.queued_line(1) == "⏳ Queued — next in line"
+    assert texts.queued_line(3) == "⏳ Queued — #3 in line"
+    assert (
+        texts.opening_post_queued(7, "ab12cd34", 2) == "🖼️ <@7> queued job `ab12cd34` — #2 in line"
+    )
 
 
 def test_status_message_shows_the_request_notes_and_state() -> None:
-    header = render.status_header("ab12cd34", REQUEST, ["size capped"])
-    text = render.status_text(header, "⏳ Queued — #2 in line")
+    header = texts.status_header("ab12cd34", REQUEST, ["size capped"])
+    text = texts.status_text(header, "⏳ Queued — #2 in line")
     assert text.splitlines() == [
         "Job `ab12cd34` · 512 px · 200 iterations · strength 5 · seed 42",
         "ℹ️ size capped",
@@ -64,28 +66,28 @@ def test_status_message_shows_the_request_notes_and_state() -> None:
 
 
 def test_done_summary_names_size_iterations_and_time() -> None:
-    assert render.done_line(512, 384, 200, 83, "cuda:0") == (
+    assert texts.done_line(512, 384, 200, 83, "cuda:0") == (
         "✅ Done: 512×384 px · 200 iterations · 1:23 on cuda:0"
     )
-    text = render.result_text(7, "ab12cd34", 512, 384, 200, 83, ["a note"])
+    text = texts.result_text(7, "ab12cd34", 512, 384, 200, 83, ["a note"])
     assert text.startswith("<@7> your painting is ready — 512×384 px · 200 iterations · 1:23")
     assert "job `ab12cd34`" in text and text.endswith("ℹ️ a note")
 
 
 def test_failures_read_as_a_sentence() -> None:
-    assert render.failed_line("timeout", "the job took over 900 s and was stopped") == (
+    assert texts.failed_line("timeout", "the job took over 900 s and was stopped") == (
         "❌ Took too long and was stopped: the job took over 900 s and was stopped"
     )
-    assert render.cancelled_line(9) == "🚫 Cancelled by <@9>"
-    line = render.failed_line("invalid_image", "the style image is not a picture")
-    assert render.failure_text(7, "ab12cd34", line) == (
+    assert texts.cancelled_line(9) == "🚫 Cancelled by <@9>"
+    line = texts.failed_line("invalid_image", "the style image is not a picture")
+    assert texts.failure_text(7, "ab12cd34", line) == (
         "<@7> ❌ Could not read an input image: the style image is not a picture · job `ab12cd34`"
     )
 
 
 def test_queue_listing_and_settings_text() -> None:
-    assert render.queue_listing([]) == "The queue is empty."
-    listing = render.queue_listing(
+    assert replies.queue_listing([]) == "The queue is empty."
+    listing = replies.queue_listing(
         [("a1", 7, "🎨 running"), ("b2", 8, "⏳ Queued — #1 in line")], viewer_id=8
     )
     assert listing.splitlines() == [
@@ -93,7 +95,7 @@ def test_queue_listing_and_settings_text() -> None:
         "1. `a1` · <@7> · 🎨 running",
         "2. `b2` · <@8> · ⏳ Queued — #1 in line",
     ]
-    text = render.settings_text(
+    text = replies.settings_text(
         GuildSettings(guild_id=1, max_iterations=300, allowed_channels=frozenset({5})), Limits()
     )
     assert "Max iterations: **300** · bot ceiling 1000" in text
@@ -103,8 +105,8 @@ def test_queue_listing_and_settings_text() -> None:
 
 def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None:
     entries = [(f"{n:08x}", 1000 + n, "⏳ Queued — #9 in line") for n in range(200)]
-    listing = render.queue_listing(entries, viewer_id=1000 + 150)
-    assert len(listing) <= render.MESSAGE_LIMIT
+    listing = replies.queue_listing(entries, viewer_id=1000 + 150)
+    assert len(listing) <= replies.MESSAGE_LIMIT
     assert listing.startswith("You are #151 of 200.")
     shown = listing.count("\n`") + listing.count(". `")
     assert listing.endswith(f"… and {200 - shown} more")
@@ -113,15 +115,15 @@ def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None
 def test_help_fits_one_message_however_many_styles_are_saved() -> None:
     bounds = EffectiveLimits(1000, 1024, 200, 512, False, False)
     names = [f"{n:02d} " + "x" * 47 for n in range(200)]
-    text = render.help_text(bounds, names)
-    assert len(text) <= render.MESSAGE_LIMIT
+    text = replies.help_text(bounds, names)
+    assert len(text) <= replies.MESSAGE_LIMIT
     assert "Saved here: 00 xxx" in text and " more." in text
-    assert "Saved here: Monet, Hokusai." in render.help_text(bounds, ["Monet", "Hokusai"])
+    assert "Saved here: Monet, Hokusai." in replies.help_text(bounds, ["Monet", "Hokusai"])
 
 
 def test_a_long_style_list_is_cut_at_a_line_and_says_how_many_more() -> None:
-    listing = render.styles_listing([(f"Style number {n:03d}", 10**17 + n) for n in range(200)])
-    assert len(listing) <= render.MESSAGE_LIMIT
+    listing = replies.styles_listing([(f"Style number {n:03d}", 10**17 + n) for n in range(200)])
+    assert len(listing) <= replies.MESSAGE_LIMIT
     assert listing.startswith("**200 saved style(s)**\n• Style number 000 — added by <@")
     last = listing.splitlines()[-1]
     shown = len(listing.splitlines()) - 2  # the heading and the "more" line
@@ -164,8 +166,8 @@ def test_a_thumbnail_shows_a_p3_photo_in_the_colours_the_engine_will_use() -> No
 def test_a_preview_job_says_instant_preview_where_iterations_would_be():
     request = StyleRequest(iterations=120, size=512, strength=5, preserve_colors=False, seed=1,
                            quality="preview")  # fmt: skip
-    assert "512 px · instant preview · strength 5" in render.request_line("ab12cd34", request)
-    assert render.done_line(512, 384, request.iterations_run, 1, "CPU") == (
+    assert "512 px · instant preview · strength 5" in texts.request_line("ab12cd34", request)
+    assert texts.done_line(512, 384, request.iterations_run, 1, "CPU") == (
         "✅ Done: 512×384 px · instant preview · 0:01 on CPU"
     )
-    assert "120 iterations" in render.request_line("ab12cd34", replace(request, quality="full"))
+    assert "120 iterations" in texts.request_line("ab12cd34", replace(request, quality="full"))

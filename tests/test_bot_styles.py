@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.database import Database
-from bot.picked_images import PickedImages
-from bot.png_settings import text_of, with_text
-from bot.style_library import MAX_CHOICES, StyleError, StyleLibrary
+from bot.admission.picks import PickedImages
+from bot.messages.png_metadata import text_of, with_text
+from bot.store.database import Database
+from bot.store.style_library import MAX_CHOICES, StyleError, StyleLibrary
 
 GUILD, OTHER_GUILD, MODERATOR = 1, 2, 77
 

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from bot.request import BRUSH_MAX, BRUSH_MIN, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
-from bot.variants import BRUSH_SPREAD, STRENGTH_SPREAD, spread, variants_around
+from bot.rules.request import BRUSH_MAX, BRUSH_MIN, STRENGTH_MAX, STRENGTH_MIN, StyleRequest
+from bot.rules.variants import BRUSH_SPREAD, STRENGTH_SPREAD, spread, variants_around
 
 ASKED = StyleRequest(
     iterations=300, size=768, strength=5, preserve_colors=True, seed=42, brush=1.0, blend=30

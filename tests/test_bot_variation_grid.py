@@ -8,17 +8,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.png_settings import text_of, with_text
-from bot.request import StyleRequest
-from bot.variants import variants_around
-from bot.variation_grid import (
+from bot.messages.png_metadata import text_of, with_text
+from bot.rules.request import StyleRequest
+from bot.rules.variants import variants_around
+from bot.lifecycle.variation_grid import (
     CELL_MAX,
     cell_size,
     compose,
     paint_cells,
-    variant_fields,
-    variants_line,
 )
+from bot.messages.variations import variant_fields, variants_line
 from engine.images import encode_png
 from engine.preview import shared_preview_model
 from tests.engine_images import CAT, HUBBLE, small

@@ -1,5 +1,5 @@
 """The container's health probe (docker/healthcheck.py), run as Docker runs it: a subprocess whose
-exit code says healthy or not, asking the bot's real /healthz endpoint (bot.health.HealthServer)."""
+exit code says healthy or not, asking the bot's real /healthz endpoint (bot.ops.health.HealthServer)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
-from bot.health import HealthPortUnavailable, HealthServer
-from bot.metrics import Metrics, Snapshot
+from bot.ops.health import HealthPortUnavailable, HealthServer
+from bot.ops.metrics import Metrics, Snapshot
 
 PROBE = Path(__file__).resolve().parents[1] / "docker" / "healthcheck.py"
 

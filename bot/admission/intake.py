@@ -1,0 +1,236 @@
+"""From a deferred interaction to an accepted, durable job with its public messages.
+
+`/stylize`, the context menus and the buttons under a result all come through `queue_job`.
+Every check raises `RequestRefused` with a sentence for the member, and any refusal becomes one
+private answer; a refused request leaves nothing behind, and the job row, its files and its
+public messages exist before the member is told it is queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+import discord
+
+from bot.admission.inputs import Inputs
+from bot.config import Config
+from bot.messages.discord_errors import is_discord_failure
+from bot.ops.metrics import Metrics
+from bot.rules.limits import Clamped, check_channel, clamp_request
+from bot.rules.refusals import RequestRefused
+from bot.rules.request import SEED_MAX, RequestedOptions
+from bot.rules.settings import GuildSettings
+from bot.store.guild_settings import GuildSettingsStore
+from bot.store.job_files import JobFiles
+from bot.store.jobs import Admission, Job, JobStore, NewJob, PostMode, new_job_id
+from engine.params import StyleParams
+
+log = logging.getLogger(__name__)
+
+# The lifecycle's hand-over: drive this admitted job, return it once its public messages exist.
+HandOver = Callable[[str], Awaitable[Job]]
+GatherInputs = Callable[[], Awaitable[Inputs]]
+
+
+class Intake:
+    def __init__(
+        self,
+        client: discord.Client,
+        config: Config,
+        jobs: JobStore,
+        files: JobFiles,
+        settings: GuildSettingsStore,
+        metrics: Metrics,
+        hand_over: HandOver,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._config = config
+        self._jobs = jobs
+        self._files = files
+        self._settings = settings
+        self._metrics = metrics
+        self._hand_over = hand_over
+        self._clock = clock
+        self.accepting = True
+
+    async def queue_job(
+        self,
+        interaction: discord.Interaction,
+        gather: GatherInputs,
+        options: RequestedOptions,
+        *,
+        follow_up_in: int | None = None,
+    ) -> Job | None:
+        """Queue a job and tell the member (or tell them why not); the job, or None if refused.
+
+        `gather` runs once the job is admitted, so nothing is downloaded for a request that
+        would be refused anyway.
+        """
+        try:
+            settings = await self._settings.get(interaction.guild_id)
+            self._check_member(interaction, settings)
+            return await self._accept(
+                interaction, gather, options, settings, follow_up_in=follow_up_in
+            )
+        except RequestRefused as refusal:
+            self._metrics.request_refused(refusal.reason)
+            await interaction.followup.send(str(refusal), ephemeral=True)
+            return None
+
+    def _check_member(self, interaction: discord.Interaction, settings: GuildSettings) -> None:
+        if not self.accepting:
+            raise RequestRefused(
+                "Atelier is restarting; please try again in a minute.", reason="restarting"
+            )
+        channel = interaction.channel
+        check_channel(settings, interaction.channel_id or 0, getattr(channel, "parent_id", None))
+        if interaction.guild_id is not None:
+            self._check_bot_can_post(interaction)
+
+    @staticmethod
+    def _check_bot_can_post(interaction: discord.Interaction) -> None:
+        perms = interaction.app_permissions
+        in_thread = isinstance(interaction.channel, discord.Thread)
+        needed = {
+            "Send Messages in Threads" if in_thread else "Send Messages": (
+                perms.send_messages_in_threads if in_thread else perms.send_messages
+            ),
+            "Attach Files": perms.attach_files,
+            "Embed Links": perms.embed_links,
+        }
+        missing = [name for name, granted in needed.items() if not granted]
+        if missing:
+            raise RequestRefused(
+                f"I can't post results in this channel: I need the {', '.join(missing)} "
+                "permission here. Ask a moderator, or use another channel.",
+                reason="bot_cannot_post",
+            )
+
+    async def _accept(
+        self,
+        interaction: discord.Interaction,
+        gather: GatherInputs,
+        options: RequestedOptions,
+        settings: GuildSettings,
+        *,
+        follow_up_in: int | None = None,
+    ) -> Job:
+        """Admit the job, fetch and save its inputs, hand it to the lifecycle, tell the member.
+
+        The member's limit, cooldown and the queue cap are checked as the row is inserted, in one
+        transaction, before any picture is copied. Until the inputs are saved the row is only a
+        reservation: any failure before then removes it and its files, so nothing runs that the
+        member was told had failed. `follow_up_in` is the thread (or channel) of an earlier job,
+        for the buttons under a result; otherwise a public message with thumbnails opens a new
+        thread, or the job carries on as replies where threads are not possible.
+        """
+        clamped = clamp_request(
+            options, settings, self._config.limits, random_seed=random.randint(0, SEED_MAX)
+        )
+        new = self._new_job(interaction, clamped, options, settings, follow_up_in)
+        await self._jobs.admit(
+            new, Admission(settings, self._config.engine_max_queue, self._clock())
+        )
+        await self._save_inputs(new.id, gather, clamped.request.style_params())
+        job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
+        await self._confirm(interaction, job, clamped.notes)
+        return job
+
+    def _new_job(
+        self,
+        interaction: discord.Interaction,
+        clamped: Clamped,
+        options: RequestedOptions,
+        settings: GuildSettings,
+        follow_up_in: int | None,
+    ) -> NewJob:
+        job_id = new_job_id()
+        return NewJob(
+            id=job_id,
+            guild_id=interaction.guild_id,
+            channel_id=follow_up_in or interaction.channel_id or 0,
+            user_id=interaction.user.id,
+            request=clamped.request,
+            notes=clamped.notes,
+            content_path=self._files.folder(job_id) / "content",
+            style_path=self._files.folder(job_id) / "style",
+            filesize_limit=interaction.filesize_limit,
+            spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
+            post_mode=self._post_mode(interaction, settings, follow_up_in),
+            thread_name=None
+            if follow_up_in is not None
+            else self._thread_name(interaction, job_id),
+        )
+
+    async def _save_inputs(self, job_id: str, gather: GatherInputs, params: StyleParams) -> None:
+        """Fetch, check and save the pictures; on any failure the reservation is gone."""
+        try:
+            inputs = await gather()
+            await asyncio.to_thread(inputs.check_shapes, params)
+            await self._files.save_inputs(job_id, inputs.content, inputs.style)
+            if inputs.style2 is not None:
+                style2_path = await self._files.save_second_style(job_id, inputs.style2)
+                await self._jobs.set_second_style(job_id, style2_path)
+            if inputs.init is not None:
+                init_path = await self._files.save_init(job_id, inputs.init)
+                await self._jobs.set_init(job_id, init_path)
+            await self._jobs.set_style_names(job_id, inputs.style_names)
+        except BaseException as error:
+            await self._files.delete(job_id)
+            await self._jobs.discard(job_id)
+            if isinstance(error, OSError):
+                log.error("could not save the inputs of job %s: %s", job_id, error)
+                raise saving_refusal(error) from None
+            raise
+
+    @staticmethod
+    async def _confirm(interaction: discord.Interaction, job: Job, notes: tuple[str, ...]) -> None:
+        text = [f"Queued as job `{job.id}` — follow along in <#{job.destination_id}>."]
+        text.extend(f"ℹ️ {note}" for note in notes)
+        try:
+            await interaction.followup.send("\n".join(text), ephemeral=True)
+        except Exception as exc:
+            # The job is queued and its thread will say so; an error here must not invite the
+            # member to send it again.
+            if not is_discord_failure(exc):
+                raise
+            log.warning("job %s: could not confirm it privately: %s", job.id, exc)
+
+    @staticmethod
+    def _post_mode(
+        interaction: discord.Interaction, settings: GuildSettings, follow_up_in: int | None
+    ) -> PostMode:
+        if follow_up_in is not None:
+            return "status"  # the buttons under a result, or a private job in the member's DMs
+        nsfw = getattr(interaction.channel, "is_nsfw", lambda: False)()
+        return "public" if settings.input_thumbnails or nsfw else "bare"
+
+    @staticmethod
+    def _thread_name(interaction: discord.Interaction, job_id: str) -> str | None:
+        """A thread where one can be opened and then written in; None means replies instead."""
+        if not isinstance(interaction.channel, discord.TextChannel):
+            return None  # DMs, threads, voice chats: carry on as replies
+        perms = interaction.app_permissions
+        if not (perms.create_public_threads and perms.send_messages_in_threads):
+            return None  # an empty thread is worse than replies in the channel
+        return f"🎨 {interaction.user.display_name} · {job_id}"[:100]
+
+
+def saving_refusal(error: OSError) -> RequestRefused:
+    if error.errno == errno.ENOSPC:
+        return RequestRefused(
+            "I'm out of disk space for new pictures, so the job was not queued and nothing was "
+            "kept. Please try again later (the bot's admin needs to free some space).",
+            reason="disk_full",
+        )
+    return RequestRefused(
+        "I could not save your pictures, so the job was not queued. Please try again.",
+        reason="not_started",
+    )

@@ -1,0 +1,224 @@
+"""AtelierBot: the discord.py client that wires config, stores, engine, lifecycle and commands."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admission.inputs import Downloads
+from bot.admission.intake import Intake
+from bot.admission.picks import PickedImages
+from bot.commands.admin import AdminCog
+from bot.commands.atelier import AtelierCog
+from bot.commands.context_menus import Picks
+from bot.commands.job_buttons import JobActions
+from bot.commands.stylize import StylizeCog
+from bot.config import DISCORD_GATEWAY_URL, Config
+from bot.lifecycle.delivery import DEFAULT_POLICY, DeliveryPolicy
+from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, Supervisor
+from bot.messages import texts
+from bot.messages.buttons import Action, JobButton
+from bot.ops.metrics import Metrics, Snapshot
+from bot.store.database import Database
+from bot.store.guild_settings import GuildSettingsStore
+from bot.store.job_files import JobFiles
+from bot.store.jobs import JobStore
+from bot.store.style_library import StyleLibrary
+from engine.pool import EngineService
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
+
+
+def point_at_api(config: Config) -> None:
+    """discord.py reads its REST base and gateway from class attributes: one bot per process."""
+    discord.http.Route.BASE = config.api_base
+    if config.gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(config.gateway_url)
+
+
+class AtelierTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        log.error("command failed", exc_info=error)
+        await _tell_privately(interaction, INTERNAL_ERROR)
+
+
+async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member about the error either")
+
+
+class AtelierBot(commands.Bot):
+    """The Discord side of Atelier. Its database and engine are opened by the caller (`serve()`,
+    or a test) with `async with` and passed in; the bot closes neither."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        database: Database,
+        pool: EngineService,
+        metrics: Metrics,
+        delivery: DeliveryPolicy = DEFAULT_POLICY,
+        supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
+        preview_lane: PreviewLane | None = None,
+    ) -> None:
+        """`delivery` says how long and how often a result post is retried;
+        `supervise_seconds` how often unfinished jobs without a task are looked for;
+        `preview_lane` where instant previews are painted (a fresh one if not given; the bot
+        closes it at shutdown, as it is the lane's only user)."""
+        # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=AtelierTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        point_at_api(config)
+        self.config = config
+        self.pool = pool
+        self.metrics = metrics
+        self.jobs = JobStore(database)
+        self.guild_settings = GuildSettingsStore(database)
+        self.files = files = JobFiles(config.files_dir)
+        self.styles = StyleLibrary(database, config.styles_dir)
+        self.picks = PickedImages()
+        self.preview_lane = preview_lane or PreviewLane()
+        self.lifecycle = Supervisor(
+            self,
+            self.pool,
+            self.jobs,
+            files,
+            metrics,
+            edit_seconds=config.status_edit_seconds,
+            retention_hours=config.retention_hours,
+            delivery_policy=delivery,
+            supervise_seconds=supervise_seconds,
+            preview_lane=self.preview_lane,
+        )
+        self.intake = Intake(
+            self,
+            config,
+            self.jobs,
+            files,
+            self.guild_settings,
+            metrics,
+            self.lifecycle.hand_over,
+        )
+        self.downloads = Downloads(config.limits, config.api_base)
+        self.job_actions = JobActions(
+            self,
+            self.jobs,
+            files,
+            self.guild_settings,
+            config.limits,
+            self.intake,
+            self.lifecycle,
+            metrics,
+        )
+
+    async def setup_hook(self) -> None:
+        await self._find_gateway()
+        self.add_dynamic_items(JobButton)
+        await self.add_cog(
+            StylizeCog(
+                self.intake,
+                self.downloads,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.picks,
+                self.metrics,
+            )
+        )
+        await self.add_cog(
+            AtelierCog(
+                self.guild_settings,
+                self.jobs,
+                self.files,
+                self.styles,
+                self.config.limits,
+                self.job_status,
+            )
+        )
+        await self.add_cog(
+            AdminCog(self.guild_settings, self.config.limits, self.downloads, self.styles)
+        )
+        for menu in Picks(self.intake, self.downloads, self.picks).commands:
+            self.tree.add_command(menu)
+        await self._sync_commands()
+        resumed = await self.lifecycle.recover()
+        if resumed:
+            log.info("resuming %d job(s) from before the restart", resumed)
+
+    async def _find_gateway(self) -> None:
+        """Behind a custom API base with no gateway URL given, ask that API where its gateway is."""
+        if self.config.gateway_url or not self.config.custom_api_base:
+            return
+        _, url, _ = await self.http.get_bot_gateway()
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url or DISCORD_GATEWAY_URL)
+        log.info("gateway: %s", url)
+
+    async def _sync_commands(self) -> None:
+        try:
+            if self.config.dev_guild_id:
+                guild = discord.Object(self.config.dev_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+            else:
+                synced = await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning("could not sync slash commands (the old ones stay): %s", exc)
+            return
+        log.info("synced %d slash commands", len(synced))
+
+    async def on_job_button(
+        self, interaction: discord.Interaction, action: Action, job_id: str
+    ) -> None:
+        try:
+            await self.job_actions.handle(interaction, action, job_id)
+        except Exception:
+            log.exception("button %s on job %s failed", action, job_id)
+            await _tell_privately(interaction, INTERNAL_ERROR)
+
+    @property
+    def gateway_connected(self) -> bool:
+        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+
+    def job_status(self, job_id: str) -> str:
+        """An active job's latest status line, or its place in the queue."""
+        return self.lifecycle.status_line(job_id) or texts.queued_line(self.pool.position(job_id))
+
+    async def snapshot(self) -> Snapshot:
+        """What /healthz and /metrics report at this moment."""
+        return Snapshot(
+            gateway_connected=self.gateway_connected,
+            engine_alive=self.pool.alive,
+            queue_length=self.pool.queue_length,
+            running=self.pool.running,
+            jobs_by_state=await self.jobs.counts_by_state(),
+        )
+
+    async def shutdown(self) -> None:
+        """Stop accepting, park running jobs for the next start, then leave Discord."""
+        self.intake.accepting = False
+        await self.lifecycle.shut_down()
+        self.preview_lane.close()
+        await self.close()

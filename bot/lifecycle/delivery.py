@@ -1,0 +1,238 @@
+"""The final word on a job, delivered exactly once: the result (or failure) message.
+
+Posting retries with backoff across Discord's bad days (5xx, 429 past discord.py's own retries,
+dropped connections, timeouts) for as long as the job is young enough to matter. Each retry
+after an attempt whose outcome is unknown first reads the channel back, so a message Discord
+took without answering is found rather than sent twice; discord.py's enforced nonce covers the
+same within Discord's few minutes. A permanent refusal (thread deleted, access lost) moves on
+to the parent channel, then a direct message; where it went is recorded on the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import discord
+
+from bot.lifecycle.own_messages import end_opening_post, find_own_message
+from bot.lifecycle.status_message import status_message_of
+from bot.messages import texts
+from bot.messages.attachments import Upload, fit_upload
+from bot.messages.buttons import result_view
+from bot.messages.discord_errors import is_transient
+from bot.store.job_files import JobFiles
+from bot.store.jobs import Job, JobStore
+
+log = logging.getLogger(__name__)
+
+
+def final_line(job: Job) -> str:
+    if job.state == "done":
+        return texts.done_line(
+            job.width or 0, job.height or 0, job.request.iterations_run, job.seconds or 0,
+            job.device or "?",
+        )  # fmt: skip
+    return job.error or texts.failed_line("error", "the job ended without a result")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_age: float = 3600.0  # seconds after the job ended that posting is still worth trying
+    first_delay: float = 1.0
+    max_delay: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        return min(self.max_delay, self.first_delay * 2 ** max(failures - 1, 0))
+
+
+DEFAULT_POLICY = DeliveryPolicy()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The message to post, prepared once before any attempt."""
+
+    text: str
+    upload: Upload | None = None
+
+
+class Undeliverable(Exception):
+    """Discord refuses this destination for good (deleted, no access); try the next one."""
+
+
+class TooLate(Exception):
+    """The job is older than the policy's max age and Discord is still failing."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    label: str  # recorded on the job: where the answer went
+    open: Callable[[], Awaitable[discord.abc.Messageable]]
+    preface: str = ""  # why the answer is not where the member expects it
+
+
+class Delivery:
+    def __init__(
+        self,
+        client: discord.Client,
+        jobs: JobStore,
+        files: JobFiles,
+        *,
+        edit_seconds: float,
+        policy: DeliveryPolicy = DEFAULT_POLICY,
+        on_retry: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._jobs = jobs
+        self._files = files
+        self._edit_seconds = edit_seconds
+        self._policy = policy
+        self._on_retry = on_retry  # counted in /metrics
+        self._clock = clock
+
+    async def deliver(self, job: Job) -> None:
+        """Final status edit, request message edit, then the result or failure message."""
+        line = final_line(job)
+        if job.status_message_id is not None:
+            status = status_message_of(self._client, job, self._edit_seconds, cancellable=False)
+            await status.finish(line)
+        await end_opening_post(self._client, job, line)
+        if job.state == "cancelled":
+            await self._jobs.mark_posted(job.id, None)
+            return
+        answer = await self._answer(job)
+        for destination in self._destinations(job):
+            try:
+                message_id, channel_id = await self._post_with_retry(job, destination, answer)
+            except Undeliverable as refusal:
+                log.warning("job %s: %s refused the answer: %s", job.id, destination.label, refusal)
+                continue
+            except TooLate:
+                log.error("job %s: gave up posting after %.0f s", job.id, self._policy.max_age)
+                await self._jobs.mark_posted(job.id, None, note="gave up: Discord kept failing")
+                return
+            await self._jobs.mark_posted(
+                job.id, message_id, delivered_to=channel_id, note=destination.label
+            )
+            return
+        log.error("job %s: nowhere left to post its answer", job.id)
+        await self._jobs.mark_posted(job.id, None, note="undeliverable: every place refused")
+
+    def _destinations(self, job: Job) -> list[Destination]:
+        async def fixed(channel_id: int) -> discord.abc.Messageable:
+            return self._client.get_partial_messageable(channel_id)
+
+        async def direct_message() -> discord.abc.Messageable:
+            return await self._client.create_dm(discord.Object(job.user_id))
+
+        places = [
+            Destination("thread" if job.thread_id else "channel", lambda: fixed(job.destination_id))
+        ]
+        if job.thread_id is not None:
+            places.append(
+                Destination(
+                    "parent channel",
+                    lambda: fixed(job.channel_id),
+                    "(I could not post in the job's thread any more.) ",
+                )
+            )
+        if job.guild_id is not None:
+            places.append(
+                Destination(
+                    "direct message",
+                    direct_message,
+                    "(I could not post where you asked any more, so here it is.) ",
+                )
+            )
+        return places
+
+    async def _answer(self, job: Job) -> Answer:
+        """Read and fit the result once, outside the retries: a lost or unreadable picture is a
+        failure to report, not a Discord outage to wait out."""
+        if job.state != "done" or job.result_path is None:
+            return Answer(texts.failure_text(job.user_id, job.id, final_line(job)))
+        try:
+            png = await self._files.read(job.result_path)
+            upload = await asyncio.to_thread(
+                fit_upload, png, job.filesize_limit, f"atelier-{job.id}"
+            )
+        except (OSError, ValueError) as exc:
+            log.error("job %s: its result could not be prepared for posting: %s", job.id, exc)
+            lost = texts.failed_line("error", "the finished picture could not be read back")
+            return Answer(texts.failure_text(job.user_id, job.id, lost))
+        notes = [*job.all_notes, *([upload.note] if upload.note else [])]
+        text = texts.result_text(
+            job.user_id, job.id, job.width or 0, job.height or 0,
+            job.request.iterations_run, job.seconds or 0, notes,
+        )  # fmt: skip
+        return Answer(text, upload)
+
+    async def _post_with_retry(
+        self, job: Job, destination: Destination, answer: Answer
+    ) -> tuple[int, int]:
+        """(message id, channel id) of the answer, sent once; raises Undeliverable or TooLate."""
+        unsure = job.posting_started_at is not None  # an earlier run may have sent it
+        await self._jobs.mark_posting_started(job.id)
+        failures = 0
+        while True:
+            try:
+                channel = await destination.open()
+                earlier = await self._find_posted(channel, job) if unsure else None
+                if earlier is not None:
+                    return earlier.id, earlier.channel.id
+                unsure = True
+                sent = await self._send(channel, job, destination.preface, answer)
+                return sent.id, sent.channel.id
+            except (discord.Forbidden, discord.NotFound) as exc:
+                raise Undeliverable(str(exc)) from None
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise Undeliverable(f"{type(exc).__name__}: {exc}") from None
+                failures += 1
+                if self._clock() - (job.finished_at or job.created_at) > self._policy.max_age:
+                    raise TooLate from exc
+                delay = self._policy.delay(failures)
+                self._on_retry()
+                log.warning(
+                    "posting job %s failed (%s: %s); retrying in %.1f s",
+                    job.id, type(exc).__name__, exc, delay,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _send(
+        channel: discord.abc.Messageable, job: Job, preface: str, answer: Answer
+    ) -> discord.Message:
+        mention = discord.AllowedMentions(
+            users=[discord.Object(job.user_id)], roles=False, everyone=False
+        )
+        nonce = f"r{job.id}"
+        upload = answer.upload
+        if upload is None:
+            return await channel.send(preface + answer.text, allowed_mentions=mention, nonce=nonce)
+        return await channel.send(
+            preface + answer.text,
+            file=discord.File(io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler),
+            view=result_view(job.id),
+            allowed_mentions=mention,
+            nonce=nonce,
+        )
+
+    async def _find_posted(
+        self, channel: discord.abc.Messageable, job: Job
+    ) -> discord.Message | None:
+        """The answer an earlier attempt sent without hearing back, if it got through.
+
+        Errors propagate: not knowing is no reason to send a second copy."""
+        return await find_own_message(
+            self._client,
+            channel,
+            f"job `{job.id}`",
+            skip=(job.status_message_id, job.request_message_id),
+        )

@@ -1,0 +1,188 @@
+"""One run of a job: submit it to the engine (or paint it in the preview lane), relay the engine's
+events to the status message, and record the outcome on the job's row.
+
+A shutdown parks the job (back to queued, for the next start) and frees its worker at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Literal
+
+import discord
+
+from bot.lifecycle.instant_previews import InstantPreviews, paint_preview_job
+from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.status_message import StatusMessage, status_message_of
+from bot.messages import texts
+from bot.messages.png_metadata import with_settings
+from bot.ops.metrics import Metrics
+from bot.store.job_files import JobFiles
+from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from engine.events import Preview, Progress
+from engine.pool import Done, EngineService, EngineUnavailable, Failed, Queued, QueueFull, Started
+from engine.pool import Job as EngineHandle
+
+log = logging.getLogger(__name__)
+
+QUEUE_FULL_RETRY_SECONDS = 10.0
+CANCEL_WAIT_SECONDS = 15.0
+CancelOutcome = Literal["cancelled", "finished", "ended"]
+
+
+class EngineRuns:
+    def __init__(
+        self,
+        client: discord.Client,
+        pool: EngineService,
+        jobs: JobStore,
+        files: JobFiles,
+        metrics: Metrics,
+        lane: PreviewLane,
+        *,
+        edit_seconds: float,
+    ) -> None:
+        self._client = client
+        self._pool = pool
+        self._jobs = jobs
+        self._files = files
+        self._metrics = metrics
+        self._lane = lane
+        self._edit_seconds = edit_seconds
+        self._previews = InstantPreviews()
+        self._handles: dict[str, EngineHandle] = {}
+        self._cancelled_by: dict[str, int] = {}
+        self.stopping = False  # set at shutdown: an engine going away then is no failure
+        self.where: dict[str, str] = {}  # job id → its latest status line, for /atelier queue
+
+    async def run(self, job: Job) -> Job:
+        """Paint a queued job to its end (or park it at shutdown); the job as it is then."""
+        if job.request.quality == "preview":
+            return await paint_preview_job(job, self._jobs, self._files, self._lane)
+        status = status_message_of(self._client, job, self._edit_seconds)
+        status.start_editing()
+        handle: EngineHandle | None = None
+        try:
+            handle = await self._submit(job, status)
+            if handle is not None:
+                self._handles[job.id] = handle
+                if job.id in self._cancelled_by:  # the cancel came while submitting
+                    await handle.cancel()
+                async for event in handle.events():
+                    await self._relay(job, event, status)
+        except asyncio.CancelledError:
+            # Shutdown: back in line for the next start, and the worker freed now.
+            await self._jobs.park(job.id)
+            if handle is not None:
+                await handle.cancel()
+            raise
+        finally:
+            self._handles.pop(job.id, None)
+            self._previews.drop(job.id)
+            await status.stop_editing()
+        return await self._jobs.require(job.id)
+
+    def forget(self, job_id: str) -> None:
+        """The job's task is over: drop what this process remembered about it."""
+        self.where.pop(job_id, None)
+        self._cancelled_by.pop(job_id, None)
+
+    async def cancel(self, job_id: str, by_user_id: int) -> CancelOutcome | None:
+        """Stop a job the engine is running for this process, and say what really happened
+        (it may have finished meanwhile); None when the engine has no such job from here."""
+        self._cancelled_by[job_id] = by_user_id
+        handle = self._handles.get(job_id)
+        if handle is None:
+            return None
+        await handle.cancel()  # the engine answers Failed("cancelled"), or Done if too late
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CANCEL_WAIT_SECONDS
+        while (job := await self._jobs.require(job_id)).state in ACTIVE_STATES:
+            if loop.time() > deadline:
+                return "cancelled"  # asked for; the engine has not answered yet
+            await asyncio.sleep(0.05)
+        return cancel_outcome(job)
+
+    async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
+        styles = [p for p in (job.style_path, job.style2_path) if p]
+        painting = self._lane.paint(job.content_path, styles, job.request.style_params())
+        self._previews.show_when_painted(job.id, painting, status)
+        while True:
+            current = await self._jobs.require(job.id)
+            if current.state not in ACTIVE_STATES:
+                return None
+            try:
+                # Paths: the engine reads the pictures when a worker takes the job, so the
+                # queue does not hold every waiting job's pictures in the bot's memory.
+                return await self._pool.submit(
+                    job.content_path,
+                    styles,
+                    job.request.style_params(),
+                    job_id=job.id,
+                    init_image=job.init_path,
+                )
+            except QueueFull:
+                status.show("⏳ Waiting for room in the queue…")
+                await asyncio.sleep(QUEUE_FULL_RETRY_SECONDS)
+            except EngineUnavailable as exc:
+                if not self.stopping:  # no engine and none coming back: say so, don't hang
+                    await self._jobs.mark_failed(job.id, texts.failed_line("error", str(exc)))
+                    self._metrics.job_failed("no_engine")
+                return None  # when shutting down, the job stays queued for the next start
+
+    async def _relay(self, job: Job, event: object, status: StatusMessage) -> None:
+        if isinstance(event, Queued):
+            line = texts.queued_line(event.position)
+        elif isinstance(event, Started):
+            await self._jobs.mark_running(job.id)
+            line = texts.starting_line(event.device)
+        elif isinstance(event, Progress):
+            line = texts.progress_line(event, time.time())
+        elif isinstance(event, Preview):
+            self._previews.drop(job.id)
+            status.show_preview(event.png, texts.preview_caption(event.iteration, event.total))
+            return
+        elif isinstance(event, Done):
+            await self._record_done(job, event)
+            return
+        elif isinstance(event, Failed):
+            await self._record_failed(job, event)
+            return
+        else:
+            return
+        self.where[job.id] = line
+        status.show(line)
+
+    async def _record_done(self, job: Job, event: Done) -> None:
+        path = await self._files.save_result(job.id, with_settings(event.png, job))
+        await self._jobs.mark_done(
+            job.id,
+            result_path=path,
+            width=event.width,
+            height=event.height,
+            seconds=event.seconds,
+            device=event.device,
+            engine_note=event.note,
+        )
+        self._metrics.job_done(event.device, event.seconds)
+
+    async def _record_failed(self, job: Job, event: Failed) -> None:
+        if event.kind == "cancelled" and job.id in self._cancelled_by:
+            # Counted once: a cancel that ended the job before the engine took it already was.
+            line = texts.cancelled_line(self._cancelled_by[job.id])
+            if await self._jobs.mark_cancelled(job.id, line):
+                self._metrics.job_cancelled()
+        elif event.kind == "cancelled":  # the pool is closing: start over next time
+            await self._jobs.park(job.id)
+        else:
+            await self._jobs.mark_failed(job.id, texts.failed_line(event.kind, event.reason))
+            self._metrics.job_failed(event.kind)
+
+
+def cancel_outcome(job: Job | None) -> CancelOutcome:
+    """What became of a job someone just asked to cancel."""
+    if job is not None and job.state == "done":
+        return "finished"
+    return "ended" if job is not None and job.state == "failed" else "cancelled"

@@ -1,0 +1,85 @@
+"""Per job: paint the instant preview and show it in the status message, never failing the job;
+or, for `quality:preview`, make it the job's result.
+
+The engine's own previews (snapshots of the optimisation) are better once they come, so the
+first of them ends the instant one; a preview that fails is logged and the job carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.lifecycle.preview_lane import PaintedPreview, PreviewLane
+from bot.lifecycle.status_message import StatusMessage
+from bot.messages import texts
+from bot.messages.png_metadata import with_settings
+from bot.store.job_files import JobFiles
+from bot.store.jobs import Job, JobStore
+from engine.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+
+class InstantPreviews:
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def show_when_painted(
+        self, job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
+    ) -> None:
+        """Show what `painting` (a `PreviewLane.paint` call) returns, once it does."""
+        task = asyncio.create_task(self._show(job_id, painting, status), name=f"preview-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+
+    def drop(self, job_id: str) -> None:
+        """The job moved on (engine preview, result, failure): drop a preview still painting."""
+        task = self._tasks.pop(job_id, None)
+        if task is not None:
+            task.cancel()
+
+    @staticmethod
+    async def _show(
+        job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
+    ) -> None:
+        try:
+            painted = await painting
+        except Exception as exc:  # the preview is a courtesy: the full job carries on regardless
+            log.warning("no instant preview for job %s: %s", job_id, exc)
+            return
+        status.show_preview(painted.png, texts.INSTANT_PREVIEW_CAPTION)
+
+
+async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: PreviewLane) -> Job:
+    """`quality:preview`: the job's whole result is the instant picture, painted in the lane."""
+    await jobs.mark_running(job.id)
+    try:
+        styles = [p for p in (job.style_path, job.style2_path) if p]
+        painted = await lane.paint(job.content_path, styles, job.request.style_params())
+    except asyncio.CancelledError:
+        await jobs.park(job.id)  # shutdown: painted again after the restart
+        raise
+    except Exception as exc:
+        log.warning("preview job %s failed: %s", job.id, exc)
+        await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))
+    else:
+        await jobs.mark_done(
+            job.id,
+            result_path=await files.save_result(job.id, with_settings(painted.png, job)),
+            width=painted.width,
+            height=painted.height,
+            seconds=painted.seconds,
+            device="CPU",
+            engine_note="An instant one-pass preview; ask again without quality:preview for the full painting.",
+        )
+    return await jobs.require(job.id)
+
+
+def preview_failure(exc: Exception) -> str:
+    """A sentence for the member: the engine's own errors are written for people, others not."""
+    if isinstance(exc, EngineError):
+        return str(exc)
+    return "the preview could not be painted"

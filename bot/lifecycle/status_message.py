@@ -1,0 +1,119 @@
+"""The one message per job that is edited as the job moves, never faster than the rate limit allows.
+
+Callers set the latest line (and preview) as often as they like; a background loop sends at most
+one edit per interval, always the newest state, and the final edit goes out at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+import discord
+
+from bot.messages import texts
+from bot.messages.buttons import cancel_view
+from bot.messages.discord_errors import is_discord_failure, is_transient
+from bot.store.jobs import Job
+
+log = logging.getLogger(__name__)
+
+FINAL_EDIT_ATTEMPTS = 5  # the last state is the one the member reads later: worth a few tries
+
+
+def status_message_of(
+    client: discord.Client, job: Job, interval: float, *, cancellable: bool = True
+) -> StatusMessage:
+    """The job's status message (which must exist), with a Cancel button while `cancellable`."""
+    assert job.status_message_id is not None
+    channel = client.get_partial_messageable(job.destination_id)
+    return StatusMessage(
+        channel.get_partial_message(job.status_message_id),
+        texts.status_header(job.id, job.request, job.notes),
+        cancel_view(job.id) if cancellable else None,
+        interval,
+    )
+
+
+class StatusMessage:
+    def __init__(
+        self,
+        message: discord.PartialMessage,
+        header: str,
+        view: discord.ui.View | None,
+        interval: float,
+    ) -> None:
+        self._message = message
+        self._header = header
+        self._view = view
+        self._interval = interval
+        self._line = ""
+        self._preview: bytes | None = None
+        self._preview_sent: bytes | None = None
+        self._caption = ""
+        self._dirty = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self.edits = 0
+
+    def show(self, line: str) -> None:
+        if line != self._line:
+            self._line = line
+            self._dirty.set()
+
+    def show_preview(self, png: bytes, caption: str) -> None:
+        """Attach `png` under the status, with `caption` saying what kind of preview it is."""
+        self._preview = png
+        self._caption = caption
+        self._dirty.set()
+
+    def start_editing(self) -> None:
+        self._loop = asyncio.create_task(self._flush_forever(), name="status-message")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._edit()
+            await asyncio.sleep(self._interval)
+
+    async def _edit(self, *, final: bool = False) -> bool:
+        """False when a later attempt could still succeed (Discord's bad minute)."""
+        line = self._line if final or not self._caption else f"{self._line}\n{self._caption}"
+        changes: dict[str, object] = {"content": texts.status_text(self._header, line)}
+        attaching = None
+        if final:
+            changes.update(view=None, attachments=[])
+        elif self._preview is not None and self._preview is not self._preview_sent:
+            attaching = self._preview
+            changes["attachments"] = [discord.File(io.BytesIO(attaching), "preview.png")]
+        if self._view is not None and not final:
+            changes["view"] = self._view
+        try:
+            await self._message.edit(**changes)
+            self.edits += 1
+            if attaching is not None:
+                self._preview_sent = attaching  # only once Discord has it: a failed edit retries
+        except Exception as exc:
+            # A deleted or locked status message, or Discord having a bad minute, must not stop
+            # the job itself; the next edit carries the newest state anyway.
+            if not is_discord_failure(exc):
+                raise
+            log.warning("could not edit status message %s: %s", self._message.id, exc)
+            return not is_transient(exc)
+        return True
+
+    async def finish(self, line: str) -> None:
+        """Stop the loop and show the final line right away, without buttons or preview."""
+        await self.stop_editing()
+        self._line = line
+        for attempt in range(FINAL_EDIT_ATTEMPTS):
+            if await self._edit(final=True):
+                return
+            await asyncio.sleep(2**attempt)
+
+    async def stop_editing(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+            self._loop = None

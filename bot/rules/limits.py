@@ -1,0 +1,154 @@
+"""What the server and the bot allow: defaults and ceilings, clamping a request into them, and the
+per-member quota, cooldown and channel rules.
+
+Clamping returns the effective values plus the notes the member reads; the other checks raise
+`RequestRefused` with a sentence shown to the member as is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Limits
+from bot.rules.refusals import RequestRefused
+from bot.rules.request import (
+    BLEND_MAX,
+    BLEND_MIN,
+    BRUSH_DEFAULT,
+    BRUSH_MAX,
+    BRUSH_MIN,
+    SEED_MAX,
+    STRENGTH_DEFAULT,
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    RequestedOptions,
+    StyleRequest,
+)
+from bot.rules.settings import GuildSettings
+from engine.params import MIN_SIZE
+
+
+@dataclass(frozen=True)
+class EffectiveLimits:
+    max_iterations: int
+    max_size: int
+    default_iterations: int
+    default_size: int
+    iterations_by_server: bool  # whether the server (not the bot) set the ceiling
+    size_by_server: bool
+
+
+def effective_limits(settings: GuildSettings, limits: Limits) -> EffectiveLimits:
+    max_iterations = min(settings.max_iterations or limits.max_iterations, limits.max_iterations)
+    max_size = min(settings.max_size or limits.max_size, limits.max_size)
+    return EffectiveLimits(
+        max_iterations=max_iterations,
+        max_size=max_size,
+        default_iterations=min(
+            settings.default_iterations or limits.default_iterations, max_iterations
+        ),
+        default_size=min(settings.default_size or limits.default_size, max_size),
+        iterations_by_server=max_iterations < limits.max_iterations,
+        size_by_server=max_size < limits.max_size,
+    )
+
+
+@dataclass(frozen=True)
+class Clamped:
+    request: StyleRequest
+    notes: tuple[str, ...]
+
+
+def clamp_request(
+    options: RequestedOptions, settings: GuildSettings, limits: Limits, *, random_seed: int
+) -> Clamped:
+    """Fill in defaults and pull each value into range, noting every change the member sees."""
+    bounds = effective_limits(settings, limits)
+    notes: list[str] = []
+
+    def bounded(name: str, value: int, low: int, high: int, by_server: bool, unit: str) -> int:
+        who = "this server" if by_server else "this bot"
+        if value > high:
+            notes.append(f"{name} capped at {high}{unit} by {who}")
+            return high
+        if value < low:
+            notes.append(f"{name} raised to the minimum of {low}{unit}")
+            return low
+        return value
+
+    iterations = bounded(
+        "iterations",
+        bounds.default_iterations if options.iterations is None else options.iterations,
+        1,
+        bounds.max_iterations,
+        bounds.iterations_by_server,
+        "",
+    )
+    size = bounded(
+        "size",
+        bounds.default_size if options.size is None else options.size,
+        MIN_SIZE,
+        bounds.max_size,
+        bounds.size_by_server,
+        " px",
+    )
+    strength = STRENGTH_DEFAULT if options.strength is None else options.strength
+    if not STRENGTH_MIN <= strength <= STRENGTH_MAX:
+        clipped = min(max(strength, STRENGTH_MIN), STRENGTH_MAX)
+        notes.append(f"strength goes from {STRENGTH_MIN} to {STRENGTH_MAX}; used {clipped}")
+        strength = clipped
+    seed = random_seed if options.seed is None else options.seed
+    if not 0 <= seed <= SEED_MAX:
+        seed %= SEED_MAX + 1
+        notes.append(f"seed must be between 0 and {SEED_MAX}; used {seed}")
+    brush = BRUSH_DEFAULT if options.brush is None else options.brush
+    if not BRUSH_MIN <= brush <= BRUSH_MAX:
+        clipped_brush = min(max(brush, BRUSH_MIN), BRUSH_MAX)
+        notes.append(f"brush goes from {BRUSH_MIN:g} to {BRUSH_MAX:g}; used {clipped_brush:g}")
+        brush = clipped_brush
+    blend = options.blend
+    if blend is not None and not BLEND_MIN <= blend <= BLEND_MAX:
+        blend = min(max(blend, BLEND_MIN), BLEND_MAX)
+        notes.append(f"blend goes from {BLEND_MIN} to {BLEND_MAX} %; used {blend} %")
+    request = StyleRequest(
+        iterations=iterations,
+        size=size,
+        strength=strength,
+        preserve_colors=bool(options.preserve_colors),
+        seed=seed,
+        brush=brush,
+        blend=blend,
+        quality=options.quality or "full",
+    )
+    return Clamped(request, tuple(notes))
+
+
+def check_member_quota(
+    settings: GuildSettings, active_jobs: int, last_job_at: float | None, now: float
+) -> None:
+    if active_jobs >= settings.jobs_per_member:
+        jobs = "job" if settings.jobs_per_member == 1 else "jobs"
+        raise RequestRefused(
+            f"You already have {active_jobs} {jobs} waiting or running; this server allows "
+            f"{settings.jobs_per_member} at once. Try again when one is done.",
+            reason="jobs_per_member",
+        )
+    if last_job_at is not None and settings.cooldown_seconds:
+        wait = last_job_at + settings.cooldown_seconds - now
+        if wait > 0:
+            raise RequestRefused(
+                f"This server has a {settings.cooldown_seconds} s cooldown between jobs; "
+                f"try again in {int(wait) + 1} s.",
+                reason="cooldown",
+            )
+
+
+def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | None) -> None:
+    """A thread counts as its parent channel, so allowing a channel allows its threads."""
+    allowed = settings.allowed_channels
+    if allowed and channel_id not in allowed and parent_id not in allowed:
+        where = ", ".join(f"<#{c}>" for c in sorted(allowed))
+        raise RequestRefused(
+            f"`/stylize` is not allowed in this channel on this server. Use {where}.",
+            reason="channel_not_allowed",
+        )

@@ -1,0 +1,47 @@
+"""Why a request is refused: one exception carrying a sentence for the member and a short code."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+RefusalReason = Literal[
+    "not_an_image",
+    "too_many_bytes",
+    "too_many_pixels",
+    "unreadable",
+    "linked_image",
+    "download_failed",
+    "jobs_per_member",
+    "cooldown",
+    "channel_not_allowed",
+    "bot_cannot_post",
+    "queue_full",
+    "restarting",
+    "not_allowed",
+    "unknown_job",
+    "already_ended",
+    "strength_limit",
+    "files_deleted",
+    "missing_input",
+    "conflicting_options",
+    "unknown_style",
+    "no_image",
+    "not_author",
+    "still_running",
+    "delete_failed",
+    "upscale_limit",
+    "too_thin",
+    "disk_full",
+    "not_started",
+]
+
+
+class RequestRefused(Exception):
+    """Why a request cannot be queued, in a sentence fit for the member.
+
+    `reason` is a short code for the refusals counter of /metrics.
+    """
+
+    def __init__(self, message: str, *, reason: RefusalReason) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -1,0 +1,426 @@
+"""Durable job records: every accepted job is a row before the member hears it is queued.
+
+A row is admitted (member limit, cooldown and queue cap checked and the row inserted in one
+`BEGIN IMMEDIATE` transaction) before its inputs are copied; until `inputs_ready` it is a
+reservation that only the intake drives. States: queued → running → done | failed | cancelled,
+each change one transaction. A running job found at startup was interrupted and starts over.
+`posted` makes the final announcement (result or failure message, or the cancelled status)
+exactly-once: `posting_started_at` is set before sending, `posted` with the message id after,
+and a run that finds the first without the second looks for the message before sending again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+from bot.rules.limits import check_member_quota
+from bot.rules.refusals import RequestRefused
+from bot.rules.request import StyleRequest
+from bot.rules.settings import GuildSettings
+from bot.store.database import Database
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+# A request message with the inputs' thumbnails (and a thread), the same without thumbnails,
+# or only a status message where the job was asked for.
+PostMode = Literal["public", "bare", "status"]
+ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
+FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+# A member's jobs waiting or running, and when their last one was accepted.
+MEMBER_ACTIVITY = (
+    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
+    "WHERE guild_id IS ? AND user_id = ?"
+)
+
+
+def new_job_id() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass(frozen=True)
+class NewJob:
+    id: str
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    request: StyleRequest
+    notes: tuple[str, ...]
+    content_path: Path
+    style_path: Path
+    filesize_limit: int
+    style2_path: Path | None = None  # a second style, mixed in by `request.blend`
+    style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
+    spoiler: bool = False  # the result is posted behind a spoiler
+    post_mode: PostMode = "public"
+    thread_name: str | None = None  # set when a thread is wanted for the job
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What the database checks while admitting a job, all in the same transaction."""
+
+    settings: GuildSettings
+    max_queue: int
+    now: float
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    state: JobState
+    request: StyleRequest
+    notes: tuple[str, ...]
+    content_path: Path
+    style_path: Path
+    result_path: Path | None
+    filesize_limit: int
+    thread_id: int | None
+    request_message_id: int | None
+    status_message_id: int | None
+    result_message_id: int | None
+    attempts: int
+    error: str | None
+    width: int | None
+    height: int | None
+    seconds: float | None
+    device: str | None
+    engine_note: str | None
+    posting_started_at: float | None
+    posted: bool
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    style2_path: Path | None
+    style_names: tuple[str, ...]
+    spoiler: bool
+    inputs_ready: bool
+    post_mode: PostMode
+    thread_name: str | None
+    delivered_to: int | None
+    delivery_note: str | None
+    init_path: Path | None  # the picture the engine starts from (Upscale ×2: the earlier result)
+
+    @property
+    def destination_id(self) -> int:
+        """Where the job talks: its thread, or the channel itself where no thread could be made."""
+        return self.thread_id or self.channel_id
+
+    @property
+    def result_channel_id(self) -> int:
+        """Where the result really is: delivery may have fallen back to the channel or a DM."""
+        return self.delivered_to or self.destination_id
+
+    @property
+    def all_notes(self) -> tuple[str, ...]:
+        return (*self.notes, self.engine_note) if self.engine_note else self.notes
+
+
+# Columns read as they are; the others need a conversion (below).
+_FLAGS = ("posted", "inputs_ready", "spoiler")
+_CONVERTED = {
+    "request",
+    "notes",
+    "content_path",
+    "style_path",
+    "result_path",
+    "style2_path",
+    "init_path",
+    "style_names",
+    *_FLAGS,
+}
+_PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
+
+
+def _from_row(row: sqlite3.Row) -> Job:
+    return Job(
+        **{name: row[name] for name in _PLAIN_COLUMNS},
+        request=StyleRequest(
+            iterations=row["iterations"],
+            size=row["size"],
+            strength=row["strength"],
+            preserve_colors=bool(row["preserve_colors"]),
+            seed=row["seed"],
+            brush=row["brush"],
+            blend=row["blend"],
+            quality=row["quality"],
+        ),
+        notes=tuple(n for n in row["notes"].split("\n") if n),
+        content_path=Path(row["content_path"]),
+        style_path=Path(row["style_path"]),
+        result_path=Path(row["result_path"]) if row["result_path"] else None,
+        **{name: bool(row[name]) for name in _FLAGS},
+        style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
+        init_path=Path(row["init_path"]) if row["init_path"] else None,
+        style_names=tuple(n for n in row["style_names"].split("\n") if n),
+    )
+
+
+INSERT_JOB = """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
+        strength, preserve_colors, seed, notes, content_path, style_path, filesize_limit,
+        created_at, brush, blend, style2_path, style_names, spoiler, post_mode, thread_name,
+        inputs_ready, quality)
+    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def _insert_args(new: NewJob, created_at: float, *, inputs_ready: bool) -> tuple[object, ...]:
+    r = new.request
+    return (
+        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size, r.strength,
+        int(r.preserve_colors), r.seed, "\n".join(new.notes), str(new.content_path),
+        str(new.style_path), new.filesize_limit, created_at, r.brush, r.blend,
+        str(new.style2_path) if new.style2_path else None, "\n".join(new.style_names),
+        int(new.spoiler), new.post_mode, new.thread_name, int(inputs_ready), r.quality,
+    )  # fmt: skip
+
+
+class JobStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def admit(self, new: NewJob, admission: Admission) -> Job:
+        """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
+        two requests at once cannot both pass. Raises RequestRefused with the reason."""
+
+        def admit(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                active, last = conn.execute(MEMBER_ACTIVITY, (new.guild_id, new.user_id)).fetchone()
+                check_member_quota(admission.settings, active or 0, last, admission.now)
+                (waiting,) = conn.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
+                ).fetchone()
+                if waiting >= admission.max_queue:
+                    raise RequestRefused(
+                        f"The queue is full ({waiting} jobs waiting); please try again later.",
+                        reason="queue_full",
+                    )
+                conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+        await self._db.run(admit)
+        return await self.require(new.id)
+
+    async def create(self, new: NewJob) -> Job:
+        """A job with its inputs already saved, admitted without checks (tests, imports)."""
+        await self._db.write(INSERT_JOB, _insert_args(new, self._clock(), inputs_ready=True))
+        return await self.require(new.id)
+
+    async def set_second_style(self, job_id: str, path: Path) -> None:
+        await self._db.write("UPDATE jobs SET style2_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_init(self, job_id: str, path: Path) -> None:
+        await self._db.write("UPDATE jobs SET init_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
+        await self._db.write(
+            "UPDATE jobs SET style_names = ? WHERE id = ?", ("\n".join(names), job_id)
+        )
+
+    async def mark_inputs_ready(self, job_id: str) -> None:
+        """The inputs are on disk: from now on the lifecycle owns the job, even after a crash."""
+        await self._db.write("UPDATE jobs SET inputs_ready = 1 WHERE id = ?", (job_id,))
+
+    async def discard(self, job_id: str) -> None:
+        """Forget a reservation whose inputs never arrived; nothing public was said about it."""
+        await self._db.write("DELETE FROM jobs WHERE id = ? AND inputs_ready = 0", (job_id,))
+
+    async def reservations(self) -> list[Job]:
+        rows = await self._db.fetch_all("SELECT * FROM jobs WHERE inputs_ready = 0")
+        return [_from_row(row) for row in rows]
+
+    async def known_ids(self) -> set[str]:
+        rows = await self._db.fetch_all("SELECT id FROM jobs")
+        return {row[0] for row in rows}
+
+    async def get(self, job_id: str) -> Job | None:
+        row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return _from_row(row) if row else None
+
+    async def require(self, job_id: str) -> Job:
+        job = await self.get(job_id)
+        if job is None:
+            raise KeyError(f"no job {job_id}")
+        return job
+
+    async def set_messages(
+        self,
+        job_id: str,
+        *,
+        thread_id: int | None = None,
+        request_message_id: int | None = None,
+        status_message_id: int | None = None,
+    ) -> None:
+        """Record the messages (and thread) made for a job; ids left None stay as they were."""
+        await self._db.write(
+            "UPDATE jobs SET thread_id = COALESCE(?, thread_id), "
+            "request_message_id = COALESCE(?, request_message_id), "
+            "status_message_id = COALESCE(?, status_message_id) WHERE id = ?",
+            (thread_id, request_message_id, status_message_id, job_id),
+        )
+
+    async def no_thread(self, job_id: str) -> None:
+        """Discord refused the job a thread: it carries on as replies, also after a restart."""
+        await self._db.write("UPDATE jobs SET thread_name = NULL WHERE id = ?", (job_id,))
+
+    async def mark_running(self, job_id: str) -> None:
+        await self._db.write(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ? "
+            "WHERE id = ? AND state IN ('queued', 'running')",
+            (self._clock(), job_id),
+        )
+
+    async def count_failed_run(self, job_id: str) -> None:
+        """A run that stopped on an error before the engine took the job still counts as an
+        attempt, so a job that always fails that way is given up instead of retried forever."""
+        await self._db.write(
+            "UPDATE jobs SET attempts = attempts + 1 WHERE id = ? AND state = 'queued'", (job_id,)
+        )
+
+    async def mark_done(
+        self,
+        job_id: str,
+        *,
+        result_path: Path,
+        width: int,
+        height: int,
+        seconds: float,
+        device: str,
+        engine_note: str | None,
+    ) -> None:
+        await self._db.write(
+            "UPDATE jobs SET state = 'done', result_path = ?, width = ?, height = ?, seconds = ?, "
+            "device = ?, engine_note = ?, finished_at = ? WHERE id = ? AND state IN (?, ?)",
+            (
+                str(result_path),
+                width,
+                height,
+                seconds,
+                device,
+                engine_note,
+                self._clock(),
+                job_id,
+                *ACTIVE_STATES,
+            ),
+        )
+
+    async def mark_failed(self, job_id: str, reason: str) -> None:
+        await self._finish(job_id, "failed", reason)
+
+    async def mark_cancelled(self, job_id: str, reason: str) -> bool:
+        """False when the job had already ended, so nothing was cancelled."""
+        return await self._finish(job_id, "cancelled", reason)
+
+    async def _finish(self, job_id: str, state: JobState, reason: str) -> bool:
+        changed = await self._db.write(
+            "UPDATE jobs SET state = ?, error = ?, finished_at = ? "
+            "WHERE id = ? AND state IN (?, ?)",
+            (state, reason, self._clock(), job_id, *ACTIVE_STATES),
+        )
+        return changed == 1
+
+    async def park(self, job_id: str) -> None:
+        """Put a running job back in line, to start over after a restart.
+
+        A parked run does not count as an attempt: only runs the bot died in do, so a job that
+        keeps killing the bot is given up after a few, while clean restarts cost nothing.
+        """
+        await self._db.write(
+            "UPDATE jobs SET state = 'queued', started_at = NULL, attempts = attempts - 1 "
+            "WHERE id = ? AND state = 'running'",
+            (job_id,),
+        )
+
+    async def mark_posting_started(self, job_id: str) -> None:
+        await self._db.write(
+            "UPDATE jobs SET posting_started_at = ? WHERE id = ? AND posted = 0",
+            (self._clock(), job_id),
+        )
+
+    async def mark_posted(
+        self,
+        job_id: str,
+        message_id: int | None,
+        *,
+        delivered_to: int | None = None,
+        note: str | None = None,
+    ) -> None:
+        """The final word is out (or given up on, with `note` saying why and where it went)."""
+        await self._db.write(
+            "UPDATE jobs SET posted = 1, result_message_id = ?, delivered_to = ?, "
+            "delivery_note = ? WHERE id = ?",
+            (message_id, delivered_to, note, job_id),
+        )
+
+    async def to_resume(self) -> list[Job]:
+        """What a (re)started bot must carry on: unfinished jobs, and ended ones not yet posted."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE inputs_ready = 1 AND (state IN ('queued', 'running') "
+            "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0)) ORDER BY created_at"
+        )
+        return [_from_row(row) for row in rows]
+
+    async def active(self, guild_id: int | None = None) -> list[Job]:
+        if guild_id is None:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM jobs WHERE inputs_ready = 1 AND state IN (?, ?) ORDER BY created_at",
+                ACTIVE_STATES,
+            )
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM jobs WHERE guild_id = ? AND inputs_ready = 1 AND state IN (?, ?) "
+                "ORDER BY created_at",
+                (guild_id, *ACTIVE_STATES),
+            )
+        return [_from_row(row) for row in rows]
+
+    async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
+        """(jobs waiting or running, when the member's last job was accepted)."""
+        row = await self._db.fetch_one(MEMBER_ACTIVITY, (guild_id, user_id))
+        return (row[0] or 0, row[1]) if row else (0, None)
+
+    async def counts_by_state(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        counts = dict.fromkeys((*ACTIVE_STATES, *FINAL_STATES), 0)
+        counts.update({row[0]: row[1] for row in rows})
+        return counts
+
+    async def expired(self, finished_before: float) -> list[Job]:
+        """Ended and announced jobs whose files are old enough to delete (an undelivered result
+        is kept for as long as it takes)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE files_deleted = 0 AND posted = 1 AND state IN (?, ?, ?) "
+            "AND finished_at < ?",
+            (*FINAL_STATES, finished_before),
+        )
+        return [_from_row(row) for row in rows]
+
+    async def mark_files_deleted(self, job_id: str) -> None:
+        await self._db.write("UPDATE jobs SET files_deleted = 1 WHERE id = ?", (job_id,))
+
+    async def files_deleted(self, job_id: str) -> bool:
+        row = await self._db.fetch_one("SELECT files_deleted FROM jobs WHERE id = ?", (job_id,))
+        return bool(row and row[0])
+
+    async def history(self, guild_id: int | None, user_id: int, limit: int) -> list[Job]:
+        """A member's latest jobs on a server (or in DMs), newest first (not the one being
+        admitted right now, whose pictures are still on their way)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE guild_id IS ? AND user_id = ? AND inputs_ready = 1 "
+            "ORDER BY created_at DESC LIMIT ?",
+            (guild_id, user_id, limit),
+        )
+        return [_from_row(row) for row in rows]
