@@ -88,6 +88,28 @@ async def test_behind_two_jobs_the_preview_shows_within_two_seconds_and_the_png_
         assert status.attachments == [] and texts.INSTANT_PREVIEW_CAPTION not in status.content
 
 
+async def test_the_first_preview_of_a_lone_job_shows_within_a_second_not_at_the_next_edit(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # The real throttle: edits of the status message at most every 3 s, as deployed.
+    config = bot_config(fake, tmp_path, limits=ROOMY, status_edit_seconds=3.0)
+    async with running_bot(fake, pool, config):
+        asked = await stylize(
+            fake, content=(picture("astronaut.png", PHOTO_SIDE), "photo.png"),
+            size=PHOTO_SIDE, iterations=2,
+        )  # fmt: skip
+        await asked.wait_for_ack()
+        acknowledged = asyncio.get_running_loop().time()
+        job_id = await queued_job(asked)
+        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+        status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
+        await fake.wait_for(lambda: instant_preview_shown(status), timeout=WAIT)
+        seconds = asyncio.get_running_loop().time() - acknowledged
+
+        assert seconds < 1.0, f"the first preview took {seconds:.2f} s after the acknowledgement"
+        await wait_for_result(fake, thread, job_id)
+
+
 async def test_quality_preview_answers_with_the_instant_picture_only(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
