@@ -1,5 +1,6 @@
-"""What the buttons under a job do: Cancel; Run again / Stronger / Weaker / Upscale ×2 as new
-jobs; Delete. All but Cancel are for the job's author and moderators only."""
+"""What the buttons under a job do: Cancel; Run again / Stronger / Weaker / Upscale ×2 /
+Variations, and under a grid Paint 1–4 and Vary, as new jobs; Delete. All but Cancel are for the
+job's author and moderators only."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from bot.admission.intake import Intake
 from bot.config import Limits
 from bot.lifecycle.supervisor import Supervisor
 from bot.messages import texts
-from bot.messages.buttons import Action
+from bot.messages.buttons import PAINT, VARY, Action, vary_view
 from bot.ops.metrics import Metrics
 from bot.rules.limits import effective_limits
 from bot.rules.permissions import is_moderator
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
+from bot.rules.variants import variants_around
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.jobs import ACTIVE_STATES, Job, JobStore
@@ -62,6 +64,11 @@ class JobActions:
                 self._check_author(interaction, job)
                 if action == "delete":
                     message = await self._delete(job, interaction.user.id)
+                elif action == "vary":
+                    await interaction.followup.send(
+                        texts.VARY_WHICH, view=vary_view(job.id), ephemeral=True
+                    )
+                    return
                 else:
                     await self._again(interaction, job, action)
                     return  # the intake already told the member
@@ -212,4 +219,12 @@ class JobActions:
             return request.as_options(strength=max(request.strength - STRENGTH_STEP, STRENGTH_MIN))
         if action == "upscale":
             return request.as_options(size=request.size * UPSCALE_FACTOR)
+        if action == "variations":
+            return request.as_options(quality="variations")
+        if action in PAINT:
+            return variants_around(request)[PAINT[action] - 1].request.as_options()
+        if action in VARY:
+            return variants_around(request)[VARY[action] - 1].request.as_options(
+                quality="variations"
+            )
         return request.as_options(seed=random.randint(0, SEED_MAX))

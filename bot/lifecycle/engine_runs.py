@@ -59,7 +59,7 @@ class EngineRuns:
 
     async def run(self, job: Job) -> Job:
         """Paint a queued job to its end (or park it at shutdown); the job as it is then."""
-        if job.request.quality == "preview":
+        if job.request.quality != "full":  # a preview or a grid: the lane paints it all
             return await paint_preview_job(job, self._jobs, self._files, self._lane)
         status = status_message_of(self._client, job, self._edit_seconds)
         status.start_editing()

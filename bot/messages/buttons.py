@@ -7,7 +7,14 @@ from typing import Literal, Protocol
 
 import discord
 
-Action = Literal["again", "stronger", "weaker", "upscale", "delete", "cancel"]
+from bot.rules.request import Quality
+
+Action = Literal[
+    "again", "stronger", "weaker", "upscale", "delete", "cancel", "variations",
+    "paint1", "paint2", "paint3", "paint4", "vary", "vary1", "vary2", "vary3", "vary4",
+]  # fmt: skip
+PAINT: dict[Action, int] = {"paint1": 1, "paint2": 2, "paint3": 3, "paint4": 4}
+VARY: dict[Action, int] = {"vary1": 1, "vary2": 2, "vary3": 3, "vary4": 4}
 
 _LOOKS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "again": ("Run again", "🎲", discord.ButtonStyle.primary),
@@ -16,6 +23,10 @@ _LOOKS: dict[str, tuple[str, str, discord.ButtonStyle]] = {
     "upscale": ("Upscale ×2", "🔍", discord.ButtonStyle.secondary),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger),
     "cancel": ("Cancel", "✖️", discord.ButtonStyle.danger),
+    "variations": ("Variations", "🔀", discord.ButtonStyle.secondary),
+    **{a: (f"Paint {n}", "🖌️", discord.ButtonStyle.primary) for a, n in PAINT.items()},
+    "vary": ("Vary", "🔀", discord.ButtonStyle.secondary),
+    **{a: (f"Vary {n}", "🔀", discord.ButtonStyle.secondary) for a, n in VARY.items()},
 }
 
 
@@ -27,7 +38,7 @@ class ButtonHandler(Protocol):
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"atelier:(?P<action>again|stronger|weaker|upscale|delete|cancel):(?P<job_id>[0-9a-f]{1,32})",
+    template=rf"atelier:(?P<action>{'|'.join(_LOOKS)}):(?P<job_id>[0-9a-f]{{1,32}})",
 ):
     def __init__(self, action: Action, job_id: str) -> None:
         label, emoji, style = _LOOKS[action]
@@ -61,5 +72,13 @@ def cancel_view(job_id: str) -> discord.ui.View:
     return _view(job_id, ("cancel",))
 
 
-def result_view(job_id: str) -> discord.ui.View:
-    return _view(job_id, ("again", "stronger", "weaker", "upscale", "delete"))
+def result_view(job_id: str, quality: Quality = "full") -> discord.ui.View:
+    """Under a finished picture; under a grid, a button per cell to paint it, and Vary."""
+    if quality == "variations":
+        return _view(job_id, (*PAINT, "vary"))
+    return _view(job_id, ("again", "stronger", "weaker", "upscale", "variations", "delete"))
+
+
+def vary_view(job_id: str) -> discord.ui.View:
+    """Which cell of a grid a new grid goes around."""
+    return _view(job_id, tuple(VARY))

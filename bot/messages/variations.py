@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.rules.request import StyleRequest
-from bot.rules.variants import Variant
+from bot.rules.variants import Variant, variants_around
 
 
 def describe(request: StyleRequest) -> str:
@@ -21,3 +21,10 @@ def variant_fields(variants: Sequence[Variant]) -> dict[str, str]:
 def variants_line(variants: Sequence[Variant]) -> str:
     """The line under the grid: each number with its settings."""
     return " · ".join(f"**{v.number}** {describe(v.request)}" for v in variants)
+
+
+def instant_note(request: StyleRequest) -> str:
+    """What an instant result says under it: for a grid, each cell's settings."""
+    if request.quality == "variations":
+        return f"Pick one to paint: {variants_line(variants_around(request))}"
+    return "An instant one-pass preview; ask again without quality:preview for the full painting."

@@ -60,11 +60,12 @@ def variants_around(
     brush_factor: float = BRUSH_SPREAD,
 ) -> tuple[Variant, ...]:
     """The grid's four variants in reading order: the top row weaker, the bottom row stronger,
-    the left column finer, the right column broader. Every other setting stays the member's."""
+    the left column finer, the right column broader. Each is a full painting's request; every
+    other setting stays the member's."""
     strengths = strengths_around(request.strength, strength_step)
     brushes = brushes_around(request.brush, brush_factor)
     return tuple(
-        Variant(number, replace(request, strength=strength, brush=brush))
+        Variant(number, replace(request, strength=strength, brush=brush, quality="full"))
         for number, (strength, brush) in enumerate(
             ((s, b) for s in strengths for b in brushes), start=1
         )
