@@ -6,21 +6,21 @@ import itertools
 
 import numpy as np
 import pytest
+from engine_images import CAT, HUBBLE, small
 from PIL import Image
 
-from bot.messages.png_metadata import text_of, with_text
-from bot.rules.request import StyleRequest
-from bot.rules.variants import variants_around
 from bot.lifecycle.variation_grid import (
     CELL_MAX,
     cell_size,
     compose,
     paint_cells,
 )
+from bot.messages.png_metadata import text_of, with_text
 from bot.messages.variations import variant_fields, variants_line
+from bot.rules.request import StyleRequest
+from bot.rules.variants import variants_around
 from engine.images import encode_png
 from engine.preview import shared_preview_model
-from tests.engine_images import CAT, HUBBLE, small
 
 COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (200, 200, 40)]
 ASKED = StyleRequest(iterations=100, size=64, strength=5, preserve_colors=False, seed=7)
