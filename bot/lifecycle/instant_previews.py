@@ -32,11 +32,12 @@ class InstantPreviews:
 
     def show_when_painted(
         self, job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
-    ) -> None:
+    ) -> asyncio.Task[None]:
         """Show what `painting` (a `PreviewLane.paint` call) returns, once it does."""
         task = asyncio.create_task(self._show(job_id, painting, status), name=f"preview-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+        return task
 
     def drop(self, job_id: str) -> None:
         """The job moved on (engine preview, result, failure): drop a preview still painting."""
