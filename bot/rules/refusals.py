@@ -33,6 +33,8 @@ RefusalReason = Literal[
     "too_thin",
     "disk_full",
     "not_started",
+    "grids_off",
+    "grids_per_hour",
 ]
 
 

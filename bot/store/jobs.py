@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
-from bot.rules.limits import check_member_quota
+from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
@@ -34,9 +34,14 @@ FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
 
 
 # A member's jobs waiting or running, and when their last one was accepted.
+# A member's paintings: variations grids are cheap requests with a quota of their own.
 MEMBER_ACTIVITY = (
     "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
-    "WHERE guild_id IS ? AND user_id = ?"
+    "WHERE guild_id IS ? AND user_id = ? AND quality != 'variations'"
+)
+MEMBER_GRIDS = (
+    "SELECT COUNT(*) FROM jobs "
+    "WHERE guild_id IS ? AND user_id = ? AND quality = 'variations' AND created_at > ?"
 )
 
 
@@ -183,6 +188,18 @@ def _insert_args(new: NewJob, created_at: float, *, inputs_ready: bool) -> tuple
     )  # fmt: skip
 
 
+def check_member(conn: sqlite3.Connection, new: NewJob, admission: Admission) -> None:
+    """The member's quota for what they ask: a painting, or a variations grid."""
+    member = (new.guild_id, new.user_id)
+    if new.request.quality == "variations":
+        since = admission.now - GRID_WINDOW_SECONDS
+        (grids,) = conn.execute(MEMBER_GRIDS, (*member, since)).fetchone()
+        check_grid_quota(admission.settings, grids)
+        return
+    active, last = conn.execute(MEMBER_ACTIVITY, member).fetchone()
+    check_member_quota(admission.settings, active or 0, last, admission.now)
+
+
 class JobStore:
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self._db = db
@@ -195,8 +212,7 @@ class JobStore:
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                active, last = conn.execute(MEMBER_ACTIVITY, (new.guild_id, new.user_id)).fetchone()
-                check_member_quota(admission.settings, active or 0, last, admission.now)
+                check_member(conn, new, admission)
                 (waiting,) = conn.execute(
                     "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
                 ).fetchone()
