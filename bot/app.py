@@ -16,13 +16,15 @@ from bot.commands.admin import AdminCog
 from bot.commands.atelier import AtelierCog
 from bot.commands.context_menus import Picks
 from bot.commands.job_buttons import JobActions
+from bot.commands.job_deletion import JobDeletion
+from bot.commands.private import INTERNAL_ERROR, tell_privately
 from bot.commands.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
-from bot.lifecycle.delivery import DEFAULT_POLICY, DeliveryPolicy
 from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.retry import DEFAULT_POLICY, RetryPolicy
 from bot.lifecycle.supervisor import SUPERVISE_EVERY_SECONDS, Supervisor
 from bot.messages import texts
-from bot.messages.buttons import Action, JobButton
+from bot.messages.buttons import JOB_BUTTONS
 from bot.ops.metrics import Metrics, Snapshot
 from bot.store.database import Database
 from bot.store.guild_settings import GuildSettingsStore
@@ -32,8 +34,6 @@ from bot.store.style_library import StyleLibrary
 from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
-
-INTERNAL_ERROR = "Something went wrong on my side; the error was logged. Please try again."
 
 
 def point_at_api(config: Config) -> None:
@@ -48,17 +48,22 @@ class AtelierTree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.error("command failed", exc_info=error)
-        await _tell_privately(interaction, INTERNAL_ERROR)
+        await tell_privately(interaction, INTERNAL_ERROR)
 
 
-async def _tell_privately(interaction: discord.Interaction, text: str) -> None:
-    try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
-    except discord.HTTPException:
-        log.warning("could not tell the member about the error either")
+def client_options() -> dict[str, object]:
+    """discord.py's settings for Atelier: slash commands only, no mentions unless asked for."""
+    # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return {
+        "command_prefix": commands.when_mentioned,
+        "intents": intents,
+        "help_command": None,
+        "tree_cls": AtelierTree,
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
 
 
 class AtelierBot(commands.Bot):
@@ -72,35 +77,30 @@ class AtelierBot(commands.Bot):
         database: Database,
         pool: EngineService,
         metrics: Metrics,
-        delivery: DeliveryPolicy = DEFAULT_POLICY,
+        retry: RetryPolicy = DEFAULT_POLICY,
         supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
         preview_lane: PreviewLane | None = None,
     ) -> None:
-        """`delivery` says how long and how often a result post is retried;
+        """`retry` says how long and how often posting a job's messages is retried;
         `supervise_seconds` how often unfinished jobs without a task are looked for;
         `preview_lane` where instant previews are painted (a fresh one if not given; the bot
         closes it at shutdown, as it is the lane's only user)."""
-        # Atelier never joins voice: spare operators discord.py's warnings about voice libraries.
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        intents = discord.Intents.none()
-        intents.guilds = True
-        super().__init__(
-            command_prefix=commands.when_mentioned,
-            intents=intents,
-            help_command=None,
-            tree_cls=AtelierTree,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        super().__init__(**client_options())
         point_at_api(config)
         self.config = config
         self.pool = pool
         self.metrics = metrics
         self.jobs = JobStore(database)
         self.guild_settings = GuildSettingsStore(database)
-        self.files = files = JobFiles(config.files_dir)
+        self.files = JobFiles(config.files_dir)
         self.styles = StyleLibrary(database, config.styles_dir)
         self.picks = PickedImages()
         self.preview_lane = preview_lane or PreviewLane()
+        self._wire(retry, supervise_seconds)
+
+    def _wire(self, retry: RetryPolicy, supervise_seconds: float) -> None:
+        """The lifecycle, the intake and the button actions, each given the parts it uses."""
+        config, metrics, files = self.config, self.metrics, self.files
         self.lifecycle = Supervisor(
             self,
             self.pool,
@@ -109,7 +109,7 @@ class AtelierBot(commands.Bot):
             metrics,
             edit_seconds=config.status_edit_seconds,
             retention_hours=config.retention_hours,
-            delivery_policy=delivery,
+            retry_policy=retry,
             supervise_seconds=supervise_seconds,
             preview_lane=self.preview_lane,
         )
@@ -124,20 +124,20 @@ class AtelierBot(commands.Bot):
         )
         self.downloads = Downloads(config.limits, config.api_base)
         self.job_actions = JobActions(
-            self,
             self.jobs,
             files,
             self.guild_settings,
             config.limits,
             self.intake,
             self.lifecycle,
+            JobDeletion(self, self.jobs, files),
             metrics,
         )
 
     async def setup_hook(self) -> None:
         self.preview_lane.load_soon()
         await self._find_gateway()
-        self.add_dynamic_items(JobButton)
+        self.add_dynamic_items(*JOB_BUTTONS)
         await self.add_cog(
             StylizeCog(
                 self.intake,
@@ -189,15 +189,6 @@ class AtelierBot(commands.Bot):
             log.warning("could not sync slash commands (the old ones stay): %s", exc)
             return
         log.info("synced %d slash commands", len(synced))
-
-    async def on_job_button(
-        self, interaction: discord.Interaction, action: Action, job_id: str
-    ) -> None:
-        try:
-            await self.job_actions.handle(interaction, action, job_id)
-        except Exception:
-            log.exception("button %s on job %s failed", action, job_id)
-            await _tell_privately(interaction, INTERNAL_ERROR)
 
     @property
     def gateway_connected(self) -> bool:

@@ -4,11 +4,14 @@ the bot, the admin's commands beside it, and bench/load.py all start it this way
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 from fake_discord import FakeDiscord
+from waiting import eventually
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,3 +69,16 @@ async def admin_command(*args: str, data_dir: Path) -> str:
     output = (await process.communicate())[0].decode()
     assert process.returncode == 0, output
     return output
+
+
+async def answered(env: dict[str, str], job_id: str, timeout: float = 60) -> None:
+    """Until the bot process has recorded the job's answer as posted: from then on it sends
+    nothing more for that job, so a story may stop it and count what Discord got."""
+    database = Path(env["ATELIER_DATA_DIR"]) / "atelier.sqlite3"
+
+    def posted() -> bool:
+        with contextlib.closing(sqlite3.connect(database)) as db:
+            row = db.execute("SELECT posted FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return bool(row and row[0])
+
+    await eventually(posted, timeout=timeout)

@@ -12,6 +12,7 @@ from bot_stories import bot_config, running_bot
 from fake_discord import FakeDiscord
 
 from bot.app import AtelierBot
+from bot.store.database import Database
 from engine.pool import EnginePool
 
 # ---------------------------------------------------------------------------------------------
@@ -35,6 +36,17 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
     """A fake Discord of the test's own."""
     async with started_fake_discord() as fake:
         yield fake
+
+
+# ---------------------------------------------------------------------------------------------
+# The bot's SQLite file, for tests of its stores and lifecycle pieces without a bot.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    async with Database(tmp_path / "atelier.sqlite3") as database:
+        yield database
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ from bot.store.backup import BackupError, backup, restore
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import JobStore, NewJob
+from bot.store.job_rows import NewJob
+from bot.store.jobs import JobStore
 from bot.store.style_library import StyleLibrary
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from stored_jobs import new_job
 
 from bot.lifecycle.housekeeping import delete_expired_files
 from bot.rules.refusals import RequestRefused
-from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Admission, Job, JobStore, NewJob
+from bot.store.job_rows import Job, NewJob
+from bot.store.jobs import Admission, JobStore
 
 
 class Clock:
@@ -27,27 +27,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await Database(tmp_path / "atelier.sqlite3").open()
-    yield db
-    await db.close()
-
-
-def new_job(job_id: str, user_id: int = 7, guild_id: int | None = 1) -> NewJob:
-    return NewJob(
-        id=job_id,
-        guild_id=guild_id,
-        channel_id=100,
-        user_id=user_id,
-        request=StyleRequest(iterations=4, size=32, strength=5, preserve_colors=True, seed=3),
-        notes=("iterations capped at 4 by this server",),
-        content_path=Path(f"/data/jobs/{job_id}/content"),
-        style_path=Path(f"/data/jobs/{job_id}/style"),
-        filesize_limit=10_000_000,
-    )
 
 
 async def test_a_new_file_is_migrated_to_the_latest_schema_in_wal_mode(tmp_path: Path) -> None:

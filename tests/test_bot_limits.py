@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import discord
 import pytest
 from engine_images import png
 
 from bot.config import Limits
 from bot.rules.images import check_attachment, check_image_bytes
 from bot.rules.limits import check_channel, check_member_quota, clamp_request, effective_limits
+from bot.rules.permissions import check_may_act_on, may_act_on
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import RequestedOptions, StyleRequest, strength_factor
 from bot.rules.settings import GuildSettings, SettingsError, changed_settings
@@ -21,6 +25,12 @@ LIMITS = Limits(
     max_input_pixels=10_000,
 )
 GUILD = GuildSettings(guild_id=1)
+
+
+@dataclass(frozen=True)
+class OwnedJob:
+    id: str
+    user_id: int
 
 
 def test_empty_options_take_the_bot_defaults_and_the_given_seed() -> None:
@@ -141,3 +151,25 @@ def test_settings_changes_respect_the_bots_ceilings() -> None:
         changed_settings(updated, LIMITS, default_iterations=400)
     with pytest.raises(SettingsError, match="jobs per member must be at least 1"):
         changed_settings(GUILD, LIMITS, jobs_per_member=0)
+
+
+def test_every_value_out_of_range_is_clipped_and_noted_in_the_order_of_the_options() -> None:
+    options = RequestedOptions(iterations=1200, size=4, strength=12, seed=-1, brush=9.0, blend=150)
+    clamped = clamp_request(options, GUILD, LIMITS, random_seed=1)
+    assert clamped.notes == (
+        "iterations capped at 1000 by this bot",
+        "size raised to the minimum of 16 px",
+        "strength goes from 1 to 10; used 10",
+        f"seed must be between 0 and {2**31 - 1}; used {2**31 - 1}",
+        "brush goes from 0.25 to 4; used 4",
+        "blend goes from 0 to 100 %; used 100 %",
+    )
+
+
+def test_only_the_author_or_a_moderator_may_act_on_a_job() -> None:
+    job = OwnedJob(id="ab12cd34", user_id=7)
+    member = discord.Permissions.none()
+    moderator = discord.Permissions(manage_messages=True)
+    assert may_act_on(job, 7, member) and may_act_on(job, 8, moderator)
+    with pytest.raises(RequestRefused, match=r"Only the author of job `ab12cd34` \(<@7>\)"):
+        check_may_act_on(job, 8, member, "cancel it")

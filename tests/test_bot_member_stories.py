@@ -332,7 +332,7 @@ async def test_a_results_png_carries_its_settings_and_show_reads_them_back(
 
     stranger = await fake.add_member("stranger")
     hidden = await fake.slash_command("atelier show", {"job": job_id}, user=stranger)
-    assert "only they or a moderator can see its settings" in await private_answer(hidden)
+    assert "or a moderator can see it." in await private_answer(hidden)
     missing = await fake.slash_command("atelier show", {"job": "ffffffff"})
     assert await private_answer(missing) == "There is no job `ffffffff` on this server."
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bot_process_env import bot_env, start_bot_process
+from bot_process_env import answered, bot_env, start_bot_process
 from bot_stories import (
     WAIT,
     bot_config,
@@ -33,13 +33,13 @@ from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
 from waiting import eventually
 
 from bot.config import EXIT_ALREADY_RUNNING
-from bot.lifecycle.delivery import DeliveryPolicy
+from bot.lifecycle.retry import RetryPolicy
 from engine.pool import EnginePool
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # Retry fast, so a short outage is noticed as soon as it ends.
-QUICK = DeliveryPolicy(first_delay=0.2, max_delay=1.0)
+QUICK = RetryPolicy(first_delay=0.2, max_delay=1.0)
 # One honest outage of the length the issue names; shorten it locally with the variable.
 OUTAGE_SECONDS = float(os.environ.get("ATELIER_TEST_OUTAGE_SECONDS", "30"))
 POSTS = r"/channels/\d+/messages$"  # sending a message anywhere
@@ -73,7 +73,7 @@ async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a
     outage = fake.fail(
         "outage", method="POST", path=POSTS, skip=2, seconds=OUTAGE_SECONDS, everything=True
     )
-    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=QUICK) as bot:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=QUICK) as bot:
         job_id = await queued_job(await stylize(fake, iterations=6))
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         await fake.wait_for(lambda: outage.started, timeout=WAIT)
@@ -82,11 +82,10 @@ async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a
         result = await wait_for_result(fake, thread, job_id)
         assert time.monotonic() - outage.started >= OUTAGE_SECONDS
         assert outage.hits >= 3, "the bot kept trying through the outage"
-        await asyncio.sleep(1.5)  # room for a duplicate, if there were one
-        assert results_in(fake, thread, job_id) == [result]
-        job = await bot.jobs.require(job_id)
-        assert job.posted and job.result_message_id == int(result.id)
+        job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+        assert job.result_message_id == int(result.id)
         assert job.delivery_note == "thread"
+    assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
 
 
 async def test_dropped_connections_on_the_result_post_still_post_it_once(
@@ -97,12 +96,12 @@ async def test_dropped_connections_on_the_result_post_still_post_it_once(
     seen = len(fake.requests)
     fake.fail("drop", method="POST", path=POSTS, skip=2, times=1)
     fake.fail("drop_after", method="POST", path=POSTS, skip=2, times=1)
-    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=QUICK):
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=QUICK) as bot:
         job_id = await queued_job(await stylize(fake))
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         result = await wait_for_result(fake, thread, job_id)
-        await asyncio.sleep(1.5)
-        assert results_in(fake, thread, job_id) == [result]
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+    assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
     assert [r.fault for r in fake.requests[seen:] if r.fault] == ["drop", "drop_after"]
 
 
@@ -124,8 +123,8 @@ async def test_an_outage_longer_than_the_jobs_useful_life_is_given_up_and_record
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
     fake.fail("outage", method="POST", path=POSTS, skip=2, seconds=20, everything=True)
-    brief = DeliveryPolicy(max_age=1.0, first_delay=0.2, max_delay=0.5)
-    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=brief) as bot:
+    brief = RetryPolicy(max_age=1.0, first_delay=0.2, max_delay=0.5)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=brief) as bot:
         job_id = await queued_job(await stylize(fake))
         job = await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted, WAIT)
         assert (job.state, job.delivery_note) == ("done", "gave up: Discord kept failing")
@@ -159,7 +158,7 @@ async def test_a_result_lost_from_disk_is_answered_as_a_failure_not_retried_for_
     # Delivery's first step after the job ends is to edit the request message in the channel:
     # held there, the finished picture can be taken away before delivery reads it.
     held = fake.fail("stall", method="PATCH", path=rf"/channels/{fake.channel.id}/messages/\d+$")
-    async with running_bot(fake, pool, bot_config(fake, tmp_path), delivery=QUICK) as bot:
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=QUICK) as bot:
         job_id = await queued_job(await stylize(fake, iterations=6))
         await fake.wait_for(lambda: held.started, timeout=WAIT)
         job = await bot.jobs.require(job_id)
@@ -238,9 +237,8 @@ async def test_a_permission_lost_while_the_job_is_set_up_leaves_no_ghost_job(
         request = [m for m in fake.messages_in(fake.channel) if m.attachments][-1]
         assert "❌" in request.content and "did not start" in request.content
         job_id = request.content.split("job `")[1][:8]
-        await asyncio.sleep(1.0)
-        assert result_message(fake, fake.thread_of(request), job_id) is None
         assert list((tmp_path / "jobs").glob("*")) == []
+    assert result_message(fake, fake.thread_of(request), job_id) is None  # nor after it stopped
 
 
 async def test_a_twelve_to_one_panorama_is_refused_with_a_sentence_about_its_shape(
@@ -385,7 +383,7 @@ async def test_a_bot_killed_at_any_point_of_a_job_answers_once_in_the_right_thre
         job_id = public.content.split("job `")[1][:8]
         thread = await fake.wait_for(lambda: fake.thread_of(public), timeout=WAIT)
         result = await wait_for_result(fake, thread, job_id)
-        await asyncio.sleep(1.0)  # room for a duplicate, if there were one
+        await answered(env, job_id)  # nothing more is sent for it after this
     finally:
         second.send_signal(signal.SIGTERM)
         await asyncio.wait_for(second.wait(), 60)

@@ -10,6 +10,7 @@ from PIL import Image
 from bot.config import Limits
 from bot.messages import replies, texts
 from bot.messages.attachments import fit_upload, thumbnail_png
+from bot.messages.buttons import JOB_BUTTONS, result_view
 from bot.rules.limits import EffectiveLimits
 from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
@@ -171,3 +172,17 @@ def test_a_preview_job_says_instant_preview_where_iterations_would_be():
         "✅ Done: 512×384 px · instant preview · 0:01 on CPU"
     )
     assert "120 iterations" in texts.request_line("ab12cd34", replace(request, quality="full"))
+
+
+def test_each_job_button_is_rebuilt_only_from_its_own_custom_id() -> None:
+    for button in JOB_BUTTONS:
+        custom_id = button("ab12cd34").custom_id
+        assert custom_id == f"atelier:{button.action}:ab12cd34"
+        matching = [
+            b for b in JOB_BUTTONS if b.__discord_ui_compiled_template__.fullmatch(custom_id)
+        ]
+        assert matching == [button]
+    assert [item.custom_id for item in result_view("ab12cd34").children] == [
+        f"atelier:{action}:ab12cd34"
+        for action in ("again", "stronger", "weaker", "upscale", "delete")
+    ]

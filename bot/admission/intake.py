@@ -27,7 +27,8 @@ from bot.rules.request import SEED_MAX, RequestedOptions
 from bot.rules.settings import GuildSettings
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Admission, Job, JobStore, NewJob, PostMode, new_job_id
+from bot.store.job_rows import Job, NewJob, PostMode, new_job_id
+from bot.store.jobs import Admission, JobStore
 from engine.params import StyleParams
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,22 @@ NOT_ALLOWED = "Only members with the **Manage Server** permission can change Ate
 NOT_ALLOWED_STYLES = "Only members with the **Manage Server** permission can change saved styles."
 
 
+SETTING_HELP = dict(
+    max_iterations="Most iterations a member may ask for",
+    max_size="Largest result a member may ask for (longest side, px)",
+    default_iterations="Iterations when a member leaves the option empty",
+    default_size="Size when a member leaves the option empty (px)",
+    jobs_per_member="Jobs one member may have waiting or running at once",
+    cooldown="Seconds a member waits between two jobs",
+    grids_per_hour="Variations grids one member may ask for per hour (0 turns grids off)",
+    allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
+    disallow_channel="Remove a channel from the allowed list",
+    spoiler_by_default="Post results behind a spoiler unless the member says otherwise",
+    input_thumbnails="Show thumbnails of the inputs (channels marked NSFW always do)",
+    reset="Forget this server's settings and use the bot's defaults",
+)
+
+
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class AdminCog(
@@ -55,20 +71,7 @@ class AdminCog(
         super().__init__()
 
     @app_commands.command(name="settings", description="Show or change this server's limits")
-    @app_commands.describe(
-        max_iterations="Most iterations a member may ask for",
-        max_size="Largest result a member may ask for (longest side, px)",
-        default_iterations="Iterations when a member leaves the option empty",
-        default_size="Size when a member leaves the option empty (px)",
-        jobs_per_member="Jobs one member may have waiting or running at once",
-        cooldown="Seconds a member waits between two jobs",
-        grids_per_hour="Variations grids one member may ask for per hour (0 turns grids off)",
-        allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
-        disallow_channel="Remove a channel from the allowed list",
-        spoiler_by_default="Post results behind a spoiler unless the member says otherwise",
-        input_thumbnails="Show thumbnails of the inputs (channels marked NSFW always do)",
-        reset="Forget this server's settings and use the bot's defaults",
-    )
+    @app_commands.describe(**SETTING_HELP)
     async def settings(
         self,
         interaction: discord.Interaction,
@@ -97,28 +100,14 @@ class AdminCog(
             if reset
             else await store.get(interaction.guild_id)
         )
-        changes: dict[str, object] = {
-            name: value
-            for name, value in (
-                ("max_iterations", max_iterations),
-                ("max_size", max_size),
-                ("default_iterations", default_iterations),
-                ("default_size", default_size),
-                ("jobs_per_member", jobs_per_member),
-                ("cooldown_seconds", cooldown),
-                ("grids_per_hour", grids_per_hour),
-                ("spoiler_by_default", spoiler_by_default),
-                ("input_thumbnails", input_thumbnails),
-            )
-            if value is not None
-        }
-        channels = set(current.allowed_channels)
-        if allow_channel is not None:
-            channels.add(allow_channel.id)
-        if disallow_channel is not None:
-            channels.discard(disallow_channel.id)
-        if channels != current.allowed_channels:
-            changes["allowed_channels"] = frozenset(channels)
+        changes = requested_changes(
+            current, allow_channel, disallow_channel,
+            max_iterations=max_iterations, max_size=max_size,
+            default_iterations=default_iterations, default_size=default_size,
+            jobs_per_member=jobs_per_member, cooldown_seconds=cooldown,
+            grids_per_hour=grids_per_hour,
+            spoiler_by_default=spoiler_by_default, input_thumbnails=input_thumbnails,
+        )  # fmt: skip
         try:
             updated = changed_settings(current, limits, **changes)
         except SettingsError as error:
@@ -213,3 +202,22 @@ class AdminCog(
     ) -> list[app_commands.Choice[str]]:
         names = await self._styles.matching(interaction.guild_id or 0, typed)
         return [app_commands.Choice(name=name, value=name) for name in names]
+
+
+def requested_changes(
+    current: GuildSettings,
+    allow_channel: discord.TextChannel | None,
+    disallow_channel: discord.TextChannel | None,
+    **values: object,
+) -> dict[str, object]:
+    """The settings a moderator gave (None: left as it is), and the allowed channels if they
+    change."""
+    changes = {name: value for name, value in values.items() if value is not None}
+    channels = set(current.allowed_channels)
+    if allow_channel is not None:
+        channels.add(allow_channel.id)
+    if disallow_channel is not None:
+        channels.discard(disallow_channel.id)
+    if channels != current.allowed_channels:
+        changes["allowed_channels"] = frozenset(channels)
+    return changes

@@ -16,10 +16,12 @@ from bot.config import Limits
 from bot.messages import replies
 from bot.messages.png_metadata import text_of
 from bot.rules.limits import effective_limits
-from bot.rules.permissions import is_moderator
+from bot.rules.permissions import check_may_act_on
+from bot.rules.refusals import RequestRefused
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 from bot.store.style_library import StyleLibrary
 
 HISTORY_LENGTH = 10
@@ -83,12 +85,11 @@ class AtelierCog(
                 f"There is no job `{job}` on this server.", ephemeral=True
             )
             return
-        if found.user_id != interaction.user.id and not is_moderator(interaction.permissions):
+        try:
+            check_may_act_on(found, interaction.user.id, interaction.permissions, "see it")
+        except RequestRefused as refusal:
             await interaction.response.send_message(
-                f"Job `{found.id}` is <@{found.user_id}>'s; only they or a moderator can see "
-                "its settings.",
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
+                str(refusal), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
             return
         png_text: dict[str, str] = {}

@@ -43,6 +43,23 @@ NO_STYLE = (
 )
 STYLE_AND_PRESET = "Choose either a `style` picture or a `preset`, not both."
 NO_LIBRARY_IN_DMS = "Saved styles belong to a server: use `preset` in a server's channel."
+OPTION_HELP = dict(
+    content="The picture to repaint (empty: the one you picked, or your last one)",
+    style="The picture whose style to borrow (a painting works best)",
+    preset="A style saved on this server, instead of uploading one",
+    iterations="How long to work on it: more is finer but slower (server default if empty)",
+    size="Longest side of the result in pixels",
+    strength=f"How strongly the style shows, {STRENGTH_MIN} (light) to {STRENGTH_MAX} (heavy)",
+    preserve_colors="Keep the colours of the content picture",
+    seed="Same seed and settings give the same picture; random if empty",
+    style2="A second style picture to mix in",
+    blend=f"How much of style2 to mix in, {BLEND_MIN}..{BLEND_MAX} % (default {BLEND_DEFAULT})",
+    brush=f"Size of the brush strokes, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); 1 is normal",
+    private="Send the progress and the result to your direct messages only",
+    spoiler="Post the result (and the inputs' thumbnails) behind a spoiler",
+    quality="full: the painting (default) · preview: a one-pass sketch · "
+    "variations: four sketches to pick from",
+)
 BLEND_WITHOUT_STYLE2 = "`blend` mixes two styles: add a `style2` picture too, or leave `blend` out."
 
 
@@ -66,23 +83,7 @@ class StylizeCog(commands.Cog):
         self._metrics = metrics
 
     @app_commands.command(name="stylize", description="Paint one picture in the style of another")
-    @app_commands.describe(
-        content="The picture to repaint (empty: the one you picked, or your last one)",
-        style="The picture whose style to borrow (a painting works best)",
-        preset="A style saved on this server, instead of uploading one",
-        iterations="How long to work on it: more is finer but slower (server default if empty)",
-        size="Longest side of the result in pixels",
-        strength=f"How strongly the style shows, {STRENGTH_MIN} (light) to {STRENGTH_MAX} (heavy)",
-        preserve_colors="Keep the colours of the content picture",
-        seed="Same seed and settings give the same picture; random if empty",
-        style2="A second style picture to mix in",
-        blend=f"How much of style2 to mix in, {BLEND_MIN}..{BLEND_MAX} % (default {BLEND_DEFAULT})",
-        brush=f"Size of the brush strokes, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); 1 is normal",
-        private="Send the progress and the result to your direct messages only",
-        spoiler="Post the result (and the inputs' thumbnails) behind a spoiler",
-        quality="full: the painting (default) · preview: a one-pass sketch · "
-        "variations: four sketches to pick from",
-    )
+    @app_commands.describe(**OPTION_HELP)
     async def stylize(
         self,
         interaction: discord.Interaction,
@@ -110,29 +111,13 @@ class StylizeCog(commands.Cog):
         if style2 is not None and blend is None:
             blend = BLEND_DEFAULT
         options = RequestedOptions(
-            iterations,
-            size,
-            strength,
-            preserve_colors,
-            seed,
-            brush=brush,
-            blend=blend,
-            spoiler=spoiler,
-            quality=quality,
-        )
+            iterations, size, strength, preserve_colors, seed,
+            brush=brush, blend=blend, spoiler=spoiler, quality=quality,
+        )  # fmt: skip
         key = (interaction.guild_id, interaction.user.id)
 
         async def gather() -> Inputs:
-            style_bytes, style_name = await self._style(interaction, style, preset)
-            content_bytes = await self._content(interaction, content)
-            if style2 is None:
-                return Inputs(content_bytes, style_bytes, style_names=(style_name,))
-            return Inputs(
-                content_bytes,
-                style_bytes,
-                style2=await self._downloads.one("second style", style2),
-                style_names=(style_name, style2.filename),
-            )
+            return await self._gather(interaction, content, style, preset, style2)
 
         try:
             follow_up_in = (await interaction.user.create_dm()).id if private else None
@@ -147,6 +132,25 @@ class StylizeCog(commands.Cog):
             self._picks.take(*key, "content")
             if style is None and preset is None:
                 self._picks.take(*key, "style")
+
+    async def _gather(
+        self,
+        interaction: discord.Interaction,
+        content: discord.Attachment | None,
+        style: discord.Attachment | None,
+        preset: str | None,
+        style2: discord.Attachment | None,
+    ) -> Inputs:
+        style_bytes, style_name = await self._style(interaction, style, preset)
+        content_bytes = await self._content(interaction, content)
+        if style2 is None:
+            return Inputs(content_bytes, style_bytes, style_names=(style_name,))
+        return Inputs(
+            content_bytes,
+            style_bytes,
+            style2=await self._downloads.one("second style", style2),
+            style_names=(style_name, style2.filename),
+        )
 
     async def _content(
         self, interaction: discord.Interaction, content: discord.Attachment | None

@@ -13,20 +13,20 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import discord
 
 from bot.lifecycle.own_messages import end_opening_post, find_own_message
+from bot.lifecycle.retry import FINAL_EDIT_POLICY, Retrying, TooLate
 from bot.lifecycle.status_message import status_message_of
 from bot.messages import texts
 from bot.messages.attachments import Upload, fit_upload
 from bot.messages.buttons import result_view
-from bot.messages.discord_errors import is_transient
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,6 @@ def final_line(job: Job) -> str:
 
 
 @dataclass(frozen=True)
-class DeliveryPolicy:
-    max_age: float = 3600.0  # seconds after the job ended that posting is still worth trying
-    first_delay: float = 1.0
-    max_delay: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        return min(self.max_delay, self.first_delay * 2 ** max(failures - 1, 0))
-
-
-DEFAULT_POLICY = DeliveryPolicy()
-
-
-@dataclass(frozen=True)
 class Answer:
     """The message to post, prepared once before any attempt."""
 
@@ -63,10 +50,6 @@ class Answer:
 
 class Undeliverable(Exception):
     """Discord refuses this destination for good (deleted, no access); try the next one."""
-
-
-class TooLate(Exception):
-    """The job is older than the policy's max age and Discord is still failing."""
 
 
 @dataclass(frozen=True)
@@ -84,24 +67,24 @@ class Delivery:
         files: JobFiles,
         *,
         edit_seconds: float,
-        policy: DeliveryPolicy = DEFAULT_POLICY,
+        retrying: Retrying,
         on_retry: Callable[[], None] = lambda: None,
-        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`retrying` waits out Discord's bad minutes, for as long after the job ended as its
+        policy's max age; `on_retry` counts each retry (in /metrics)."""
         self._client = client
         self._jobs = jobs
         self._files = files
         self._edit_seconds = edit_seconds
-        self._policy = policy
-        self._on_retry = on_retry  # counted in /metrics
-        self._clock = clock
+        self._retrying = retrying
+        self._on_retry = on_retry
 
     async def deliver(self, job: Job) -> None:
         """Final status edit, request message edit, then the result or failure message."""
         line = final_line(job)
         if job.status_message_id is not None:
             status = status_message_of(self._client, job, self._edit_seconds, cancellable=False)
-            await status.finish(line)
+            await status.finish(line, self._retrying.with_policy(FINAL_EDIT_POLICY))
         await end_opening_post(self._client, job, line)
         if job.state == "cancelled":
             await self._jobs.mark_posted(job.id, None)
@@ -114,7 +97,9 @@ class Delivery:
                 log.warning("job %s: %s refused the answer: %s", job.id, destination.label, refusal)
                 continue
             except TooLate:
-                log.error("job %s: gave up posting after %.0f s", job.id, self._policy.max_age)
+                log.error(
+                    "job %s: gave up posting after %.0f s", job.id, self._retrying.policy.max_age
+                )
                 await self._jobs.mark_posted(job.id, None, note="gave up: Discord kept failing")
                 return
             await self._jobs.mark_posted(
@@ -179,31 +164,28 @@ class Delivery:
         """(message id, channel id) of the answer, sent once; raises Undeliverable or TooLate."""
         unsure = job.posting_started_at is not None  # an earlier run may have sent it
         await self._jobs.mark_posting_started(job.id)
-        failures = 0
-        while True:
-            try:
-                channel = await destination.open()
-                earlier = await self._find_posted(channel, job) if unsure else None
-                if earlier is not None:
-                    return earlier.id, earlier.channel.id
-                unsure = True
-                sent = await self._send(channel, job, destination.preface, answer)
-                return sent.id, sent.channel.id
-            except (discord.Forbidden, discord.NotFound) as exc:
-                raise Undeliverable(str(exc)) from None
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise Undeliverable(f"{type(exc).__name__}: {exc}") from None
-                failures += 1
-                if self._clock() - (job.finished_at or job.created_at) > self._policy.max_age:
-                    raise TooLate from exc
-                delay = self._policy.delay(failures)
-                self._on_retry()
-                log.warning(
-                    "posting job %s failed (%s: %s); retrying in %.1f s",
-                    job.id, type(exc).__name__, exc, delay,
-                )  # fmt: skip
-                await asyncio.sleep(delay)
+
+        async def post_once() -> tuple[int, int]:
+            nonlocal unsure
+            channel = await destination.open()
+            earlier = await self._find_posted(channel, job) if unsure else None
+            if earlier is not None:
+                return earlier.id, earlier.channel.id
+            unsure = True
+            sent = await self._send(channel, job, destination.preface, answer)
+            return sent.id, sent.channel.id
+
+        try:
+            return await self._retrying.call(
+                post_once,
+                since=job.finished_at or job.created_at,
+                what=f"posting job {job.id}",
+                on_retry=self._on_retry,
+            )
+        except TooLate:
+            raise
+        except Exception as exc:  # Discord refuses this place for good (or a bug): the next one
+            raise Undeliverable(f"{type(exc).__name__}: {exc}") from None
 
     @staticmethod
     async def _send(

@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Iterator
 
 import discord
 
-from bot.lifecycle.delivery import Delivery, DeliveryPolicy
+from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.engine_runs import EngineRuns
 from bot.lifecycle.own_messages import end_opening_post
 from bot.lifecycle.posts import JobPosts
+from bot.lifecycle.retry import Retrying
 from bot.messages import texts
-from bot.messages.discord_errors import is_transient
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.store.job_files import JobFiles
-from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from bot.store.job_rows import ACTIVE_STATES, Job
+from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class JobDriver:
         runs: EngineRuns,
         delivery: Delivery,
         hand_overs: HandOvers,
-        policy: DeliveryPolicy,
+        retrying: Retrying,
     ) -> None:
         self._client = client
         self._jobs = jobs
@@ -91,7 +91,7 @@ class JobDriver:
         self._runs = runs
         self._delivery = delivery
         self._hand_overs = hand_overs
-        self._policy = policy
+        self._retrying = retrying
         self._deliveries: set[asyncio.Task[None]] = set()
 
     async def drive(self, job_id: str) -> None:
@@ -148,22 +148,20 @@ class JobDriver:
     async def _ensure_posts(self, job: Job) -> Job:
         """The job's posts, retried across Discord's bad minutes; a refusal fails the job."""
         resumed = not self._hand_overs.waiting(job.id)
-        failures = 0
-        while True:
+
+        async def post_what_is_missing() -> Job:
+            nonlocal resumed
             try:
-                return await self._posts.ensure(job, resumed=resumed)
-            except Exception as exc:
-                if not is_transient(exc):
-                    if not isinstance(exc, discord.HTTPException):
-                        raise
-                    return await self._refused(job, exc)
-                failures += 1
-                if time.time() - job.created_at > self._policy.max_age:
-                    raise
-                log.warning("job %s: posting its messages failed (%s); retrying", job.id, exc)
-                await asyncio.sleep(self._policy.delay(failures))
-                resumed = True
-                job = await self._jobs.require(job.id)
+                return await self._posts.ensure(await self._jobs.require(job.id), resumed=resumed)
+            finally:
+                resumed = True  # a failed try may have sent something without hearing back
+
+        try:
+            return await self._retrying.call(
+                post_what_is_missing, since=job.created_at, what=f"posting job {job.id}'s messages"
+            )
+        except discord.HTTPException as refused:  # for good: retrying cannot help
+            return await self._refused(job, refused)
 
     async def _refused(self, job: Job, error: discord.HTTPException) -> Job:
         log.warning("could not post job %s: %s", job.id, error)

@@ -20,7 +20,8 @@ from bot.messages import texts
 from bot.messages.png_metadata import with_settings
 from bot.ops.metrics import Metrics
 from bot.store.job_files import JobFiles
-from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from bot.store.job_rows import ACTIVE_STATES, Job
+from bot.store.jobs import JobStore
 from engine.events import Preview, Progress
 from engine.pool import Done, EngineService, EngineUnavailable, Failed, Queued, QueueFull, Started
 from engine.pool import Job as EngineHandle

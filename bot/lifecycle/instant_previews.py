@@ -20,7 +20,8 @@ from bot.messages.png_metadata import request_fields, with_settings, with_text
 from bot.messages.variations import instant_note, variant_fields
 from bot.rules.variants import variants_around
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 from engine.errors import EngineError
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ import discord
 
 from bot.messages import texts
 from bot.messages.discord_errors import is_discord_failure
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 
 log = logging.getLogger(__name__)
 

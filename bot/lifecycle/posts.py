@@ -21,7 +21,8 @@ from bot.messages import texts
 from bot.messages.attachments import thumbnail_png
 from bot.messages.buttons import cancel_view
 from bot.store.job_files import JobFiles
-from bot.store.jobs import Job, JobStore
+from bot.store.job_rows import Job
+from bot.store.jobs import JobStore
 
 THREAD_ARCHIVE_MINUTES = 1440
 

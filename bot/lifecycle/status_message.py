@@ -14,14 +14,13 @@ import logging
 
 import discord
 
+from bot.lifecycle.retry import Retrying, TooLate
 from bot.messages import texts
 from bot.messages.buttons import cancel_view
-from bot.messages.discord_errors import is_discord_failure, is_transient
-from bot.store.jobs import Job
+from bot.messages.discord_errors import is_discord_failure
+from bot.store.job_rows import Job
 
 log = logging.getLogger(__name__)
-
-FINAL_EDIT_ATTEMPTS = 5  # the last state is the one the member reads later: worth a few tries
 
 
 def status_message_of(
@@ -92,8 +91,18 @@ class StatusMessage:
         except TimeoutError:
             pass
 
-    async def _edit(self, *, final: bool = False) -> bool:
-        """False when a later attempt could still succeed (Discord's bad minute)."""
+    async def _edit(self) -> None:
+        """The newest line and preview; a failure is logged and the next edit carries on."""
+        try:
+            await self._send_edit(final=False)
+        except Exception as exc:
+            # A deleted or locked status message, or Discord having a bad minute, must not stop
+            # the job itself; the next edit carries the newest state anyway.
+            if not is_discord_failure(exc):
+                raise
+            log.warning("could not edit status message %s: %s", self._message.id, exc)
+
+    async def _send_edit(self, *, final: bool) -> None:
         line = self._line if final or not self._caption else f"{self._line}\n{self._caption}"
         changes: dict[str, object] = {"content": texts.status_text(self._header, line)}
         attaching = None
@@ -104,28 +113,26 @@ class StatusMessage:
             changes["attachments"] = [discord.File(io.BytesIO(attaching), "preview.png")]
         if self._view is not None and not final:
             changes["view"] = self._view
-        try:
-            await self._message.edit(**changes)
-            self.edits += 1
-            if attaching is not None:
-                self._preview_sent = attaching  # only once Discord has it: a failed edit retries
-        except Exception as exc:
-            # A deleted or locked status message, or Discord having a bad minute, must not stop
-            # the job itself; the next edit carries the newest state anyway.
-            if not is_discord_failure(exc):
-                raise
-            log.warning("could not edit status message %s: %s", self._message.id, exc)
-            return not is_transient(exc)
-        return True
+        await self._message.edit(**changes)
+        self.edits += 1
+        if attaching is not None:
+            self._preview_sent = attaching  # only once Discord has it: a failed edit retries
 
-    async def finish(self, line: str) -> None:
-        """Stop the loop and show the final line right away, without buttons or preview."""
+    async def finish(self, line: str, retrying: Retrying) -> None:
+        """Stop the loop and show the final line right away, without buttons or preview,
+        retried as `retrying` says across Discord's bad minutes."""
         await self.stop_editing()
         self._line = line
-        for attempt in range(FINAL_EDIT_ATTEMPTS):
-            if await self._edit(final=True):
-                return
-            await asyncio.sleep(2**attempt)
+        try:
+            await retrying.call(
+                lambda: self._send_edit(final=True),
+                since=retrying.clock.now(),
+                what=f"the final edit of status message {self._message.id}",
+            )
+        except Exception as exc:
+            if not is_discord_failure(exc) and not isinstance(exc, TooLate):
+                raise
+            log.warning("could not edit status message %s: %s", self._message.id, exc)
 
     async def stop_editing(self) -> None:
         if self._loop is not None:

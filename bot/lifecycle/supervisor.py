@@ -14,17 +14,19 @@ import logging
 import discord
 from discord.ext import tasks
 
-from bot.lifecycle.delivery import DEFAULT_POLICY, Delivery, DeliveryPolicy
+from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.driver import NOT_STARTED, HandOvers, JobDriver
 from bot.lifecycle.engine_runs import CancelOutcome, EngineRuns, cancel_outcome
 from bot.lifecycle.housekeeping import Housekeeping
 from bot.lifecycle.posts import JobPosts
 from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.retry import DEFAULT_POLICY, SYSTEM_CLOCK, Clock, Retrying, RetryPolicy
 from bot.messages import texts
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.store.job_files import JobFiles
-from bot.store.jobs import ACTIVE_STATES, Job, JobStore
+from bot.store.job_rows import ACTIVE_STATES, Job
+from bot.store.jobs import JobStore
 from engine.pool import EngineService
 
 log = logging.getLogger(__name__)
@@ -45,9 +47,12 @@ class Supervisor:
         edit_seconds: float,
         retention_hours: float,
         supervise_seconds: float = SUPERVISE_EVERY_SECONDS,
-        delivery_policy: DeliveryPolicy = DEFAULT_POLICY,
+        retry_policy: RetryPolicy = DEFAULT_POLICY,
+        clock: Clock = SYSTEM_CLOCK,
         preview_lane: PreviewLane,
     ) -> None:
+        """`retry_policy` says how long and how often posting a job's messages and its answer
+        is retried, on `clock`."""
         self._jobs = jobs
         self._files = files
         self._metrics = metrics
@@ -59,14 +64,13 @@ class Supervisor:
             jobs,
             files,
             edit_seconds=edit_seconds,
-            policy=delivery_policy,
+            retrying=(retrying := Retrying(retry_policy, clock)),
             on_retry=metrics.delivery_retried,
         )
         posts = JobPosts(client, jobs, files, lambda: pool.queue_length)
         self._hand_overs = HandOvers()
         self._driver = JobDriver(
-            client, jobs, files, metrics, posts, self._runs, delivery, self._hand_overs,
-            delivery_policy,
+            client, jobs, files, metrics, posts, self._runs, delivery, self._hand_overs, retrying,
         )  # fmt: skip
         self._housekeeping = Housekeeping(jobs, files, retention_hours)
         self._tasks: dict[str, asyncio.Task[None]] = {}

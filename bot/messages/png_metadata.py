@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from PIL import Image
 
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IEND = b"IEND"

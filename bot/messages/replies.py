@@ -21,7 +21,7 @@ from bot.rules.request import (
     STRENGTH_MIN,
 )
 from bot.rules.settings import GuildSettings
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 
 MESSAGE_LIMIT = 2000  # characters Discord takes in one message
 HELP_STYLE_NAMES_BUDGET = 500  # the rest of the help takes about 1,400

@@ -9,7 +9,7 @@ from bot.rules.request import (
     BRUSH_DEFAULT,
     StyleRequest,
 )
-from bot.store.jobs import Job
+from bot.store.job_rows import Job
 from engine.events import Progress
 
 BAR_WIDTH = 12

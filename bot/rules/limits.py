@@ -8,6 +8,7 @@ Clamping returns the effective values plus the notes the member reads; the other
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.config import Limits
 from bot.rules.refusals import RequestRefused
@@ -59,57 +60,60 @@ class Clamped:
     notes: tuple[str, ...]
 
 
+N = TypeVar("N", int, float)
+
+
+class _Notes(list[str]):
+    """The changes made to a request, as the member reads them."""
+
+    def bounded(self, value: N, low: N, high: N, unit: str, *, name: str, who: str = "") -> N:
+        """`value` pulled into [low, high], noting a change: capped by `who` (a ceiling someone
+        set), raised to a minimum, or (no `who`) the range and what was used."""
+        clipped = min(max(value, low), high)
+        if clipped == value:
+            return value
+        if not who:
+            self.append(f"{name} goes from {low:g} to {high:g}{unit}; used {clipped:g}{unit}")
+        elif clipped == high:
+            self.append(f"{name} capped at {high}{unit} by {who}")
+        else:
+            self.append(f"{name} raised to the minimum of {low}{unit}")
+        return clipped
+
+
 def clamp_request(
     options: RequestedOptions, settings: GuildSettings, limits: Limits, *, random_seed: int
 ) -> Clamped:
     """Fill in defaults and pull each value into range, noting every change the member sees."""
     bounds = effective_limits(settings, limits)
-    notes: list[str] = []
+    notes = _Notes()
 
-    def bounded(name: str, value: int, low: int, high: int, by_server: bool, unit: str) -> int:
-        who = "this server" if by_server else "this bot"
-        if value > high:
-            notes.append(f"{name} capped at {high}{unit} by {who}")
-            return high
-        if value < low:
-            notes.append(f"{name} raised to the minimum of {low}{unit}")
-            return low
-        return value
+    def who(by_server: bool) -> str:
+        return "this server" if by_server else "this bot"
 
-    iterations = bounded(
-        "iterations",
+    iterations = notes.bounded(
         bounds.default_iterations if options.iterations is None else options.iterations,
-        1,
-        bounds.max_iterations,
-        bounds.iterations_by_server,
-        "",
-    )
-    size = bounded(
-        "size",
+        1, bounds.max_iterations, "", name="iterations", who=who(bounds.iterations_by_server),
+    )  # fmt: skip
+    size = notes.bounded(
         bounds.default_size if options.size is None else options.size,
-        MIN_SIZE,
-        bounds.max_size,
-        bounds.size_by_server,
-        " px",
-    )
-    strength = STRENGTH_DEFAULT if options.strength is None else options.strength
-    if not STRENGTH_MIN <= strength <= STRENGTH_MAX:
-        clipped = min(max(strength, STRENGTH_MIN), STRENGTH_MAX)
-        notes.append(f"strength goes from {STRENGTH_MIN} to {STRENGTH_MAX}; used {clipped}")
-        strength = clipped
+        MIN_SIZE, bounds.max_size, " px", name="size", who=who(bounds.size_by_server),
+    )  # fmt: skip
+    strength = notes.bounded(
+        STRENGTH_DEFAULT if options.strength is None else options.strength,
+        STRENGTH_MIN, STRENGTH_MAX, "", name="strength",
+    )  # fmt: skip
     seed = random_seed if options.seed is None else options.seed
     if not 0 <= seed <= SEED_MAX:
         seed %= SEED_MAX + 1
         notes.append(f"seed must be between 0 and {SEED_MAX}; used {seed}")
-    brush = BRUSH_DEFAULT if options.brush is None else options.brush
-    if not BRUSH_MIN <= brush <= BRUSH_MAX:
-        clipped_brush = min(max(brush, BRUSH_MIN), BRUSH_MAX)
-        notes.append(f"brush goes from {BRUSH_MIN:g} to {BRUSH_MAX:g}; used {clipped_brush:g}")
-        brush = clipped_brush
+    brush = notes.bounded(
+        BRUSH_DEFAULT if options.brush is None else options.brush,
+        BRUSH_MIN, BRUSH_MAX, "", name="brush",
+    )  # fmt: skip
     blend = options.blend
-    if blend is not None and not BLEND_MIN <= blend <= BLEND_MAX:
-        blend = min(max(blend, BLEND_MIN), BLEND_MAX)
-        notes.append(f"blend goes from {BLEND_MIN} to {BLEND_MAX} %; used {blend} %")
+    if blend is not None:
+        blend = notes.bounded(blend, BLEND_MIN, BLEND_MAX, " %", name="blend")
     request = StyleRequest(
         iterations=iterations,
         size=size,

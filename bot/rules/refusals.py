@@ -17,7 +17,6 @@ RefusalReason = Literal[
     "bot_cannot_post",
     "queue_full",
     "restarting",
-    "not_allowed",
     "unknown_job",
     "already_ended",
     "strength_limit",

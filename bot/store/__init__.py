@@ -1,9 +1,9 @@
 """What survives a restart: the SQLite file and the folders beside it.
 
-Lives here: the database with its migrations (`database`), durable job rows (`jobs`), servers'
-settings and their audit (`guild_settings`), saved styles (`style_library`), each job's files
-(`job_files`), backup and restore (`backup`) and the one-bot-per-data-directory lock
-(`instance_lock`).
+Lives here: the database with its migrations (`database`), durable jobs (`jobs`) and how a job
+maps onto its row (`job_rows`), servers' settings and their audit (`guild_settings`), saved
+styles (`style_library`), each job's files (`job_files`), backup and restore (`backup`) and the
+one-bot-per-data-directory lock (`instance_lock`).
 
 May import: bot.config, bot.rules
 Never imports: discord, aiohttp

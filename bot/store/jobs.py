@@ -11,27 +11,25 @@ and a run that finds the first without the second looks for the message before s
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
 from bot.rules.refusals import RequestRefused
-from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
 from bot.store.database import Database
-
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
-# A request message with the inputs' thumbnails (and a thread), the same without thumbnails,
-# or only a status message where the job was asked for.
-PostMode = Literal["public", "bare", "status"]
-ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
-FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
-
+from bot.store.job_rows import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    Job,
+    JobState,
+    NewJob,
+    insert_job,
+    job_from_row,
+)
 
 # A member's jobs waiting or running, and when their last one was accepted.
 # A member's paintings: variations grids are cheap requests with a quota of their own.
@@ -45,28 +43,6 @@ MEMBER_GRIDS = (
 )
 
 
-def new_job_id() -> str:
-    return secrets.token_hex(4)
-
-
-@dataclass(frozen=True)
-class NewJob:
-    id: str
-    guild_id: int | None
-    channel_id: int
-    user_id: int
-    request: StyleRequest
-    notes: tuple[str, ...]
-    content_path: Path
-    style_path: Path
-    filesize_limit: int
-    style2_path: Path | None = None  # a second style, mixed in by `request.blend`
-    style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
-    spoiler: bool = False  # the result is posted behind a spoiler
-    post_mode: PostMode = "public"
-    thread_name: str | None = None  # set when a thread is wanted for the job
-
-
 @dataclass(frozen=True)
 class Admission:
     """What the database checks while admitting a job, all in the same transaction."""
@@ -74,118 +50,6 @@ class Admission:
     settings: GuildSettings
     max_queue: int
     now: float
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    guild_id: int | None
-    channel_id: int
-    user_id: int
-    state: JobState
-    request: StyleRequest
-    notes: tuple[str, ...]
-    content_path: Path
-    style_path: Path
-    result_path: Path | None
-    filesize_limit: int
-    thread_id: int | None
-    request_message_id: int | None
-    status_message_id: int | None
-    result_message_id: int | None
-    attempts: int
-    error: str | None
-    width: int | None
-    height: int | None
-    seconds: float | None
-    device: str | None
-    engine_note: str | None
-    posting_started_at: float | None
-    posted: bool
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    style2_path: Path | None
-    style_names: tuple[str, ...]
-    spoiler: bool
-    inputs_ready: bool
-    post_mode: PostMode
-    thread_name: str | None
-    delivered_to: int | None
-    delivery_note: str | None
-    init_path: Path | None  # the picture the engine starts from (Upscale ×2: the earlier result)
-
-    @property
-    def destination_id(self) -> int:
-        """Where the job talks: its thread, or the channel itself where no thread could be made."""
-        return self.thread_id or self.channel_id
-
-    @property
-    def result_channel_id(self) -> int:
-        """Where the result really is: delivery may have fallen back to the channel or a DM."""
-        return self.delivered_to or self.destination_id
-
-    @property
-    def all_notes(self) -> tuple[str, ...]:
-        return (*self.notes, self.engine_note) if self.engine_note else self.notes
-
-
-# Columns read as they are; the others need a conversion (below).
-_FLAGS = ("posted", "inputs_ready", "spoiler")
-_CONVERTED = {
-    "request",
-    "notes",
-    "content_path",
-    "style_path",
-    "result_path",
-    "style2_path",
-    "init_path",
-    "style_names",
-    *_FLAGS,
-}
-_PLAIN_COLUMNS = tuple(f.name for f in fields(Job) if f.name not in _CONVERTED)
-
-
-def _from_row(row: sqlite3.Row) -> Job:
-    return Job(
-        **{name: row[name] for name in _PLAIN_COLUMNS},
-        request=StyleRequest(
-            iterations=row["iterations"],
-            size=row["size"],
-            strength=row["strength"],
-            preserve_colors=bool(row["preserve_colors"]),
-            seed=row["seed"],
-            brush=row["brush"],
-            blend=row["blend"],
-            quality=row["quality"],
-        ),
-        notes=tuple(n for n in row["notes"].split("\n") if n),
-        content_path=Path(row["content_path"]),
-        style_path=Path(row["style_path"]),
-        result_path=Path(row["result_path"]) if row["result_path"] else None,
-        **{name: bool(row[name]) for name in _FLAGS},
-        style2_path=Path(row["style2_path"]) if row["style2_path"] else None,
-        init_path=Path(row["init_path"]) if row["init_path"] else None,
-        style_names=tuple(n for n in row["style_names"].split("\n") if n),
-    )
-
-
-INSERT_JOB = """INSERT INTO jobs (id, guild_id, channel_id, user_id, state, iterations, size,
-        strength, preserve_colors, seed, notes, content_path, style_path, filesize_limit,
-        created_at, brush, blend, style2_path, style_names, spoiler, post_mode, thread_name,
-        inputs_ready, quality)
-    VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
-
-
-def _insert_args(new: NewJob, created_at: float, *, inputs_ready: bool) -> tuple[object, ...]:
-    r = new.request
-    return (
-        new.id, new.guild_id, new.channel_id, new.user_id, r.iterations, r.size, r.strength,
-        int(r.preserve_colors), r.seed, "\n".join(new.notes), str(new.content_path),
-        str(new.style_path), new.filesize_limit, created_at, r.brush, r.blend,
-        str(new.style2_path) if new.style2_path else None, "\n".join(new.style_names),
-        int(new.spoiler), new.post_mode, new.thread_name, int(inputs_ready), r.quality,
-    )  # fmt: skip
 
 
 def check_member(conn: sqlite3.Connection, new: NewJob, admission: Admission) -> None:
@@ -221,7 +85,7 @@ class JobStore:
                         f"The queue is full ({waiting} jobs waiting); please try again later.",
                         reason="queue_full",
                     )
-                conn.execute(INSERT_JOB, _insert_args(new, admission.now, inputs_ready=False))
+                conn.execute(*insert_job(new, admission.now, inputs_ready=False))
             except BaseException:
                 conn.rollback()
                 raise
@@ -232,7 +96,7 @@ class JobStore:
 
     async def create(self, new: NewJob) -> Job:
         """A job with its inputs already saved, admitted without checks (tests, imports)."""
-        await self._db.write(INSERT_JOB, _insert_args(new, self._clock(), inputs_ready=True))
+        await self._db.write(*insert_job(new, self._clock(), inputs_ready=True))
         return await self.require(new.id)
 
     async def set_second_style(self, job_id: str, path: Path) -> None:
@@ -256,7 +120,7 @@ class JobStore:
 
     async def reservations(self) -> list[Job]:
         rows = await self._db.fetch_all("SELECT * FROM jobs WHERE inputs_ready = 0")
-        return [_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     async def known_ids(self) -> set[str]:
         rows = await self._db.fetch_all("SELECT id FROM jobs")
@@ -264,7 +128,7 @@ class JobStore:
 
     async def get(self, job_id: str) -> Job | None:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return _from_row(row) if row else None
+        return job_from_row(row) if row else None
 
     async def require(self, job_id: str) -> Job:
         job = await self.get(job_id)
@@ -387,7 +251,7 @@ class JobStore:
             "SELECT * FROM jobs WHERE inputs_ready = 1 AND (state IN ('queued', 'running') "
             "OR (state IN ('done', 'failed', 'cancelled') AND posted = 0)) ORDER BY created_at"
         )
-        return [_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     async def active(self, guild_id: int | None = None) -> list[Job]:
         if guild_id is None:
@@ -401,7 +265,7 @@ class JobStore:
                 "ORDER BY created_at",
                 (guild_id, *ACTIVE_STATES),
             )
-        return [_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
         """(jobs waiting or running, when the member's last job was accepted)."""
@@ -422,7 +286,7 @@ class JobStore:
             "AND finished_at < ?",
             (*FINAL_STATES, finished_before),
         )
-        return [_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
 
     async def mark_files_deleted(self, job_id: str) -> None:
         await self._db.write("UPDATE jobs SET files_deleted = 1 WHERE id = ?", (job_id,))
@@ -439,4 +303,4 @@ class JobStore:
             "ORDER BY created_at DESC LIMIT ?",
             (guild_id, user_id, limit),
         )
-        return [_from_row(row) for row in rows]
+        return [job_from_row(row) for row in rows]
