@@ -83,11 +83,11 @@ async def test_a_grid_behind_two_jobs_comes_within_two_seconds_and_paint_3_paint
         assert (await bot.jobs.require(painted_id)).request.quality == "full"
 
 
-async def test_a_grid_result_offers_variations_under_every_finished_picture(
+async def test_every_picture_offers_variations_spoiled_like_it_and_show_lists_the_cells(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
     async with running_bot(fake, pool, bot_config(fake, tmp_path)):
-        job_id = await queued_job(await stylize(fake, quality="preview"))
+        job_id = await queued_job(await stylize(fake, quality="preview", spoiler=True))
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
         result = await wait_for_result(fake, thread, job_id)
         assert f"atelier:variations:{job_id}" in result.custom_ids
@@ -95,6 +95,10 @@ async def test_a_grid_result_offers_variations_under_every_finished_picture(
         grid_id = await queued_job(await fake.click(result, f"atelier:variations:{job_id}"))
         grid = await wait_for_result(fake, thread, grid_id)
         assert grid_buttons(grid, grid_id) == FIVE_BUTTONS
+        assert grid.attachments[0].filename.startswith("SPOILER_"), "spoiled like its source"
+        shown = await private_answer(await fake.slash_command("atelier show", {"job": grid_id}))
+        assert "Variant 1: strength 3, brush 0.35" in shown
+        assert "Variant 4: strength 7, brush 2.83" in shown
 
         vary = await fake.click(grid, f"atelier:vary:{grid_id}")
         reply = await vary.wait_for_reply(timeout=30)
