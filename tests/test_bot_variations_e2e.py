@@ -17,6 +17,7 @@ from bot_stories import (
     LIMITS,
     WAIT,
     bot_config,
+    long_jobs_ahead,
     private_answer,
     public_message,
     queued_job,
@@ -47,10 +48,7 @@ async def test_a_grid_behind_two_jobs_comes_within_two_seconds_and_paint_3_paint
 ) -> None:
     config = bot_config(fake, tmp_path, limits=replace(LIMITS, max_iterations=100_000))
     async with running_bot(fake, pool, config) as bot:
-        ahead = []
-        for name in ("grid-first", "grid-second"):  # one running, one queued behind it
-            member = await fake.add_member(name)
-            ahead.append(await queued_job(await stylize(fake, user=member, iterations=100_000)))
+        ahead = await long_jobs_ahead(fake, "grid-first", "grid-second")
 
         asked = await stylize(fake, quality="variations")
         await asked.wait_for_ack()
