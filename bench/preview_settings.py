@@ -5,7 +5,11 @@ the content (mean |RGB difference|, of 255), its chroma distance from the conten
 of 255: colour, not light), its edge energy (mean luma step between neighbours: fine strokes
 make it high) and seconds (one intra-op thread, as in the bot's lane; median of a few runs).
 
+`--around STRENGTH BRUSH` and `--steps` measure the variations grid instead (bench/variations.py).
+
     python -m bench.preview_settings
+    python -m bench.preview_settings --around 5 1
+    python -m bench.preview_settings --steps
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from bench import variations
 from bot.rules.request import STRENGTH_MAX, STRENGTH_MIN, strength_factor
 from engine.images import resize_longest
 from engine.params import StyleParams
@@ -60,7 +65,10 @@ def row(model: PreviewModel, pair: tuple[Path, Path], params: StyleParams, repea
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    variations.add_arguments(parser)
     args = parser.parse_args()
+    if variations.run(args):
+        return
     model, base = PreviewModel(threads=1), StyleParams(size=SIZE)
     settings = [
         *(

@@ -38,6 +38,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from bench.crowson_recipe import CrowsonRecipe, iterations_for, load_timed, save_timed
+from bench.pairs import PAIRS
 from bench.seed_recipe import ITERATIONS as CLASSIC_ITERATIONS
 from bench.seed_recipe import SeedRecipe
 from engine.color import colour_gaussian, psd_power
@@ -49,13 +50,6 @@ from engine.stylizer import Stylizer, to_tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "results"
-IMAGES = Path(__file__).resolve().parent / "images"
-# Public-domain photos × paintings (see bench/images/SOURCES.md and engine/examples/SOURCES.md).
-PAIRS = {
-    "cat-starry_night": (ROOT / "tests" / "images" / "cat.png", IMAGES / "starry_night.jpg"),
-    "astronaut-scream": (ROOT / "engine" / "examples" / "astronaut.png", IMAGES / "the_scream.jpg"),
-    "rocket-shipwreck": (IMAGES / "rocket.jpg", IMAGES / "shipwreck.jpg"),
-}
 BUDGETS = (10, 20, 40, StyleParams().iterations)
 # "today": the recipe the current defaults replaced, pinned here so the comparison survives
 # changes of defaults: the content start, Gram matrices, no palette term, style weight 1.2e-2.

@@ -137,6 +137,7 @@ class AtelierBot(commands.Bot):
         )
 
     async def setup_hook(self) -> None:
+        self.preview_lane.load_soon()
         await self._find_gateway()
         self.add_dynamic_items(*JOB_BUTTONS)
         await self.add_cog(

@@ -116,6 +116,16 @@ async def stylize(
     )
 
 
+async def long_jobs_ahead(fake: FakeDiscord, *names: str) -> list[str]:
+    """A job of 100 000 iterations from each new member `names`: with one worker, the first
+    runs and the others wait; the test cancels them when done."""
+    jobs = []
+    for name in names:
+        member = await fake.add_member(name)
+        jobs.append(await queued_job(await stylize(fake, user=member, iterations=100_000)))
+    return jobs
+
+
 async def private_answer(interaction: Interaction, timeout: float = 30) -> str:
     reply = await interaction.wait_for_reply(timeout=timeout)
     assert reply.ephemeral, reply.content

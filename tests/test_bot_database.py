@@ -17,7 +17,7 @@ from bot.rules.settings import GuildSettings
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
-from bot.store.job_rows import Job
+from bot.store.job_rows import Job, NewJob
 from bot.store.jobs import Admission, JobStore
 
 
@@ -260,6 +260,36 @@ async def test_two_requests_at_once_from_one_member_admit_one_job(database: Data
     assert [job.id for job in await jobs.reservations()] == ["aaaa0001"]
     await jobs.discard("aaaa0001")
     assert await jobs.get("aaaa0001") is None
+
+
+def grid_job(job_id: str, user_id: int = 7) -> NewJob:
+    job = new_job(job_id, user_id)
+    return replace(job, request=replace(job.request, quality="variations"))
+
+
+async def test_a_grid_is_a_cheap_request_outside_the_painting_quota_with_a_cap_per_hour(
+    database: Database,
+) -> None:
+    jobs = JobStore(database)
+    settings = GuildSettings(guild_id=1, jobs_per_member=1, cooldown_seconds=600, grids_per_hour=2)
+    await jobs.admit(new_job("aaaa0001"), Admission(settings, max_queue=10, now=0))
+    for n, now in ((2, 10), (3, 20)):  # a painting running and in its cooldown: grids still come
+        await jobs.admit(grid_job(f"aaaa000{n}"), Admission(settings, max_queue=10, now=now))
+
+    with pytest.raises(RequestRefused, match="2 variations grids in the last hour") as refused:
+        await jobs.admit(grid_job("aaaa0004"), Admission(settings, max_queue=10, now=30))
+    assert refused.value.reason == "grids_per_hour"
+    await jobs.admit(grid_job("aaaa0005"), Admission(settings, max_queue=10, now=3611))
+    with pytest.raises(RequestRefused, match="allows 1 at once"):
+        await jobs.admit(new_job("aaaa0006"), Admission(settings, max_queue=10, now=3612))
+
+
+async def test_a_server_that_turned_grids_off_refuses_them_with_a_sentence(
+    database: Database,
+) -> None:
+    off = Admission(GuildSettings(guild_id=1, grids_per_hour=0), max_queue=10, now=0)
+    with pytest.raises(RequestRefused, match="grids are turned off on this server"):
+        await JobStore(database).admit(grid_job("aaaa0001"), off)
 
 
 async def test_a_full_queue_refuses_admission(database: Database) -> None:

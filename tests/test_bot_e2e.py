@@ -85,6 +85,7 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
             "atelier:stronger:",
             "atelier:weaker:",
             "atelier:upscale:",
+            "atelier:variations:",
             "atelier:delete:",
         } == {cid.removesuffix(job_id) for cid in result.custom_ids}
 

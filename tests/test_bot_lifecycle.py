@@ -112,6 +112,26 @@ async def test_the_status_message_shows_the_newest_line_and_the_final_one_withou
     }
 
 
+def previews_sent(message: FakeMessage) -> int:
+    return sum(1 for edit in message.edits if edit.get("attachments"))
+
+
+async def test_the_first_preview_goes_out_at_once_and_later_ones_wait_for_the_interval() -> None:
+    message = FakeMessage()
+    status = StatusMessage(message, "Job", None, interval=3600)  # type: ignore[arg-type]
+    status.start_editing()
+    status.show("🎨 Painting…")
+    await eventually(lambda: len(message.edits) == 1)
+
+    status.show_preview(b"instant", "🖼️ Instant preview")
+    await eventually(lambda: previews_sent(message) == 1)
+    status.show_preview(b"engine", "🖼️ Step 1 of 4")
+    for _ in range(20):  # let the loop run: it must now be pausing for the interval
+        await asyncio.sleep(0)
+    assert previews_sent(message) == 1 and len(message.edits) == 2
+    await status.stop_editing()
+
+
 async def test_the_final_status_edit_outlasts_a_short_outage_and_gives_up_after_a_few_tries() -> (
     None
 ):

@@ -259,7 +259,7 @@ async def test_only_the_author_or_a_moderator_may_run_again_and_delete_removes_e
     result = await painted(fake, job_id)
 
     bystander = await fake.add_member("bystander-2")
-    for action in ("again", "stronger", "weaker", "upscale", "delete"):
+    for action in ("again", "stronger", "weaker", "upscale", "variations", "delete"):
         denied = await fake.click(result, f"atelier:{action}:{job_id}", user=bystander)
         assert f"Only the author of job `{job_id}` (<@{fake.member.id}>) or a moderator" in (
             await private_answer(denied)

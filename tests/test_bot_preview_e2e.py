@@ -16,6 +16,7 @@ from bot_stories import (
     SIDE,
     WAIT,
     bot_config,
+    long_jobs_ahead,
     picture,
     picture_size,
     private_answer,
@@ -27,7 +28,7 @@ from bot_stories import (
     stylize,
     wait_for_result,
 )
-from fake_discord import FakeDiscord, Message
+from fake_discord import Channel, FakeDiscord, Message
 from PIL import Image
 
 from bot.lifecycle.preview_lane import INTRA_OP_THREADS, PreviewLane
@@ -53,27 +54,29 @@ def instant_preview_shown(status: Message) -> bool:
     )
 
 
+async def photo_until_its_preview(fake: FakeDiscord) -> tuple[str, Channel, Message, float]:
+    """A 512 px photo asked for; its job, thread and status message, and the seconds from the
+    acknowledgement until the status message shows the instant preview."""
+    asked = await stylize(
+        fake, content=(picture("astronaut.png", PHOTO_SIDE), "photo.png"),
+        size=PHOTO_SIDE, iterations=2,
+    )  # fmt: skip
+    await asked.wait_for_ack()
+    acknowledged = asyncio.get_running_loop().time()
+    job_id = await queued_job(asked)
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
+    await fake.wait_for(lambda: instant_preview_shown(status), timeout=WAIT)
+    return job_id, thread, status, asyncio.get_running_loop().time() - acknowledged
+
+
 async def test_behind_two_jobs_the_preview_shows_within_two_seconds_and_the_png_follows(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
     config = bot_config(fake, tmp_path, limits=replace(ROOMY, max_iterations=100_000))
     async with running_bot(fake, pool, config) as bot:
-        ahead = []
-        for name in ("first", "second"):  # one running, one queued behind it
-            member = await fake.add_member(name)
-            ahead.append(await queued_job(await stylize(fake, user=member, iterations=100_000)))
-
-        asked = await stylize(
-            fake, content=(picture("astronaut.png", PHOTO_SIDE), "photo.png"),
-            size=PHOTO_SIDE, iterations=2,
-        )  # fmt: skip
-        await asked.wait_for_ack()
-        acknowledged = asyncio.get_running_loop().time()
-        job_id = await queued_job(asked)
-        thread = fake.thread_of(public_message(fake, fake.channel, job_id))
-        status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
-        await fake.wait_for(lambda: instant_preview_shown(status), timeout=WAIT)
-        seconds = asyncio.get_running_loop().time() - acknowledged
+        ahead = await long_jobs_ahead(fake, "first", "second")
+        job_id, thread, status, seconds = await photo_until_its_preview(fake)
 
         assert seconds < 2.0, f"the preview took {seconds:.2f} s after the acknowledgement"
         assert result_message(fake, thread, job_id) is None
@@ -86,6 +89,18 @@ async def test_behind_two_jobs_the_preview_shows_within_two_seconds_and_the_png_
         assert picture_size(png) == (PHOTO_SIDE, PHOTO_SIDE)
         await fake.wait_for(lambda: "✅ Done" in status.content)
         assert status.attachments == [] and texts.INSTANT_PREVIEW_CAPTION not in status.content
+
+
+async def test_the_first_preview_of_a_lone_job_shows_within_a_second_not_at_the_next_edit(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # The real throttle: edits of the status message at most every 3 s, as deployed.
+    config = bot_config(fake, tmp_path, limits=ROOMY, status_edit_seconds=3.0)
+    async with running_bot(fake, pool, config):
+        job_id, thread, _, seconds = await photo_until_its_preview(fake)
+
+        assert seconds < 1.0, f"the first preview took {seconds:.2f} s after the acknowledgement"
+        await wait_for_result(fake, thread, job_id)
 
 
 async def test_quality_preview_answers_with_the_instant_picture_only(

@@ -184,5 +184,5 @@ def test_each_job_button_is_rebuilt_only_from_its_own_custom_id() -> None:
         assert matching == [button]
     assert [item.custom_id for item in result_view("ab12cd34").children] == [
         f"atelier:{action}:ab12cd34"
-        for action in ("again", "stronger", "weaker", "upscale", "delete")
+        for action in ("again", "stronger", "weaker", "upscale", "variations", "delete")
     ]

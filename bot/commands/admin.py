@@ -19,6 +19,7 @@ from bot.rules.permissions import can_manage_settings
 from bot.rules.refusals import RequestRefused
 from bot.rules.settings import (
     MAX_COOLDOWN_SECONDS,
+    MAX_GRIDS_PER_HOUR,
     MAX_JOBS_PER_MEMBER,
     GuildSettings,
     SettingsError,
@@ -38,6 +39,7 @@ SETTING_HELP = dict(
     default_size="Size when a member leaves the option empty (px)",
     jobs_per_member="Jobs one member may have waiting or running at once",
     cooldown="Seconds a member waits between two jobs",
+    grids_per_hour="Variations grids one member may ask for per hour (0 turns grids off)",
     allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
     disallow_channel="Remove a channel from the allowed list",
     spoiler_by_default="Post results behind a spoiler unless the member says otherwise",
@@ -79,6 +81,7 @@ class AdminCog(
         default_size: app_commands.Range[int, 1, 16_384] | None = None,
         jobs_per_member: app_commands.Range[int, 1, MAX_JOBS_PER_MEMBER] | None = None,
         cooldown: app_commands.Range[int, 0, MAX_COOLDOWN_SECONDS] | None = None,
+        grids_per_hour: app_commands.Range[int, 0, MAX_GRIDS_PER_HOUR] | None = None,
         allow_channel: discord.TextChannel | None = None,
         disallow_channel: discord.TextChannel | None = None,
         spoiler_by_default: bool | None = None,
@@ -102,6 +105,7 @@ class AdminCog(
             max_iterations=max_iterations, max_size=max_size,
             default_iterations=default_iterations, default_size=default_size,
             jobs_per_member=jobs_per_member, cooldown_seconds=cooldown,
+            grids_per_hour=grids_per_hour,
             spoiler_by_default=spoiler_by_default, input_thumbnails=input_thumbnails,
         )  # fmt: skip
         try:

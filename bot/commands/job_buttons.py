@@ -1,9 +1,10 @@
-"""What the buttons under a job do: Cancel; Run again / Stronger / Weaker / Upscale ×2 as new
-jobs; Delete. Only the job's author and moderators may press them (`may_press`); `press` finds
+"""What the buttons under a job do: Cancel; Run again / Stronger / Weaker / Upscale ×2 /
+Variations, and under a grid Paint 1–4 and Vary, as new jobs; Delete. Only the job's author and moderators may press them (`may_press`); `press` finds
 the handler of each action in one table."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -17,12 +18,14 @@ from bot.commands.job_deletion import JobDeletion
 from bot.commands.private import INTERNAL_ERROR, tell_privately
 from bot.config import Limits
 from bot.lifecycle.supervisor import Supervisor
-from bot.messages.buttons import Action
+from bot.messages.buttons import PAINT, VARY, Action, vary_view
+from bot.messages.texts import VARY_WHICH
 from bot.ops.metrics import Metrics
 from bot.rules.limits import effective_limits
 from bot.rules.permissions import check_may_act_on
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, STRENGTH_MAX, STRENGTH_MIN, STRENGTH_STEP, RequestedOptions
+from bot.rules.variants import variants_around
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job
@@ -62,6 +65,10 @@ class JobActions:
             "stronger": self._stronger,
             "weaker": self._weaker,
             "upscale": self._upscale,
+            "variations": self._variations,
+            "vary": self._vary,
+            **{action: functools.partial(self._paint, n) for action, n in PAINT.items()},
+            **{action: functools.partial(self._vary_around, n) for action, n in VARY.items()},
         }
 
     async def may_press(self, interaction: discord.Interaction, job_id: str, doing: str) -> bool:
@@ -153,6 +160,20 @@ class JobActions:
             )
         options = job.request.as_options(size=wanted)
         await self._follow_up(interaction, job, options, start_from_result=True)
+
+    async def _variations(self, interaction: discord.Interaction, job: Job) -> None:
+        await self._follow_up(interaction, job, job.request.as_options(quality="variations"))
+
+    async def _paint(self, number: int, interaction: discord.Interaction, job: Job) -> None:
+        variant = variants_around(job.request)[number - 1]
+        await self._follow_up(interaction, job, variant.request.as_options())
+
+    async def _vary(self, interaction: discord.Interaction, job: Job) -> None:
+        await interaction.followup.send(VARY_WHICH, view=vary_view(job.id), ephemeral=True)
+
+    async def _vary_around(self, number: int, interaction: discord.Interaction, job: Job) -> None:
+        variant = variants_around(job.request)[number - 1]
+        await self._follow_up(interaction, job, variant.request.as_options(quality="variations"))
 
     async def _follow_up(
         self,

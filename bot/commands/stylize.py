@@ -57,7 +57,8 @@ OPTION_HELP = dict(
     brush=f"Size of the brush strokes, {BRUSH_MIN:g} (fine) to {BRUSH_MAX:g} (broad); 1 is normal",
     private="Send the progress and the result to your direct messages only",
     spoiler="Post the result (and the inputs' thumbnails) behind a spoiler",
-    quality="full: the painting (default) · preview: an instant one-pass sketch only",
+    quality="full: the painting (default) · preview: a one-pass sketch · "
+    "variations: four sketches to pick from",
 )
 BLEND_WITHOUT_STYLE2 = "`blend` mixes two styles: add a `style2` picture too, or leave `blend` out."
 

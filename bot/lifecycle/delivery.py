@@ -202,7 +202,7 @@ class Delivery:
         return await channel.send(
             preface + answer.text,
             file=discord.File(io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler),
-            view=result_view(job.id),
+            view=result_view(job.id, job.request.quality),
             allowed_mentions=mention,
             nonce=nonce,
         )

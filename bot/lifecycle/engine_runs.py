@@ -29,6 +29,7 @@ from engine.pool import Job as EngineHandle
 log = logging.getLogger(__name__)
 
 QUEUE_FULL_RETRY_SECONDS = 10.0
+PREVIEW_HEAD_START_SECONDS = 1.0  # the longest a full run waits for its instant preview
 CANCEL_WAIT_SECONDS = 15.0
 CancelOutcome = Literal["cancelled", "finished", "ended"]
 
@@ -60,7 +61,7 @@ class EngineRuns:
 
     async def run(self, job: Job) -> Job:
         """Paint a queued job to its end (or park it at shutdown); the job as it is then."""
-        if job.request.quality == "preview":
+        if job.request.quality != "full":  # a preview or a grid: the lane paints it all
             return await paint_preview_job(job, self._jobs, self._files, self._lane)
         status = status_message_of(self._client, job, self._edit_seconds)
         status.start_editing()
@@ -110,7 +111,10 @@ class EngineRuns:
     async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
         styles = [p for p in (job.style_path, job.style2_path) if p]
         painting = self._lane.paint(job.content_path, styles, job.request.style_params())
-        self._previews.show_when_painted(job.id, painting, status)
+        shown = self._previews.show_when_painted(job.id, painting, status)
+        # The preview first: a worker starting on the same cores would slow it several times
+        # over, and the full painting loses at most this head start.
+        await asyncio.wait({shown}, timeout=PREVIEW_HEAD_START_SECONDS)
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:

@@ -1,5 +1,6 @@
 """Per job: paint the instant preview and show it in the status message, never failing the job;
-or, for `quality:preview`, make it the job's result.
+or, for `quality:preview`, make it the job's result, and for `quality:variations` the grid of
+four around the job's settings.
 
 The engine's own previews (snapshots of the optimisation) are better once they come, so the
 first of them ends the instant one; a preview that fails is logged and the job carries on.
@@ -15,7 +16,9 @@ from typing import Any
 from bot.lifecycle.preview_lane import PaintedPreview, PreviewLane
 from bot.lifecycle.status_message import StatusMessage
 from bot.messages import texts
-from bot.messages.png_metadata import with_settings
+from bot.messages.png_metadata import request_fields, with_settings, with_text
+from bot.messages.variations import instant_note, variant_fields
+from bot.rules.variants import variants_around
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job
 from bot.store.jobs import JobStore
@@ -30,11 +33,12 @@ class InstantPreviews:
 
     def show_when_painted(
         self, job_id: str, painting: Coroutine[Any, Any, PaintedPreview], status: StatusMessage
-    ) -> None:
+    ) -> asyncio.Task[None]:
         """Show what `painting` (a `PreviewLane.paint` call) returns, once it does."""
         task = asyncio.create_task(self._show(job_id, painting, status), name=f"preview-{job_id}")
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+        return task
 
     def drop(self, job_id: str) -> None:
         """The job moved on (engine preview, result, failure): drop a preview still painting."""
@@ -55,23 +59,29 @@ class InstantPreviews:
 
 
 async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: PreviewLane) -> Job:
-    """`quality:preview`: the job's whole result is the instant picture, painted in the lane."""
+    """`quality:preview` or `variations`: the job's whole result is painted in the lane."""
     await jobs.mark_running(job.id)
     try:
         styles = [p for p in (job.style_path, job.style2_path) if p]
-        painted = await lane.paint(job.content_path, styles, job.request.style_params())
+        if job.request.quality == "variations":
+            variants = variants_around(job.request)
+            painted = await lane.paint_grid(job.content_path, styles, variants)
+            png = with_text(painted.png, {**request_fields(job), **variant_fields(variants)})
+        else:
+            painted = await lane.paint(job.content_path, styles, job.request.style_params())
+            png = with_settings(painted.png, job)
     except Exception as exc:
         log.warning("preview job %s failed: %s", job.id, exc)
         await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))
     else:
         await jobs.mark_done(
             job.id,
-            result_path=await files.save_result(job.id, with_settings(painted.png, job)),
+            result_path=await files.save_result(job.id, png),
             width=painted.width,
             height=painted.height,
             seconds=painted.seconds,
             device="CPU",
-            engine_note="An instant one-pass preview; ask again without quality:preview for the full painting.",
+            engine_note=instant_note(job.request),
         )
     return await jobs.require(job.id)
 

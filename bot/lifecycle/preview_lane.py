@@ -16,6 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from PIL import Image
+
+from bot.lifecycle.variation_grid import compose, grid_still, paint_cells
+from bot.rules.variants import Variant
 from engine.images import decode_image, encode_png
 from engine.params import StyleParams
 from engine.preview import PreviewModel
@@ -30,6 +34,12 @@ class PaintedPreview:
     width: int
     height: int
     seconds: float
+
+
+def painted(image: Image.Image, started: float) -> PaintedPreview:
+    return PaintedPreview(
+        encode_png(image), image.width, image.height, time.perf_counter() - started
+    )
 
 
 class PreviewLane:
@@ -49,17 +59,39 @@ class PreviewLane:
         paint = functools.partial(self._paint, content, styles, params)
         return await loop.run_in_executor(self._executor, paint)
 
+    def load_soon(self) -> None:
+        """Load the model now, in the lane's thread, so the first job's preview does not wait
+        for it (a quarter of a second); a model that fails to load fails that preview again."""
+        self._executor.submit(self._loaded)
+
+    async def paint_grid(
+        self, content: Picture, styles: Sequence[Picture], variants: Sequence[Variant]
+    ) -> PaintedPreview:
+        """The variations grid: each variant's preview, composed 2×2 (bot.lifecycle.variation_grid)."""
+        loop = asyncio.get_running_loop()
+        paint = functools.partial(self._paint_grid, content, styles, variants)
+        return await loop.run_in_executor(self._executor, paint)
+
+    def _loaded(self) -> PreviewModel:
+        if self._model is None:  # loaded once, in the lane's own thread
+            self._model = PreviewModel(self._model_dir, threads=self._threads)
+        return self._model
+
     def _paint(
         self, content: Picture, styles: Sequence[Picture], params: StyleParams
     ) -> PaintedPreview:
         started = time.perf_counter()
-        if self._model is None:  # loaded on first use, in the lane's own thread
-            self._model = PreviewModel(self._model_dir, threads=self._threads)
         pictures = [decode_image(style) for style in styles]
-        image = self._model.stylize_with(decode_image(content), pictures, params)
-        return PaintedPreview(
-            encode_png(image), image.width, image.height, time.perf_counter() - started
-        )
+        image = self._loaded().stylize_with(decode_image(content), pictures, params)
+        return painted(image, started)
+
+    def _paint_grid(
+        self, content: Picture, styles: Sequence[Picture], variants: Sequence[Variant]
+    ) -> PaintedPreview:
+        started = time.perf_counter()
+        pictures = [decode_image(style) for style in styles]
+        cells = paint_cells(self._loaded(), grid_still(content), pictures, variants)
+        return painted(compose(cells), started)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

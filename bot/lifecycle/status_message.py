@@ -1,7 +1,9 @@
 """The one message per job that is edited as the job moves, never faster than the rate limit allows.
 
 Callers set the latest line (and preview) as often as they like; a background loop sends at most
-one edit per interval, always the newest state, and the final edit goes out at once.
+one edit per interval, always the newest state, and the final edit goes out at once. The first
+preview goes out at once too: it is what the member waits for, and one extra edit per job stays
+well inside Discord's per-message edit limit (about 5 per 5 s).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class StatusMessage:
         self._preview_sent: bytes | None = None
         self._caption = ""
         self._dirty = asyncio.Event()
+        self._first_preview = asyncio.Event()  # cuts the pause after an edit short, once
         self._loop: asyncio.Task[None] | None = None
         self.edits = 0
 
@@ -65,6 +68,7 @@ class StatusMessage:
         self._preview = png
         self._caption = caption
         self._dirty.set()
+        self._first_preview.set()
 
     def start_editing(self) -> None:
         self._loop = asyncio.create_task(self._flush_forever(), name="status-message")
@@ -74,7 +78,18 @@ class StatusMessage:
             await self._dirty.wait()
             self._dirty.clear()
             await self._edit()
+            await self._pause()
+
+    async def _pause(self) -> None:
+        """The interval between edits, unless the first preview has yet to go out."""
+        if self._preview_sent is not None:
             await asyncio.sleep(self._interval)
+            return
+        try:
+            await asyncio.wait_for(self._first_preview.wait(), self._interval)
+            self._first_preview.clear()  # one early edit: should it fail, the pause is whole
+        except TimeoutError:
+            pass
 
     async def _edit(self) -> None:
         """The newest line and preview; a failure is logged and the next edit carries on."""

@@ -12,7 +12,15 @@ from typing import ClassVar, Literal, Protocol
 
 import discord
 
-Action = Literal["again", "stronger", "weaker", "upscale", "delete", "cancel"]
+from bot.rules.request import Quality
+
+Action = Literal[
+    "again", "stronger", "weaker", "upscale", "delete", "cancel", "variations",
+    "paint1", "paint2", "paint3", "paint4", "vary", "vary1", "vary2", "vary3", "vary4",
+]  # fmt: skip
+# Under a variations grid: paint a cell in full, or (after Vary) a new grid around a cell.
+PAINT: dict[Action, int] = {"paint1": 1, "paint2": 2, "paint3": 3, "paint4": 4}
+VARY: dict[Action, int] = {"vary1": 1, "vary2": 2, "vary3": 3, "vary4": 4}
 JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
 
 
@@ -68,6 +76,10 @@ _BUTTONS: dict[Action, tuple[str, str, discord.ButtonStyle, str]] = {
     "upscale": ("Upscale ×2", "🔍", discord.ButtonStyle.secondary, "upscale it"),
     "delete": ("Delete", "🗑️", discord.ButtonStyle.danger, "delete it"),
     "cancel": ("Cancel", "✖️", discord.ButtonStyle.danger, "cancel it"),
+    "variations": ("Variations", "🔀", discord.ButtonStyle.secondary, "vary it"),
+    **{a: (f"Paint {n}", "🖌️", discord.ButtonStyle.primary, "paint it") for a, n in PAINT.items()},
+    "vary": ("Vary", "🔀", discord.ButtonStyle.secondary, "vary it"),
+    **{a: (f"Vary {n}", "🔀", discord.ButtonStyle.secondary, "vary it") for a, n in VARY.items()},
 }
 
 
@@ -97,6 +109,16 @@ def cancel_view(job_id: str) -> discord.ui.View:
     return _view(BUTTON_OF["cancel"](job_id))
 
 
-def result_view(job_id: str) -> discord.ui.View:
-    actions: tuple[Action, ...] = ("again", "stronger", "weaker", "upscale", "delete")
+def result_view(job_id: str, quality: Quality = "full") -> discord.ui.View:
+    """Under a finished picture; under a grid, a button per cell to paint it, and Vary."""
+    actions: tuple[Action, ...] = (
+        (*PAINT, "vary")
+        if quality == "variations"
+        else ("again", "stronger", "weaker", "upscale", "variations", "delete")
+    )
     return _view(*(BUTTON_OF[action](job_id) for action in actions))
+
+
+def vary_view(job_id: str) -> discord.ui.View:
+    """Around which cell of a grid a new grid goes."""
+    return _view(*(BUTTON_OF[action](job_id) for action in VARY))

@@ -119,6 +119,8 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
             f"Default size: {value(settings.default_size, limits.default_size, ' px')}",
             f"Jobs per member at once: **{settings.jobs_per_member}**",
             f"Cooldown per member: **{settings.cooldown_seconds} s**",
+            "Variations grids per member and hour: "
+            + (f"**{settings.grids_per_hour}**" if settings.grids_per_hour else "**off**"),
             f"`/stylize` allowed in: {channels}",
             "Results behind a spoiler by default: "
             + ("**yes**" if settings.spoiler_by_default else "**no**"),

@@ -36,6 +36,7 @@ def duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+VARY_WHICH = "Around which of the four should the new grid go?"
 INSTANT_PREVIEW_CAPTION = "🖼️ Instant preview: a one-pass sketch; the full painting follows"
 
 

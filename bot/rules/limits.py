@@ -147,6 +147,24 @@ def check_member_quota(
             )
 
 
+GRID_WINDOW_SECONDS = 3600
+
+
+def check_grid_quota(settings: GuildSettings, grids_last_hour: int) -> None:
+    """A variations grid is a cheap request: not counted as a painting, but capped per hour."""
+    if not settings.grids_per_hour:
+        raise RequestRefused(
+            "Variations grids are turned off on this server; ask for quality:full or preview.",
+            reason="grids_off",
+        )
+    if grids_last_hour >= settings.grids_per_hour:
+        raise RequestRefused(
+            f"You asked for {grids_last_hour} variations grids in the last hour; this server "
+            f"allows {settings.grids_per_hour} an hour. Paint one of them, or try again later.",
+            reason="grids_per_hour",
+        )
+
+
 def check_channel(settings: GuildSettings, channel_id: int, parent_id: int | None) -> None:
     """A thread counts as its parent channel, so allowing a channel allows its threads."""
     allowed = settings.allowed_channels

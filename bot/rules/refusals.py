@@ -32,6 +32,8 @@ RefusalReason = Literal[
     "too_thin",
     "disk_full",
     "not_started",
+    "grids_off",
+    "grids_per_hour",
 ]
 
 

@@ -24,8 +24,9 @@ BRUSH_DEFAULT = 1.0
 BLEND_MIN = 0
 BLEND_MAX = 100
 BLEND_DEFAULT = 50
-# `full` paints with the engine; `preview` answers with the instant feed-forward picture only.
-Quality = Literal["full", "preview"]
+# `full` paints with the engine; `preview` answers with the instant feed-forward picture only;
+# `variations` with a grid of four instant pictures around the settings (bot.rules.variants).
+Quality = Literal["full", "preview", "variations"]
 QUALITIES: tuple[Quality, ...] = get_args(Quality)
 PREVIEWS_PER_JOB = 3
 
@@ -65,7 +66,7 @@ class StyleRequest:
     @property
     def iterations_run(self) -> int:
         """Optimiser iterations this request really runs: none for a preview."""
-        return 0 if self.quality == "preview" else self.iterations
+        return self.iterations if self.quality == "full" else 0
 
     def style_params(self) -> StyleParams:
         return StyleParams(

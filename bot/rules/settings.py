@@ -11,6 +11,9 @@ from engine.params import MIN_SIZE
 DEFAULT_JOBS_PER_MEMBER = 2
 MAX_JOBS_PER_MEMBER = 20
 MAX_COOLDOWN_SECONDS = 24 * 3600
+# Variations grids are cheap (a second of the preview lane) but not free: a cap per member.
+DEFAULT_GRIDS_PER_HOUR = 20
+MAX_GRIDS_PER_HOUR = 200
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class GuildSettings:
     allowed_channels: frozenset[int] = frozenset()
     spoiler_by_default: bool = False  # results posted behind a spoiler unless asked otherwise
     input_thumbnails: bool = True  # False: no input thumbnails in channels not marked NSFW
+    grids_per_hour: int = DEFAULT_GRIDS_PER_HOUR  # variations grids per member; 0: none
 
 
 class SettingsError(ValueError):
@@ -42,6 +46,7 @@ def changed_settings(current: GuildSettings, limits: Limits, **changes: object) 
     _at_most("default size", updated.default_size, limits.max_size, MIN_SIZE)
     _at_most("jobs per member", updated.jobs_per_member, MAX_JOBS_PER_MEMBER, 1)
     _at_most("cooldown", updated.cooldown_seconds, MAX_COOLDOWN_SECONDS, 0)
+    _at_most("grids per hour", updated.grids_per_hour, MAX_GRIDS_PER_HOUR, 0)
     max_iterations = updated.max_iterations or limits.max_iterations
     max_size = updated.max_size or limits.max_size
     if updated.default_iterations and updated.default_iterations > max_iterations:

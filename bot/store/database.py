@@ -111,6 +111,8 @@ MIGRATIONS: tuple[str, ...] = (
     # Upscale ×2: the picture the engine starts from (the earlier result), beside the original
     # content, so a restart re-submits the job as it was accepted.
     "ALTER TABLE jobs ADD COLUMN init_path TEXT;",
+    # `/stylize quality:variations`: the cap of grids per member and hour (0: grids off).
+    "ALTER TABLE guild_settings ADD COLUMN grids_per_hour INTEGER NOT NULL DEFAULT 20;",
 )
 
 

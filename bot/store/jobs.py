@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.rules.limits import check_member_quota
+from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
 from bot.rules.refusals import RequestRefused
 from bot.rules.settings import GuildSettings
 from bot.store.database import Database
@@ -31,10 +31,12 @@ from bot.store.job_rows import (
     job_from_row,
 )
 
-# A member's jobs waiting or running, and when their last one was accepted.
+# A member's paintings waiting or running, when their last one was accepted, and their
+# variations grids since a time: grids are cheap requests with a quota of their own.
 MEMBER_ACTIVITY = (
-    "SELECT SUM(state IN ('queued', 'running')), MAX(created_at) FROM jobs "
-    "WHERE guild_id IS ? AND user_id = ?"
+    "SELECT SUM(state IN ('queued', 'running') AND quality != 'variations'), "
+    "MAX(CASE WHEN quality != 'variations' THEN created_at END), "
+    "SUM(quality = 'variations' AND created_at > ?) FROM jobs WHERE guild_id IS ? AND user_id = ?"
 )
 
 
@@ -64,8 +66,13 @@ class JobStore:
         def admit(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                active, last = conn.execute(MEMBER_ACTIVITY, (new.guild_id, new.user_id)).fetchone()
-                check_member_quota(admission.settings, active or 0, last, admission.now)
+                since = admission.now - GRID_WINDOW_SECONDS
+                member = (since, new.guild_id, new.user_id)
+                active, last, grids = conn.execute(MEMBER_ACTIVITY, member).fetchone()
+                if new.request.quality == "variations":
+                    check_grid_quota(admission.settings, grids or 0)
+                else:
+                    check_member_quota(admission.settings, active or 0, last, admission.now)
                 (waiting,) = conn.execute(
                     "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
                 ).fetchone()
@@ -262,8 +269,8 @@ class JobStore:
         return [job_from_row(row) for row in rows]
 
     async def member_activity(self, guild_id: int | None, user_id: int) -> tuple[int, float | None]:
-        """(jobs waiting or running, when the member's last job was accepted)."""
-        row = await self._db.fetch_one(MEMBER_ACTIVITY, (guild_id, user_id))
+        """(paintings waiting or running, when the member's last painting was accepted)."""
+        row = await self._db.fetch_one(MEMBER_ACTIVITY, (self._clock(), guild_id, user_id))
         return (row[0] or 0, row[1]) if row else (0, None)
 
     async def counts_by_state(self) -> dict[str, int]:
