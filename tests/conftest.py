@@ -15,6 +15,9 @@ from bot.app import AtelierBot
 from bot.store.database import Database
 from engine.pool import EnginePool
 
+# A story fails when its bot made a request the fake Discord refused and the story did not mean.
+pytest_plugins = ["fake_discord.plugin"]
+
 # ---------------------------------------------------------------------------------------------
 # Fake Discord (tests/fake_discord): a local REST + gateway + CDN the real discord.py talks to.
 # ---------------------------------------------------------------------------------------------

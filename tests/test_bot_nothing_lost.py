@@ -137,7 +137,7 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         job_id = await queued_job(await stylize(fake, iterations=6))
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
-        thread.locked = True  # a moderator locked it: the bot may no longer post there
+        await fake.moderate_thread(thread, locked=True)  # the bot may no longer post there
         result = await wait_for_result(fake, fake.channel, job_id)
         assert result.content.startswith("(I could not post in the job's thread any more.) <@")
         assert results_in(fake, thread, job_id) == []
@@ -190,10 +190,10 @@ async def test_when_thread_and_channel_are_closed_to_the_bot_the_result_comes_by
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         job_id = await queued_job(await stylize(fake, user=painter, channel=general, iterations=6))
         thread = fake.thread_of(public_message(fake, general, job_id))
-        thread.locked = True
-        bot_role = guild.roles[guild.bot_role_id]
-        bot_role.permissions &= ~SEND_MESSAGES  # and the bot may no longer talk in #general
-        guild.everyone_role.permissions &= ~SEND_MESSAGES
+        await fake.moderate_thread(thread, locked=True)
+        # and the bot may no longer talk in #general
+        await fake.set_permissions(general, fake.bot_role(guild), deny=SEND_MESSAGES)
+        await fake.set_permissions(general, guild, deny=SEND_MESSAGES)
         dm = fake.dm_channel(painter)
         result = await wait_for_result(fake, dm, job_id)
         assert result.content.startswith("(I could not post where you asked any more")
