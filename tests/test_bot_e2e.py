@@ -357,6 +357,7 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
     )
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it_once(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -403,6 +404,7 @@ async def test_a_rejected_token_exits_with_a_clear_message(
     assert "Discord rejected DISCORD_TOKEN" in log.read_text()
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_bot_killed_mid_job_resumes_after_restart_and_posts_once(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:

@@ -95,6 +95,7 @@ class JobDriver:
 
     async def drive(self, job_id: str) -> None:
         """Carry the job on from wherever its row says it is, to its one final answer."""
+        picked_up = not self._hand_overs.waiting(job_id)  # a restart's or the supervisor's
         try:
             job = await self._give_up_if_interrupted(await self._jobs.require(job_id))
             if job.state in ACTIVE_STATES:
@@ -103,7 +104,7 @@ class JobDriver:
             if job.state in ACTIVE_STATES:
                 job = await self._runs.run(job)
             if job.state not in ACTIVE_STATES and not job.posted:
-                await self._deliver(job)
+                await self._deliver(job, picked_up=picked_up)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -169,8 +170,8 @@ class JobDriver:
             await self._jobs.mark_failed(job.id, NOT_POSTED_LINE)
         return await self._jobs.require(job.id)
 
-    async def _deliver(self, job: Job) -> None:
-        delivery = asyncio.create_task(self._delivery.deliver(job))
+    async def _deliver(self, job: Job, *, picked_up: bool) -> None:
+        delivery = asyncio.create_task(self._delivery.deliver(job, picked_up=picked_up))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
         # Shielded: a shutdown must not cut a result message in half.
