@@ -29,7 +29,11 @@ from bot_stories import (
 )
 from engine_images import png
 from fake_discord import Channel, FakeDiscord, Message
-from fake_discord.permissions import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS
+from fake_discord.permissions import (
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+)
 from waiting import eventually
 
 from bot.config import EXIT_ALREADY_RUNNING
@@ -65,6 +69,7 @@ def results_in(fake: FakeDiscord, where: Channel, job_id: str) -> list[Message]:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a_restart(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -88,6 +93,7 @@ async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a
     assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_dropped_connections_on_the_result_post_still_post_it_once(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -103,6 +109,27 @@ async def test_dropped_connections_on_the_result_post_still_post_it_once(
         await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
     assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
     assert [r.fault for r in fake.requests[seen:] if r.fault] == ["drop", "drop_after"]
+
+
+async def test_without_read_message_history_a_lost_answer_is_kept_single_by_the_nonce(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # Discord takes the result but its answer is lost; reading the channel back finds nothing
+    # (without Read Message History the history is empty), so within Discord's nonce window the
+    # nonce alone keeps the post single.
+    channel = await fake.add_text_channel("no-history")
+    await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+    fake.fail("drop_after", method="POST", path=POSTS, skip=2, times=1)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=QUICK) as bot:
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        thread = fake.thread_of(public_message(fake, channel, job_id))
+        result = await wait_for_result(fake, thread, job_id)
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+    assert results_in(fake, thread, job_id) == [result]
+    posts = [
+        r for r in fake.requests if r.method == "POST" and r.path.endswith(f"{thread.id}/messages")
+    ]
+    assert len(posts) == 3, "the status, the result, and the result again after the lost answer"
 
 
 async def test_429s_on_progress_edits_slow_the_status_but_the_job_finishes(
@@ -310,6 +337,7 @@ async def test_a_cancel_that_arrives_after_the_result_says_it_already_finished(
         assert len(results_in(fake, thread, job_id)) == 1
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_row_no_task_drives_is_picked_up_without_a_restart(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -352,6 +380,7 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 @pytest.mark.parametrize(
     ("point", "posts_before"),
     [("after the row is written", 0), ("after the thread exists", 1), ("during the post", 2)],
