@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -14,6 +14,9 @@ from fake_discord import FakeDiscord
 from bot.app import AtelierBot
 from bot.store.database import Database
 from engine.pool import EnginePool
+
+# A story fails when its bot made a request the fake Discord refused and the story did not mean.
+pytest_plugins = ["fake_discord.plugin"]
 
 # ---------------------------------------------------------------------------------------------
 # Fake Discord (tests/fake_discord): a local REST + gateway + CDN the real discord.py talks to.
@@ -73,3 +76,12 @@ async def bot(fake: FakeDiscord, pool: EnginePool, tmp_path: Path) -> AsyncItera
     """A bot of the test's own, on its own data directory, with the module's fake and pool."""
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         yield bot
+
+
+@pytest.fixture
+def without_nonce_window(fake: FakeDiscord) -> Iterator[None]:
+    """Discord's nonce window shut for one story: only the bot's own read-back of the channel
+    keeps its posts single (a restart or an outage outlasts the real window)."""
+    window, fake.nonce_window = fake.nonce_window, 0
+    yield
+    fake.nonce_window = window

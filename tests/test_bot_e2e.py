@@ -241,7 +241,9 @@ async def test_over_the_servers_job_limit_a_member_waits_and_only_the_owner_canc
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
     endless = replace(LIMITS, max_iterations=100_000)
-    async with running_bot(fake, pool, bot_config(fake, tmp_path, limits=endless)) as bot:
+    # A long job edits its status for a while: at a pace Discord's edit limit allows.
+    config = bot_config(fake, tmp_path, limits=endless, status_edit_seconds=1.0)
+    async with running_bot(fake, pool, config) as bot:
         await private_answer(
             await fake.slash_command(
                 "atelier-admin settings", {"jobs_per_member": 1}, user=fake.moderator
@@ -357,6 +359,7 @@ async def test_a_job_the_bot_died_on_three_times_is_given_up_and_the_member_told
     )
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it_once(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -391,6 +394,7 @@ async def test_a_backup_taken_while_a_job_runs_restores_into_a_bot_that_posts_it
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.discord_refusals(status=401)
 async def test_a_rejected_token_exits_with_a_clear_message(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
@@ -402,6 +406,7 @@ async def test_a_rejected_token_exits_with_a_clear_message(
     assert "Discord rejected DISCORD_TOKEN" in log.read_text()
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_bot_killed_mid_job_resumes_after_restart_and_posts_once(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:

@@ -207,10 +207,10 @@ class FakeRuns:
 class FakeDelivery:
     def __init__(self, jobs: JobStore) -> None:
         self.jobs = jobs
-        self.delivered: list[tuple[str, str]] = []
+        self.delivered: list[tuple[str, str, bool]] = []
 
-    async def deliver(self, job: Job) -> None:
-        self.delivered.append((job.id, job.state))
+    async def deliver(self, job: Job, *, picked_up: bool) -> None:
+        self.delivered.append((job.id, job.state, picked_up))
         await self.jobs.mark_posted(job.id, 99)
 
 
@@ -253,7 +253,7 @@ async def test_a_handed_over_job_is_posted_painted_and_delivered_once(
         await driving_task
     assert d.posts.resumed == [False]  # the member was waiting: nothing was sent before
     assert d.runs.ran == ["aaaa0001"] and d.runs.forgotten == ["aaaa0001"]
-    assert d.delivery.delivered == [("aaaa0001", "done")]
+    assert d.delivery.delivered == [("aaaa0001", "done", False)]
 
 
 async def test_posts_are_retried_through_an_outage_as_if_resumed(
@@ -263,7 +263,7 @@ async def test_posts_are_retried_through_an_outage_as_if_resumed(
     await d.jobs.create(new_job("aaaa0002"))
     await d.driver.drive("aaaa0002")
     assert d.posts.resumed == [True, True, True]  # no member waiting: a resumed job
-    assert d.delivery.delivered == [("aaaa0002", "done")]
+    assert d.delivery.delivered == [("aaaa0002", "done", True)]
 
 
 async def test_a_refused_post_while_the_member_waits_gives_the_job_up_and_keeps_nothing(
@@ -292,7 +292,7 @@ async def test_a_job_interrupted_three_times_is_given_up_and_its_failure_deliver
     await d.driver.drive("aaaa0004")
     job = await d.jobs.require("aaaa0004")
     assert job.error is not None and "interrupted 3 times" in job.error
-    assert d.runs.ran == [] and d.delivery.delivered == [("aaaa0004", "failed")]
+    assert d.runs.ran == [] and d.delivery.delivered == [("aaaa0004", "failed", True)]
 
 
 async def test_an_unexpected_error_counts_an_attempt_and_leaves_the_job_for_the_supervisor(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import discord
 import pytest
-from engine_images import png
+from engine_images import png, png_header_only
 
 from bot.config import Limits
 from bot.rules.images import check_attachment, check_image_bytes
@@ -93,7 +93,7 @@ def test_effective_limits_never_exceed_the_bots_ceiling() -> None:
     assert bounds.max_iterations == 1000 and not bounds.iterations_by_server
 
 
-def test_a_text_file_is_refused_before_download() -> None:
+def test_a_text_file_is_refused_from_its_content_type_alone() -> None:
     with pytest.raises(RequestRefused, match=r"`notes.txt` is not an image \(text/plain\)"):
         check_attachment("content", "notes.txt", "text/plain", 10, LIMITS)
 
@@ -106,10 +106,13 @@ def test_a_file_too_large_in_bytes_is_refused_with_the_limit() -> None:
 
 
 def test_an_image_with_too_many_pixels_is_refused_without_decoding_it() -> None:
+    # Its header alone is readable: had it been decoded, it would be refused as unreadable.
     with pytest.raises(
         RequestRefused, match=r"is 200×100 \(20,000 pixels\); the limit is 10,000 pixels"
     ):
-        check_image_bytes("content", "wide.png", png(200, 100), LIMITS)
+        check_image_bytes("content", "wide.png", png_header_only(200, 100), LIMITS)
+    with pytest.raises(RequestRefused, match="could not be read"):
+        check_image_bytes("content", "small.png", png_header_only(50, 50), LIMITS)
 
 
 def test_unreadable_and_truncated_images_are_refused() -> None:

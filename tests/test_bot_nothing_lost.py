@@ -72,6 +72,7 @@ def results_in(fake: FakeDiscord, where: Channel, job_id: str) -> list[Message]:
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a_restart(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -95,6 +96,7 @@ async def test_an_outage_while_the_result_is_posted_ends_in_one_result_without_a
     assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_dropped_connections_on_the_result_post_still_post_it_once(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -110,6 +112,27 @@ async def test_dropped_connections_on_the_result_post_still_post_it_once(
         await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
     assert results_in(fake, thread, job_id) == [result]  # the bot is stopped: nothing more comes
     assert [r.fault for r in fake.requests[seen:] if r.fault] == ["drop", "drop_after"]
+
+
+async def test_without_read_message_history_a_lost_answer_is_kept_single_by_the_nonce(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    # Discord takes the result but its answer is lost; reading the channel back finds nothing
+    # (without Read Message History the history is empty), so within Discord's nonce window the
+    # nonce alone keeps the post single.
+    channel = await fake.add_text_channel("no-history")
+    await fake.set_permissions(channel, fake.bot_role(), deny=READ_MESSAGE_HISTORY)
+    fake.fail("drop_after", method="POST", path=POSTS, skip=2, times=1)
+    async with running_bot(fake, pool, bot_config(fake, tmp_path), retry=QUICK) as bot:
+        job_id = await queued_job(await stylize(fake, channel=channel))
+        thread = fake.thread_of(public_message(fake, channel, job_id))
+        result = await wait_for_result(fake, thread, job_id)
+        await eventually(lambda: bot.jobs.require(job_id), lambda job: job.posted)
+    assert results_in(fake, thread, job_id) == [result]
+    posts = [
+        r for r in fake.requests if r.method == "POST" and r.path.endswith(f"{thread.id}/messages")
+    ]
+    assert len(posts) == 3, "the status, the result, and the result again after the lost answer"
 
 
 async def test_429s_on_progress_edits_slow_the_status_but_the_job_finishes(
@@ -144,7 +167,7 @@ async def test_when_the_thread_is_closed_to_the_bot_the_result_goes_to_the_chann
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         job_id = await queued_job(await stylize(fake, iterations=6))
         thread = fake.thread_of(public_message(fake, fake.channel, job_id))
-        thread.locked = True  # a moderator locked it: the bot may no longer post there
+        await fake.moderate_thread(thread, locked=True)  # the bot may no longer post there
         result = await wait_for_result(fake, fake.channel, job_id)
         assert result.content.startswith("(I could not post in the job's thread any more.) <@")
         assert results_in(fake, thread, job_id) == []
@@ -255,10 +278,10 @@ async def test_when_thread_and_channel_are_closed_to_the_bot_the_result_comes_by
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:
         job_id = await queued_job(await stylize(fake, user=painter, channel=general, iterations=6))
         thread = fake.thread_of(public_message(fake, general, job_id))
-        thread.locked = True
-        bot_role = guild.roles[guild.bot_role_id]
-        bot_role.permissions &= ~SEND_MESSAGES  # and the bot may no longer talk in #general
-        guild.everyone_role.permissions &= ~SEND_MESSAGES
+        await fake.moderate_thread(thread, locked=True)
+        # and the bot may no longer talk in #general
+        await fake.set_permissions(general, fake.bot_role(guild), deny=SEND_MESSAGES)
+        await fake.set_permissions(general, guild, deny=SEND_MESSAGES)
         dm = fake.dm_channel(painter)
         result = await wait_for_result(fake, dm, job_id)
         assert result.content.startswith("(I could not post where you asked any more")
@@ -406,6 +429,7 @@ async def test_a_cancel_that_arrives_after_the_result_says_it_already_finished(
         assert len(results_in(fake, thread, job_id)) == 1
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 async def test_a_row_no_task_drives_is_picked_up_without_a_restart(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
@@ -448,6 +472,7 @@ async def kill(process: asyncio.subprocess.Process) -> None:
     await process.wait()
 
 
+@pytest.mark.usefixtures("without_nonce_window")
 @pytest.mark.parametrize(
     ("point", "posts_before"),
     [("after the row is written", 0), ("after the thread exists", 1), ("during the post", 2)],

@@ -74,7 +74,9 @@ def device(request) -> re.Pattern[str]:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def submit(pool):
-    """pool.submit, with every job the test started cancelled afterwards, so workers are free."""
+    """pool.submit on a whole pool (both workers ready and idle, whatever the story before left),
+    with every job the test started cancelled afterwards, so workers are free."""
+    await eventually(lambda: len(worker_pids(pool)) == 2 and pool.running == 0)
     jobs: list[Job] = []
 
     async def submit(content=CONTENT, style=STYLE, params=TINY, **options) -> Job:

@@ -25,8 +25,9 @@ def cluster():
         yield cluster
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(loop_scope="module")
 async def engine(cluster):
+    """An engine of the story's own, so no story starts from what another left."""
     engine = RayEngine(
         cluster.address, device="cpu", preview_interval=0, stop_grace=2, node_check_interval=0.5
     )
@@ -35,14 +36,29 @@ async def engine(cluster):
     await engine.close()
 
 
+@pytest.fixture
+def join(cluster):
+    """Adds a machine to the cluster for one story; it leaves again after the story."""
+    joined = []
+
+    def join():
+        joined.append(cluster.add_node(**NODE))
+        return joined[-1]
+
+    yield join
+    for node in joined:
+        if node in cluster.worker_nodes:
+            cluster.remove_node(node)
+
+
 def ready_devices(engine: RayEngine) -> list[str]:
     return [slot.device for slot in engine._slots if slot.ready]
 
 
-async def test_a_machine_that_joins_the_cluster_gets_a_worker_and_takes_jobs(cluster, engine):
+async def test_a_machine_that_joins_the_cluster_gets_a_worker_and_takes_jobs(engine, join):
     assert len(ready_devices(engine)) == 1
 
-    cluster.add_node(**NODE)
+    join()
     await eventually(lambda: len(ready_devices(engine)) == 2)
 
     jobs = [await engine.submit(CONTENT, STYLE, ENDLESS) for _ in range(2)]
@@ -55,12 +71,13 @@ async def test_a_machine_that_joins_the_cluster_gets_a_worker_and_takes_jobs(clu
         await job.cancel()
 
 
-async def test_a_machine_lost_mid_job_fails_that_job_and_the_others_carry_on(cluster, engine):
+async def test_a_machine_lost_mid_job_fails_that_job_and_the_others_carry_on(cluster, engine, join):
+    joined = join()
+    await eventually(lambda: len(ready_devices(engine)) == 2)
     jobs = [await engine.submit(CONTENT, STYLE, ENDLESS) for _ in range(2)]
     logs = [EventLog(job) for job in jobs]
     for log in logs:
         await log.wait_for(Progress)
-    joined = cluster.list_all_nodes()[-1]  # the node the previous story added
     (lost,) = [slot.job for slot in engine._slots if slot.node.node_id == joined.node_id]
     (survivor,) = [job for job in jobs if job is not lost]
 

@@ -80,8 +80,10 @@ class Delivery:
         self._retrying = retrying
         self._on_retry = on_retry
 
-    async def deliver(self, job: Job) -> None:
-        """Final status edit, request message edit, then the result or failure message."""
+    async def deliver(self, job: Job, *, picked_up: bool) -> None:
+        """Final status edit, request message edit, then the result or failure message;
+        `picked_up` when this process did not start the job, so an earlier run may have posted
+        the answer already."""
         line = final_line(job)
         if job.status_message_id is not None:
             status = status_message_of(self._client, job, self._edit_seconds, cancellable=False)
@@ -93,7 +95,9 @@ class Delivery:
         answer = await self._answer(job)
         for destination in self._destinations(job):
             try:
-                message_id, channel_id = await self._post_with_retry(job, destination, answer)
+                message_id, channel_id = await self._post_with_retry(
+                    job, destination, answer, unsure=picked_up
+                )
             except Undeliverable as refusal:
                 log.warning("job %s: %s refused the answer: %s", job.id, destination.label, refusal)
                 continue
@@ -160,10 +164,11 @@ class Delivery:
         return Answer(text, upload)
 
     async def _post_with_retry(
-        self, job: Job, destination: Destination, answer: Answer
+        self, job: Job, destination: Destination, answer: Answer, *, unsure: bool
     ) -> tuple[int, int]:
-        """(message id, channel id) of the answer, sent once; raises Undeliverable or TooLate."""
-        unsure = job.posting_started_at is not None  # an earlier run may have sent it
+        """(message id, channel id) of the answer, sent once; raises Undeliverable or TooLate.
+        `unsure`: an earlier run may have sent it, so the channel is read back first."""
+        unsure = unsure or job.posting_started_at is not None
         await self._jobs.mark_posting_started(job.id)
 
         async def post_once() -> tuple[int, int]:

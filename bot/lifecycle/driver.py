@@ -97,6 +97,7 @@ class JobDriver:
     async def drive(self, job_id: str) -> None:
         """Carry the job on from wherever its row says it is, to its one final answer."""
         counted = False
+        picked_up = not self._hand_overs.waiting(job_id)  # a restart's or the supervisor's
         try:
             job = await self._give_up_if_interrupted(await self._jobs.require(job_id))
             if job.state in ACTIVE_STATES:
@@ -108,7 +109,7 @@ class JobDriver:
             if job.state in ACTIVE_STATES:
                 job = await self._runs.run(job)
             if job.state not in ACTIVE_STATES and not job.posted:
-                await self._deliver(job)
+                await self._deliver(job, picked_up=picked_up)
         except asyncio.CancelledError:
             if counted:  # a clean stop: back in line, and the attempt given back
                 await self._jobs.park(job_id)
@@ -183,8 +184,8 @@ class JobDriver:
             await self._jobs.mark_failed(job.id, NOT_POSTED_LINE)
         return await self._jobs.require(job.id)
 
-    async def _deliver(self, job: Job) -> None:
-        delivery = asyncio.create_task(self._delivery.deliver(job))
+    async def _deliver(self, job: Job, *, picked_up: bool) -> None:
+        delivery = asyncio.create_task(self._delivery.deliver(job, picked_up=picked_up))
         self._deliveries.add(delivery)
         delivery.add_done_callback(self._deliveries.discard)
         # Shielded: at shutdown the supervisor gives a post in flight a grace period first.
