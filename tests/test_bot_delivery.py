@@ -95,7 +95,7 @@ async def deliver(
         retrying=Retrying(policy or RetryPolicy(), FakeClock()),
         on_retry=lambda: retries.append(1),
     )
-    await delivery.deliver(job)
+    await delivery.deliver(job, picked_up=False)  # this process drove it from the start
     return client, await JobStore(database).require(job.id), len(retries)
 
 

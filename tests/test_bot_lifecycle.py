@@ -327,7 +327,7 @@ class FakeDriver:
         await self.jobs.mark_failed(job_id, "ended by the fake driver")  # unless it already ended
         await self.jobs.mark_posted(job_id, 1)
 
-    async def wait_for_deliveries(self, timeout: float) -> None:
+    async def stop_deliveries(self, grace: float) -> None:
         pass
 
 

@@ -108,7 +108,28 @@ def argparse_names(path: Path) -> tuple[set[str], set[str]]:
         return {a.value for c in calls(path, method) for a in c.args if isinstance(a, ast.Constant)}
 
     options = {name for name in first_words("add_argument") if name.startswith("-")}
+    for helper in argument_helpers(path):  # `bench.X.add_arguments(parser)` adds its options
+        options |= argparse_names(helper)[0]
     return options, first_words("add_parser")
+
+
+def argument_helpers(path: Path) -> list[Path]:
+    """The modules whose `add_arguments(parser)` this CLI calls (imported `from X import Y`)."""
+    tree = ast.parse(path.read_text())
+    modules = {
+        alias.asname or alias.name: f"{node.module}.{alias.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+    called = {
+        node.func.value.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", "") == "add_arguments"
+        and isinstance(node.func.value, ast.Name)
+    }
+    return [ROOT / (modules[name].replace(".", "/") + ".py") for name in sorted(called)]
 
 
 def named_commands() -> list[tuple[str, str, list[str]]]:
@@ -276,6 +297,7 @@ def discord_names(path: Path) -> set[str]:
         if keyword.arg == "name" and isinstance(keyword.value, ast.Constant)
     }
     options = {keyword.arg for call in calls(path, "describe") for keyword in call.keywords}
+    options |= helps_spread_into_describe(path)
     groups = {
         keyword.value.value
         for node in ast.walk(ast.parse(path.read_text()))
@@ -284,6 +306,25 @@ def discord_names(path: Path) -> set[str]:
         if keyword.arg == "group_name" and isinstance(keyword.value, ast.Constant)
     }
     return named | groups | {option for option in options if option}
+
+
+def helps_spread_into_describe(path: Path) -> set[str]:
+    """Options named by a `NAME = dict(option="help", ...)` spread into `describe(**NAME)`."""
+    spread = {
+        keyword.value.id
+        for call in calls(path, "describe")
+        for keyword in call.keywords
+        if keyword.arg is None and isinstance(keyword.value, ast.Name)
+    }
+    return {
+        keyword.arg
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Call)
+        and any(isinstance(t, ast.Name) and t.id in spread for t in node.targets)
+        for keyword in node.value.keywords
+        if keyword.arg
+    }
 
 
 def test_discord_commands_and_their_page_name_the_same_things() -> None:
