@@ -14,11 +14,12 @@ from stored_jobs import new_job
 from bot.lifecycle.housekeeping import delete_expired_files
 from bot.rules.refusals import RequestRefused
 from bot.rules.settings import GuildSettings
+from bot.store.admission_checks import Admission
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job, NewJob
-from bot.store.jobs import Admission, JobStore
+from bot.store.jobs import JobStore
 
 
 class Clock:

@@ -24,10 +24,11 @@ from bot.lifecycle.supervisor import Supervisor
 from bot.ops.metrics import Metrics
 from bot.rules.refusals import RequestRefused
 from bot.rules.settings import GuildSettings
+from bot.store.admission_checks import Admission
 from bot.store.database import Database
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job
-from bot.store.jobs import Admission, JobStore
+from bot.store.jobs import JobStore
 
 
 class Flaky:

@@ -23,13 +23,13 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import yaml
-from bot.metrics import Metrics
 from bot_process_env import bot_process_env
 from engine_images import ASTRONAUT, HUBBLE, png_bytes, small
 from fake_discord import FakeDiscord
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Config
+from bot.ops.metrics import Metrics
 
 REPO = Path(__file__).resolve().parents[1]
 MONITORING = REPO / "docker" / "monitoring"

@@ -25,10 +25,11 @@ from bot.rules.limits import Clamped, check_channel, clamp_request
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, RequestedOptions
 from bot.rules.settings import GuildSettings
+from bot.store.admission_checks import Admission, JobIdTaken
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job, NewJob, PostMode, new_job_id
-from bot.store.jobs import Admission, JobIdTaken, JobStore
+from bot.store.jobs import JobStore
 from engine.params import StyleParams
 
 log = logging.getLogger(__name__)

@@ -58,6 +58,45 @@ class Snapshot:
         return line if self.engine is None else f"{line}: {self.engine.line()}"
 
 
+# Gauges set from each `Snapshot`: key -> (metric name, help).
+MOMENT_GAUGES = {
+    "queue_length": ("atelier_queue_length", "Jobs waiting in the engine pool."),
+    "running": ("atelier_running_jobs", "Jobs running on an engine worker."),
+    "gateway": ("atelier_gateway_connected", "1 while the Discord gateway connection is up."),
+    "engine_alive": (
+        "atelier_engine_alive",
+        "1 while the engine can take jobs (what /healthz reports as engine alive).",
+    ),
+    "workers_ready": (
+        "atelier_engine_workers_ready",
+        "Engine workers that loaded the model and take jobs.",
+    ),
+    "workers_starting": (
+        "atelier_engine_workers_starting",
+        "Engine workers loading the model, or waiting to be started again.",
+    ),
+    "failed_starts": (
+        "atelier_engine_failed_starts",
+        "The longest run of failed starts in a row of any engine worker (0 when all start).",
+    ),
+}
+
+
+def moment_values(snapshot: Snapshot) -> dict[str, float]:
+    """What each moment gauge shows for `snapshot` (the workers' only when the engine says)."""
+    values = {
+        "queue_length": snapshot.queue_length,
+        "running": snapshot.running,
+        "gateway": int(snapshot.gateway_connected),
+        "engine_alive": int(snapshot.engine_alive),
+    }
+    if snapshot.engine is not None:
+        values["workers_ready"] = snapshot.engine.ready
+        values["workers_starting"] = snapshot.engine.starting
+        values["failed_starts"] = snapshot.engine.failed_starts
+    return values
+
+
 class Metrics:
     """The bot's counters and gauges in a registry of its own."""
 
@@ -99,37 +138,10 @@ class Metrics:
         self._jobs = Gauge(
             "atelier_jobs", "Jobs in the database by state.", ["state"], registry=registry
         )
-        self._queue_length = Gauge(
-            "atelier_queue_length", "Jobs waiting in the engine pool.", registry=registry
-        )
-        self._running = Gauge(
-            "atelier_running_jobs", "Jobs running on an engine worker.", registry=registry
-        )
-        self._gateway = Gauge(
-            "atelier_gateway_connected",
-            "1 while the Discord gateway connection is up.",
-            registry=registry,
-        )
-        self._engine_alive = Gauge(
-            "atelier_engine_alive",
-            "1 while the engine can take jobs (what /healthz reports as engine alive).",
-            registry=registry,
-        )
-        self._workers_ready = Gauge(
-            "atelier_engine_workers_ready",
-            "Engine workers that loaded the model and take jobs.",
-            registry=registry,
-        )
-        self._workers_starting = Gauge(
-            "atelier_engine_workers_starting",
-            "Engine workers loading the model, or waiting to be started again.",
-            registry=registry,
-        )
-        self._failed_starts = Gauge(
-            "atelier_engine_failed_starts",
-            "The longest run of failed starts in a row of any engine worker (0 when all start).",
-            registry=registry,
-        )
+        self._moment = {
+            key: Gauge(name, description, registry=registry)
+            for key, (name, description) in MOMENT_GAUGES.items()
+        }
         # Zero rows for the common series, so dashboards and rate() see them before the first job.
         for outcome in ("done", "cancelled"):
             self._ended.labels(outcome, "")
@@ -155,14 +167,8 @@ class Metrics:
     def observe(self, snapshot: Snapshot) -> None:
         for state in JOB_STATES:
             self._jobs.labels(state).set(snapshot.jobs_by_state.get(state, 0))
-        self._queue_length.set(snapshot.queue_length)
-        self._running.set(snapshot.running)
-        self._gateway.set(int(snapshot.gateway_connected))
-        self._engine_alive.set(int(snapshot.engine_alive))
-        if snapshot.engine is not None:
-            self._workers_ready.set(snapshot.engine.ready)
-            self._workers_starting.set(snapshot.engine.starting)
-            self._failed_starts.set(snapshot.engine.failed_starts)
+        for key, value in moment_values(snapshot).items():
+            self._moment[key].set(value)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format."""

@@ -14,12 +14,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
 from bot.rules.refusals import RequestRefused
-from bot.rules.settings import GuildSettings
+from bot.store.admission_checks import MEMBER_ACTIVITY, Admission, JobIdTaken
 from bot.store.database import Database
 from bot.store.job_rows import (
     ACTIVE_STATES,
@@ -30,27 +29,6 @@ from bot.store.job_rows import (
     insert_job,
     job_from_row,
 )
-
-# A member's paintings waiting or running, when their last one was accepted, and their
-# variations grids since a time: grids are cheap requests with a quota of their own.
-MEMBER_ACTIVITY = (
-    "SELECT SUM(state IN ('queued', 'running') AND quality != 'variations'), "
-    "MAX(CASE WHEN quality != 'variations' THEN created_at END), "
-    "SUM(quality = 'variations' AND created_at > ?) FROM jobs WHERE guild_id IS ? AND user_id = ?"
-)
-
-
-class JobIdTaken(Exception):
-    """Another job already has this id; the intake draws a new one."""
-
-
-@dataclass(frozen=True)
-class Admission:
-    """What the database checks while admitting a job, all in the same transaction."""
-
-    settings: GuildSettings
-    max_queue: int
-    now: float
 
 
 class JobStore:
