@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 LOST = "tests/test_bot_nothing_lost.py::"
 E2E = "tests/test_bot_e2e.py::"
 MEMBER = "tests/test_bot_member_stories.py::"
+DELIVERY = "tests/test_bot_delivery.py::"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ SAFEGUARDS = (
         "nonce",
         "bot/lifecycle/delivery.py",
         (('nonce = f"r{job.id}"', "nonce = None"),),
-        (LOST + "test_without_read_message_history_a_lost_answer_is_kept_single_by_the_nonce",),
+        (DELIVERY + "test_a_resend_the_history_cannot_vouch_for_is_kept_single_by_its_nonce",),
     ),
     Safeguard(
         "atomic admission",

@@ -24,14 +24,21 @@ LOST = "lost"  # Discord takes the message, but its answer never comes back
 
 
 class FakeChannel:
-    """What Delivery uses of a channel: send, and read back its history."""
+    """What Delivery uses of a channel: send, and read back its history. Like Discord, a send
+    whose nonce it has seen answers with the first message; `hidden_history` reads empty."""
 
-    def __init__(self, channel_id: int, *failures: Exception | str) -> None:
+    def __init__(
+        self, channel_id: int, *failures: Exception | str, hidden_history: bool = False
+    ) -> None:
         self.id = channel_id
         self.failures = list(failures)
         self.messages: list[SimpleNamespace] = []
+        self.by_nonce: dict[object, SimpleNamespace] = {}
+        self.hidden_history = hidden_history
 
-    async def send(self, content: str, **_: object) -> SimpleNamespace:
+    async def send(self, content: str, nonce: object = None, **_: object) -> SimpleNamespace:
+        if nonce is not None and nonce in self.by_nonce:
+            return self.by_nonce[nonce]
         failure = self.failures.pop(0) if self.failures else None
         if isinstance(failure, Exception):
             raise failure
@@ -42,12 +49,14 @@ class FakeChannel:
             author=SimpleNamespace(id=BOT_ID),
         )
         self.messages.append(message)
+        if nonce is not None:
+            self.by_nonce[nonce] = message
         if failure == LOST:
             raise outage()
         return message
 
     async def history(self, limit: int) -> AsyncIterator[SimpleNamespace]:
-        for message in reversed(self.messages[-limit:]):
+        for message in [] if self.hidden_history else reversed(self.messages[-limit:]):
             yield message
 
 
@@ -114,6 +123,17 @@ async def test_an_answer_discord_took_without_answering_is_found_not_sent_again(
     database: Database, tmp_path: Path
 ) -> None:
     thread = FakeChannel(THREAD, LOST)
+    _, job, retries = await deliver(database, tmp_path, thread)
+    (answer,) = thread.messages
+    assert job.result_message_id == answer.id and retries == 1
+
+
+async def test_a_resend_the_history_cannot_vouch_for_is_kept_single_by_its_nonce(
+    database: Database, tmp_path: Path
+) -> None:
+    # Discord takes the answer without answering, and the history reads empty (as it does
+    # without Read Message History): only the nonce lets Discord recognise the resend.
+    thread = FakeChannel(THREAD, LOST, hidden_history=True)
     _, job, retries = await deliver(database, tmp_path, thread)
     (answer,) = thread.messages
     assert job.result_message_id == answer.id and retries == 1

@@ -102,7 +102,10 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
                 assert health.status == 200
-                assert await health.text() == "gateway connected, engine alive\n"
+                assert (
+                    await health.text()
+                    == "gateway connected, engine alive: 1 of 1 engine workers ready\n"
+                )
             async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
                 assert response.content_type == "text/plain"
                 text = await response.text()

@@ -174,7 +174,8 @@ def test_a_preview_job_says_instant_preview_where_iterations_would_be():
     assert "120 iterations" in texts.request_line("ab12cd34", replace(request, quality="full"))
 
 
-def test_each_job_button_is_rebuilt_only_from_its_own_custom_id() -> None:
+async def test_each_job_button_is_rebuilt_only_from_its_own_custom_id() -> None:
+    # async: discord.py before 2.7 makes a View only inside a running event loop
     for button in JOB_BUTTONS:
         custom_id = button("ab12cd34").custom_id
         assert custom_id == f"atelier:{button.action}:ab12cd34"

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SERVICE = BotService.from_compose()
 WAIT = 240.0  # a container start loads PyTorch and VGG-19 on 2 shared cores
-JOB_ID = re.compile(r"job `([0-9a-f]{8})`")
+JOB_ID = re.compile(r"job `([0-9a-f]{16})`")
 CONTENT = (png_bytes(small(ASTRONAUT, 40)), "astronaut.png")
 STYLE = (png_bytes(small(HUBBLE, 40)), "hubble.png")
 LONG_JOB = 40  # iterations: tens of seconds of painting here, time to interrupt it

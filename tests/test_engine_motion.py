@@ -55,6 +55,16 @@ def test_a_still_picture_is_one_frame_and_a_text_file_is_refused_clearly(tmp_pat
         decode_clip(bogus)
 
 
+def test_only_mp4_mov_and_webm_are_read_as_video_not_whatever_ffmpeg_can_open(tmp_path):
+    # FFmpeg opens plain text as "tty" video and any name ending in .png as "image2".
+    for name in ("notes.txt", "notes.png"):
+        text = tmp_path / name
+        text.write_text("just words, no picture")
+        assert not is_animation(text)
+        with pytest.raises(InvalidImage, match="neither a picture nor a video"):
+            decode_clip(text)
+
+
 def test_the_limits_cut_frames_length_and_frame_rate_and_say_what_they_cut():
     data = gif_bytes(panned(6), DURATIONS)
 

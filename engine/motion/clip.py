@@ -28,6 +28,11 @@ if TYPE_CHECKING:
 SHORTEST_FRAME_MS = 20
 BROWSER_FRAME_MS = 100
 ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")  # Pillow's names for the animated images it reads
+# FFmpeg's demuxers for MP4/MOV and WebM. FFmpeg would read far more (a text file opens as
+# "tty" video, a name ending in .png as "image2"); each other demuxer is attack surface for
+# untrusted uploads and none is a clip a member means.
+VIDEO_DEMUXERS = frozenset({"mov", "mp4", "matroska", "webm"})
+UNREADABLE = "this file is neither a picture nor a video we can read (GIF, PNG, MP4, …)"
 
 # A frame and when it starts, in ms from the clip's start; the last item, with no frame, is
 # when the clip ends.
@@ -137,27 +142,32 @@ def _clip(frames: Iterator[Timed], settings: AnimationSettings, loop: object, ki
     )
 
 
-def _video_stream_exists(data: Source) -> bool:
+def _open_video(data: Source) -> av.container.InputContainer:
+    """An MP4, MOV or WebM container with a video stream, or `InvalidImage`."""
     import av
 
     try:
-        with av.open(_source(data)) as container:
-            return bool(container.streams.video)
-    except (av.FFmpegError, OSError, ValueError):
+        container = av.open(_source(data))
+    except (av.FFmpegError, OSError, ValueError) as error:
+        raise InvalidImage(UNREADABLE) from error
+    if not VIDEO_DEMUXERS & set(container.format.name.split(",")) or not container.streams.video:
+        container.close()
+        raise InvalidImage(UNREADABLE)
+    return container
+
+
+def _video_stream_exists(data: Source) -> bool:
+    try:
+        _open_video(data).close()
+    except InvalidImage:
         return False
+    return True
 
 
 def _decode_video(data: Source, settings: AnimationSettings, max_pixels: int) -> Clip:
     import av
 
-    unreadable = "this file is neither a picture nor a video we can read (GIF, PNG, MP4, …)"
-    try:
-        container = av.open(_source(data))
-    except (av.FFmpegError, OSError, ValueError) as error:
-        raise InvalidImage(unreadable) from error
-    with container:
-        if not container.streams.video:
-            raise InvalidImage(unreadable)
+    with _open_video(data) as container:
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > max_pixels:
