@@ -106,15 +106,11 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
                     await health.text()
                     == "gateway connected, engine alive: 1 of 1 engine workers ready\n"
                 )
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
-                assert response.content_type == "text/plain"
-                text = await response.text()
-        samples = {
-            (s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text)
-            for s in family.samples
-        }
-        assert samples[("atelier_jobs", (("state", "done"),))] == 1
+            # Jobs by state are counted in the background every 15 s, as Prometheus scrapes.
+            done = ("atelier_jobs", (("state", "done"),))
+            samples = await eventually(
+                lambda: scraped(http, port), lambda s: s.get(done) == 1, timeout=40
+            )
         assert samples[("atelier_jobs_ended_total", (("failure", ""), ("outcome", "done")))] == 1
         assert samples[("atelier_requests_refused_total", (("reason", "not_an_image"),))] == 1
         assert samples[("atelier_engine_seconds_total", (("device", "cpu"),))] > 0
@@ -123,6 +119,20 @@ async def test_stylize_paints_in_a_thread_with_live_progress_and_posts_the_png(
         assert samples[("atelier_gateway_connected", ())] == 1
         assert samples[("process_resident_memory_bytes", ())] > 0
         assert samples[("process_cpu_seconds_total", ())] > 0
+
+
+async def scraped(
+    http: aiohttp.ClientSession, port: int
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample /metrics serves, by name and labels."""
+    async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
+        assert response.content_type == "text/plain"
+        text = await response.text()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 async def test_with_only_an_api_base_the_bot_asks_it_for_the_gateway(
