@@ -169,7 +169,9 @@ async def test_the_compose_service_turns_healthy_and_answers_a_stylize_with_its_
         assert picture.data.startswith(b"\x89PNG\r\n\x1a\n")
 
         state = await bot.wait_for_health("healthy", timeout=WAIT)
-        assert state["Health"]["Log"][-1]["Output"].strip() == "200 gateway connected, engine alive"
+        assert state["Health"]["Log"][-1]["Output"].strip() == (
+            "200 gateway connected, engine alive: 1 of 1 engine workers ready"
+        )
         assert (await bot.exec("id", "-u")).strip() == "10001"
         print(f"healthy after {len(state['Health']['Log'])} probe(s); {job_id} posted its PNG")
 
