@@ -86,14 +86,13 @@ SAFEGUARDS = (
         "bot/store/jobs.py",
         (
             (
-                "                conn.execute(INSERT_JOB, _insert_args(new, admission.now, "
-                "inputs_ready=False))\n",
-                "                pass\n",
+                "                    conn.execute(*insert_job(new, admission.now, inputs_ready=False))\n",
+                "                    pass\n",
             ),
             (
                 "        await self._db.run(admit)\n",
-                "        await self._db.run(admit)\n        await self._db.write(INSERT_JOB, "
-                "_insert_args(new, admission.now, inputs_ready=False))\n",
+                "        await self._db.run(admit)\n"
+                "        await self._db.write(*insert_job(new, admission.now, inputs_ready=False))\n",
             ),
         ),
         (
