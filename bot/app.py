@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.admission.inputs import Downloads
 from bot.admission.intake import Intake
 from bot.admission.picks import PickedImages
+from bot.commands.action_rate import ActionRate
 from bot.commands.admin import AdminCog
 from bot.commands.atelier import AtelierCog
 from bot.commands.context_menus import Picks
@@ -45,6 +46,11 @@ def point_at_api(config: Config) -> None:
 
 
 class AtelierTree(app_commands.CommandTree):
+    action_rate: ActionRate | None = None  # set by the bot once its metrics exist
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return self.action_rate is None or await self.action_rate.allows(interaction)
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -125,6 +131,8 @@ class AtelierBot(commands.Bot):
             self.lifecycle.hand_over,
         )
         self.downloads = Downloads(config.limits, config.api_base)
+        action_rate = ActionRate(config.member_actions_per_minute, metrics)
+        self.tree.action_rate = action_rate
         self.job_actions = JobActions(
             self.jobs,
             files,
@@ -134,6 +142,7 @@ class AtelierBot(commands.Bot):
             self.lifecycle,
             JobDeletion(self, self.jobs, files),
             metrics,
+            action_rate,
         )
 
     async def setup_hook(self) -> None:

@@ -84,6 +84,11 @@ class Config:
     gateway_url: str | None = setting(None, env="DISCORD_GATEWAY_URL")  # None: Discord's or asked
     status_edit_seconds: float = 3.0  # at most one edit of a job's status message this often
     retention_hours: float = 72.0  # input and result files are deleted this long after a job ends
+    # New jobs are refused while the data directory's disk has less free than this; running
+    # jobs finish. 0 turns the floor off.
+    min_free_disk_mb: int = setting(500, minimum=0)
+    # Commands and buttons one member may use a minute, across servers; 0: no limit.
+    member_actions_per_minute: int = setting(30, minimum=0)
 
     @property
     def database_path(self) -> Path:

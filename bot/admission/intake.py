@@ -12,6 +12,7 @@ import asyncio
 import errno
 import logging
 import random
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 
@@ -21,7 +22,7 @@ from bot.admission.inputs import Inputs
 from bot.config import Config
 from bot.messages.discord_errors import is_discord_failure
 from bot.ops.metrics import Metrics
-from bot.rules.limits import Clamped, check_channel, clamp_request
+from bot.rules.limits import Clamped, check_channel, check_free_space, clamp_request
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, RequestedOptions
 from bot.rules.settings import GuildSettings
@@ -139,6 +140,7 @@ class Intake:
         for the buttons under a result; otherwise a public message with thumbnails opens a new
         thread, or the job carries on as replies where threads are not possible.
         """
+        await self._check_free_space()
         clamped = clamp_request(
             options, settings, self._config.limits, random_seed=random.randint(0, SEED_MAX)
         )
@@ -149,6 +151,20 @@ class Intake:
         job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
         await self._confirm(interaction, job, clamped.notes)
         return job
+
+    async def _check_free_space(self) -> None:
+        floor_mb = self._config.min_free_disk_mb
+        free = (await asyncio.to_thread(shutil.disk_usage, self._config.data_dir)).free
+        try:
+            check_free_space(free, floor_mb)
+        except RequestRefused:
+            log.warning(
+                "%d MB free for %s, under MIN_FREE_DISK_MB=%d: new jobs are refused",
+                free // (1024 * 1024),
+                self._config.data_dir,
+                floor_mb,
+            )
+            raise
 
     async def _admit(self, draw: Callable[[], NewJob], settings: GuildSettings) -> NewJob:
         """The admitted job's row, under an id drawn again while it is another job's."""

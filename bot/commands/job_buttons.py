@@ -14,6 +14,7 @@ import discord
 
 from bot.admission.inputs import Inputs
 from bot.admission.intake import Intake
+from bot.commands.action_rate import ActionRate
 from bot.commands.job_deletion import JobDeletion
 from bot.commands.private import INTERNAL_ERROR, tell_privately
 from bot.config import Limits
@@ -49,6 +50,7 @@ class JobActions:
         lifecycle: Supervisor,
         deletion: JobDeletion,
         metrics: Metrics,
+        rate: ActionRate,
     ) -> None:
         self._jobs = jobs
         self._files = files
@@ -58,6 +60,7 @@ class JobActions:
         self._lifecycle = lifecycle
         self._deletion = deletion
         self._metrics = metrics
+        self._rate = rate
         self._handlers: dict[Action, Handler] = {
             "cancel": self._cancel,
             "delete": self._delete,
@@ -72,6 +75,8 @@ class JobActions:
         }
 
     async def may_press(self, interaction: discord.Interaction, job_id: str, doing: str) -> bool:
+        if not await self._rate.allows(interaction):
+            return False
         try:
             job = await self._job(job_id)
             check_may_act_on(job, interaction.user.id, interaction.permissions, doing)

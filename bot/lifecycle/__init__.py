@@ -3,9 +3,10 @@
 Lives here: the registry of job tasks, recovery and shutdown, and the wiring of the rest
 (`supervisor`); driving one job (`driver`); its public posts (`posts`); its status message
 (`status_message`); one run through the engine (`engine_runs`); instant previews and the lane
-that paints them (`instant_previews`, `preview_lane`); the final answer (`delivery`); the one
-retry policy and clock for talking to Discord (`retry`); finding and editing the bot's own
-messages (`own_messages`); tidying the data directory (`housekeeping`).
+that paints them (`instant_previews`, `preview_lane`); keeping a finished picture, or one clear
+failure when the disk is full (`results`); the final answer (`delivery`); the one retry
+policy and clock for talking to Discord (`retry`); finding and editing the bot's own messages
+(`own_messages`); tidying the data directory (`housekeeping`).
 
 Glossary:
 - job: one accepted request and its durable row (`bot.store.jobs.Job`), from queued to done,

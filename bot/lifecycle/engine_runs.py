@@ -15,6 +15,7 @@ import discord
 
 from bot.lifecycle.instant_previews import InstantPreviews, paint_preview_job
 from bot.lifecycle.preview_lane import PreviewLane
+from bot.lifecycle.results import DISK_FULL, keep_result
 from bot.lifecycle.status_message import StatusMessage, status_message_of
 from bot.messages import texts
 from bot.messages.png_metadata import with_settings
@@ -162,17 +163,21 @@ class EngineRuns:
         status.show(line)
 
     async def _record_done(self, job: Job, event: Done) -> None:
-        path = await self._files.save_result(job.id, with_settings(event.png, job))
-        await self._jobs.mark_done(
+        kept = await keep_result(
+            self._jobs,
+            self._files,
             job.id,
-            result_path=path,
+            with_settings(event.png, job),
             width=event.width,
             height=event.height,
             seconds=event.seconds,
             device=event.device,
             engine_note=event.note,
         )
-        self._metrics.job_done(event.device, event.seconds)
+        if kept:
+            self._metrics.job_done(event.device, event.seconds)
+        else:
+            self._metrics.job_failed(DISK_FULL)
 
     async def _record_failed(self, job: Job, event: Failed) -> None:
         if event.kind == "cancelled" and job.id in self._cancelled_by:

@@ -14,6 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from bot.lifecycle.preview_lane import PaintedPreview, PreviewLane
+from bot.lifecycle.results import keep_result
 from bot.lifecycle.status_message import StatusMessage
 from bot.messages import texts
 from bot.messages.png_metadata import request_fields, with_settings, with_text
@@ -74,9 +75,11 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
         log.warning("preview job %s failed: %s", job.id, exc)
         await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))
     else:
-        await jobs.mark_done(
+        await keep_result(
+            jobs,
+            files,
             job.id,
-            result_path=await files.save_result(job.id, png),
+            png,
             width=painted.width,
             height=painted.height,
             seconds=painted.seconds,

@@ -20,6 +20,7 @@ FAILURE_TITLES = {
     "worker_died": "the painter crashed",
     "out_of_memory": "ran out of memory",
     "error": "failed",
+    "disk_full": "could not be kept",
 }
 
 

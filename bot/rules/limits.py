@@ -147,6 +147,25 @@ def check_member_quota(
             )
 
 
+def check_free_space(free_bytes: int, floor_mb: int) -> None:
+    """Below the floor new jobs are refused, so the jobs already accepted can still finish."""
+    if floor_mb and free_bytes < floor_mb * 1024 * 1024:
+        raise RequestRefused(
+            "I'm low on disk space, so I'm not taking new jobs right now; the jobs already "
+            "queued will finish. Please try again later (the bot's admin has been told).",
+            reason="disk_low",
+        )
+
+
+def too_fast(retry_after: float) -> RequestRefused:
+    """A member over their commands-and-buttons rate, told when the next one is counted."""
+    return RequestRefused(
+        "You're going a bit fast: nothing was done this time. "
+        f"Try again in {int(retry_after) + 1} s.",
+        reason="too_fast",
+    )
+
+
 GRID_WINDOW_SECONDS = 3600
 
 

@@ -31,6 +31,8 @@ RefusalReason = Literal[
     "upscale_limit",
     "too_thin",
     "disk_full",
+    "disk_low",
+    "too_fast",
     "not_started",
     "grids_off",
     "grids_per_hour",

@@ -12,10 +12,14 @@ def write_durably(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename: a crash leaves the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(partial, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError:
+        partial.unlink(missing_ok=True)  # a full disk gets back what the write took
+        raise
     partial.replace(path)
 
 
