@@ -14,6 +14,8 @@ from bot_stories import (
     LIMITS,
     WAIT,
     bot_config,
+    long_jobs_ahead,
+    private_answer,
     public_message,
     queued_job,
     running_bot,
@@ -23,6 +25,7 @@ from bot_stories import (
 )
 from engine_pool import worker_pids
 from fake_discord import Channel, FakeDiscord, Message
+from waiting import eventually
 
 from engine.pool import EnginePool
 
@@ -125,3 +128,48 @@ async def test_with_the_engine_gone_a_new_job_is_answered_at_once_not_left_waiti
             f"<@{fake.member.id}> ❌ Failed: the engine is shutting down · job `{job_id}`"
         )
         assert (await bot.jobs.require(job_id)).state == "failed"
+
+
+async def test_a_job_the_engines_full_queue_turns_away_waits_for_room_and_then_paints(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    # An engine with room for one waiting job (shared with other work, or smaller than the
+    # bot's own queue cap): the third job meets its full queue and is tried again later.
+    async with (
+        EnginePool(devices=["cpu"], workers=1, max_queue=1) as small,
+        running_bot(fake, small, bot_config(fake, tmp_path, limits=ENDLESS)),
+    ):
+        ahead, waiting = await long_jobs_ahead(fake, "painter-a", "painter-b")
+        await painting(fake, ahead)
+        turned_away = await queued_job(await stylize(fake))
+        status = status_message(fake, thread_of(fake, turned_away), turned_away)
+        await fake.wait_for(lambda: "Waiting for room in the queue" in status.content, WAIT)
+
+        for job_id in (ahead, waiting):
+            other = status_message(fake, thread_of(fake, job_id), job_id)
+            await fake.click(other, f"atelier:cancel:{job_id}", user=fake.moderator)
+        result = await wait_for_result(fake, thread_of(fake, turned_away), turned_away)
+        assert result.attachments
+        assert answers(fake, thread_of(fake, turned_away), turned_away) == [result]
+
+
+async def test_a_stylize_while_the_queue_is_full_is_refused_and_taken_once_there_is_room(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path, limits=ENDLESS, engine_max_queue=1)
+    async with running_bot(fake, pool, config) as bot:
+        (ahead,) = await long_jobs_ahead(fake, "painter-c")
+        await painting(fake, ahead)
+        (waiting,) = await long_jobs_ahead(fake, "painter-d")
+        refused = await stylize(fake)
+        assert await private_answer(refused) == (
+            "The queue is full (1 jobs waiting); please try again later."
+        )
+        assert len(await bot.jobs.history(int(fake.guild.id), int(fake.member.id), 10)) == 0
+
+        for job_id in (ahead, waiting):
+            other = status_message(fake, thread_of(fake, job_id), job_id)
+            await fake.click(other, f"atelier:cancel:{job_id}", user=fake.moderator)
+        await eventually(lambda: bot.jobs.require(waiting), lambda job: job.state != "queued")
+        again = await queued_job(await stylize(fake))
+        await wait_for_result(fake, thread_of(fake, again), again)
