@@ -107,16 +107,27 @@ async def test_restore_never_overwrites_data_unless_asked_and_then_keeps_it_asid
 ) -> None:
     config = config_for(tmp_path / "data")
     async with Database(config.database_path) as database:
-        await add_job(JobStore(database), JobFiles(config.files_dir), "aaaa0001")
-    archive = backup(config, tmp_path / "atelier.tar").path
+        jobs, files = JobStore(database), JobFiles(config.files_dir)
+        await add_job(jobs, files, "aaaa0001")
+        archive = backup(config, tmp_path / "atelier.tar").path
+        await add_job(jobs, files, "aaaa0002")  # the live data moves on past the archive
 
     with pytest.raises(BackupError, match="already holds Atelier data; stop the bot"):
         restore(config, archive)
+    assert await job_ids(config) == ["aaaa0001", "aaaa0002"]  # refused: nothing touched
+
     restore(config, archive, replace=True)
+    assert await job_ids(config) == ["aaaa0001"]  # the archive's data, not the live data
+    assert not (config.files_dir / "aaaa0002").exists()
     (aside,) = config.data_dir.glob("replaced-*")
-    assert (aside / "atelier.sqlite3").is_file()
-    assert (aside / "jobs" / "aaaa0001" / "content").is_file()
-    assert (config.files_dir / "aaaa0001" / "content").is_file()
+    assert await job_ids(config_for(aside)) == ["aaaa0001", "aaaa0002"]
+    assert (aside / "jobs" / "aaaa0002" / "content").read_bytes() == b"content aaaa0002"
+    assert (config.files_dir / "aaaa0001" / "content").read_bytes() == b"content aaaa0001"
+
+
+async def job_ids(config: Config) -> list[str]:
+    async with Database(config.database_path) as database:
+        return sorted(job.id for job in await JobStore(database).to_resume())
 
 
 def test_an_archive_that_is_not_an_atelier_backup_is_refused_untouched(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from dataclasses import fields, is_dataclass
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
@@ -40,30 +42,46 @@ def test_a_token_alone_gives_the_documented_defaults() -> None:
     assert config.health_port == 8080
 
 
+def variable_names(cls: type) -> set[str]:
+    """Every variable a settings dataclass reads: a field's own `env` name, else its name in
+    capitals; a nested dataclass's fields too."""
+    hints = get_type_hints(cls)
+    names: set[str] = set()
+    for f in fields(cls):
+        if is_dataclass(hints[f.name]):
+            names |= variable_names(hints[f.name])
+        else:
+            names.add(f.metadata.get("env") or f.name.upper())
+    return names
+
+
 def test_every_variable_is_read() -> None:
-    config = Config.from_env(
-        {
-            "DISCORD_TOKEN": TOKEN,
-            "ATELIER_DATA_DIR": "/srv/atelier",
-            "ENGINE_DEVICES": "cuda:0, cuda:1",
-            "ENGINE_WORKERS": "4",
-            "ENGINE_WEIGHTS": "torchvision",
-            "ENGINE_RAY_ADDRESS": "10.0.0.1:6379",
-            "MAX_ITERATIONS": "500",
-            "DEFAULT_ITERATIONS": "100",
-            "MAX_SIZE": "768",
-            "DEFAULT_SIZE": "256",
-            "MAX_INPUT_BYTES": "1000000",
-            "MAX_INPUT_PIXELS": "2000000",
-            "DEV_GUILD_ID": "42",
-            "LOG_LEVEL": "debug",
-            "HEALTH_PORT": "0",
-            "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
-            "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
-            "STATUS_EDIT_SECONDS": "0.5",
-            "RETENTION_HOURS": "1",
-        }
-    )
+    env = {
+        "DISCORD_TOKEN": TOKEN,
+        "ATELIER_DATA_DIR": "/srv/atelier",
+        "ENGINE_DEVICES": "cuda:0, cuda:1",
+        "ENGINE_WORKERS": "4",
+        "ENGINE_WEIGHTS": "torchvision",
+        "ENGINE_RAY_ADDRESS": "10.0.0.1:6379",
+        "MAX_ITERATIONS": "500",
+        "DEFAULT_ITERATIONS": "100",
+        "MAX_SIZE": "768",
+        "DEFAULT_SIZE": "256",
+        "MAX_INPUT_BYTES": "1000000",
+        "MAX_INPUT_PIXELS": "2000000",
+        "DEV_GUILD_ID": "42",
+        "LOG_LEVEL": "debug",
+        "HEALTH_PORT": "0",
+        "DISCORD_API_BASE": "http://127.0.0.1:9000/api/v10/",
+        "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
+        "STATUS_EDIT_SECONDS": "0.5",
+        "RETENTION_HOURS": "1",
+        "ENGINE_MAX_QUEUE": "7",
+        "ENGINE_JOB_TIMEOUT": "90",
+        "HEALTH_HOST": "0.0.0.0",
+    }
+    assert set(env) == variable_names(Config)  # a new setting must be added here too
+    config = Config.from_env(env)
     assert config.data_dir == Path("/srv/atelier")
     assert config.engine_devices == ("cuda:0", "cuda:1")
     assert config.engine_workers == 4
@@ -76,18 +94,13 @@ def test_every_variable_is_read() -> None:
     assert config.api_base == "http://127.0.0.1:9000/api/v10" and config.custom_api_base
     assert config.gateway_url == "ws://127.0.0.1:9000/gateway"
     assert config.status_edit_seconds == 0.5 and config.retention_hours == 1
+    assert config.engine_max_queue == 7 and config.engine_job_timeout == 90
+    assert config.health_host == "0.0.0.0"
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
     example = (REPO / ".env.example").read_text()
-    names = [
-        "DISCORD_TOKEN", "ATELIER_DATA_DIR", "ENGINE_DEVICES", "ENGINE_WORKERS", "ENGINE_WEIGHTS",
-        "ENGINE_MAX_QUEUE", "ENGINE_JOB_TIMEOUT", "DEFAULT_ITERATIONS", "DEFAULT_SIZE",
-        "MAX_ITERATIONS", "MAX_SIZE", "MAX_INPUT_BYTES", "MAX_INPUT_PIXELS", "DEV_GUILD_ID",
-        "LOG_LEVEL", "HEALTH_PORT", "HEALTH_HOST", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL",
-        "STATUS_EDIT_SECONDS", "RETENTION_HOURS", "ENGINE_RAY_ADDRESS",
-    ]  # fmt: skip
-    for name in names:
+    for name in sorted(variable_names(Config)):
         assert f"\n{name}=" in example, name
 
 

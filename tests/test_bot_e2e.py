@@ -229,6 +229,11 @@ async def test_stylize_works_only_in_the_channels_a_moderator_allowed(
         await private_answer(refused)
     )
     assert await bot.jobs.active() == []
+    allowed = await queued_job(await stylize(fake, channel=art))
+    await wait_for_result(fake, fake.thread_of(public_message(fake, art, allowed)), allowed)
+    assert [
+        job.id for job in await bot.jobs.history(int(fake.guild.id), int(fake.member.id), 9)
+    ] == [allowed]
 
 
 async def test_a_moderators_limit_clamps_a_request_and_the_member_is_told(
