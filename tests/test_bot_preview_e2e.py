@@ -31,6 +31,7 @@ from bot_stories import (
 from fake_discord import Channel, FakeDiscord, Message
 from PIL import Image
 
+from bot.app import AtelierBot
 from bot.lifecycle.preview_lane import INTRA_OP_THREADS, PreviewLane
 from bot.messages import texts
 from bot.messages.png_metadata import PREVIEW_QUALITY, text_of
@@ -49,7 +50,7 @@ ROOMY = replace(LIMITS, max_size=PHOTO_SIDE, max_input_bytes=2_000_000, max_inpu
 def instant_preview_shown(status: Message) -> bool:
     return any(
         texts.INSTANT_PREVIEW_CAPTION in revision.content
-        and any(f.filename == "preview.png" for f in revision.attachments)
+        and any(f.filename.endswith("preview.png") for f in revision.attachments)
         for revision in status.revisions
     )
 
@@ -210,3 +211,22 @@ async def test_a_damaged_preview_model_never_fails_the_job(
         result = await wait_for_result(fake, thread, job_id)
         assert result.content.startswith(f"<@{fake.member.id}> your painting is ready")
         assert not instant_preview_shown(status_message(fake, thread, job_id))
+
+
+async def test_a_spoilered_job_hides_its_previews_as_well_as_its_result(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, spoiler=True, iterations=6))
+    request = public_message(fake, fake.channel, job_id)
+    thread = fake.thread_of(request)
+    status = await fake.wait_for(lambda: status_message(fake, thread, job_id))
+    await wait_for_result(fake, thread, job_id)
+    assert instant_preview_shown(status)
+    shown = [
+        f.filename
+        for message in [request, *fake.messages_in(thread)]
+        for revision in message.revisions
+        for f in revision.attachments
+    ]
+    assert "SPOILER_preview.png" in shown
+    assert all(name.startswith("SPOILER_") for name in shown), shown

@@ -34,6 +34,7 @@ def status_message_of(
         texts.status_header(job.id, job.request, job.notes),
         cancel_view(job.id) if cancellable else None,
         interval,
+        spoiler=job.spoiler,
     )
 
 
@@ -44,8 +45,12 @@ class StatusMessage:
         header: str,
         view: discord.ui.View | None,
         interval: float,
+        *,
+        spoiler: bool = False,
     ) -> None:
+        """`spoiler`: the previews, nearly the member's own picture, hide as the result does."""
         self._message = message
+        self._spoiler = spoiler
         self._header = header
         self._view = view
         self._interval = interval
@@ -110,7 +115,9 @@ class StatusMessage:
             changes.update(view=None, attachments=[])
         elif self._preview is not None and self._preview is not self._preview_sent:
             attaching = self._preview
-            changes["attachments"] = [discord.File(io.BytesIO(attaching), "preview.png")]
+            changes["attachments"] = [
+                discord.File(io.BytesIO(attaching), "preview.png", spoiler=self._spoiler)
+            ]
         if self._view is not None and not final:
             changes["view"] = self._view
         await self._message.edit(**changes)
