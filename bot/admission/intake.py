@@ -200,6 +200,7 @@ class Intake:
             style_path=self._files.folder(job_id) / "style",
             filesize_limit=interaction.filesize_limit,
             spoiler=settings.spoiler_by_default if options.spoiler is None else options.spoiler,
+            private=options.private,
             post_mode=self._post_mode(interaction, settings, follow_up_in),
             thread_name=None
             if follow_up_in is not None

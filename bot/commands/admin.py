@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.admission.inputs import Downloads
+from bot.commands.powers import server_powers
 from bot.config import Limits
 from bot.messages import replies
 from bot.rules.permissions import can_manage_settings
@@ -89,7 +90,7 @@ class AdminCog(
         reset: bool = False,
     ) -> None:
         # default_member_permissions cannot be set on a subcommand: this check is the real one.
-        if interaction.guild_id is None or not can_manage_settings(interaction.permissions):
+        if interaction.guild_id is None or not can_manage_settings(server_powers(interaction)):
             await interaction.response.send_message(NOT_ALLOWED, ephemeral=True)
             return
         store, limits, who = self._settings, self._limits, interaction.user.id
@@ -124,7 +125,7 @@ class AdminCog(
 
     async def _may_edit_styles(self, interaction: discord.Interaction) -> bool:
         # default_member_permissions cannot be set on a subcommand: this check is the real one.
-        if interaction.guild_id is not None and can_manage_settings(interaction.permissions):
+        if interaction.guild_id is not None and can_manage_settings(server_powers(interaction)):
             return True
         await interaction.response.send_message(NOT_ALLOWED_STYLES, ephemeral=True)
         return False

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.commands.powers import server_powers
 from bot.config import Limits
 from bot.messages import replies
 from bot.messages.png_metadata import text_of
@@ -60,7 +61,12 @@ class AtelierCog(
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
         jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
-        entries = [(job.id, job.user_id, self._job_status(job.id)) for job in jobs]
+        viewer = interaction.user.id
+        entries = [
+            (job.id, None if job.private and job.user_id != viewer else job.user_id,
+             self._job_status(job.id))
+            for job in jobs
+        ]  # fmt: skip
         await interaction.response.send_message(
             replies.queue_listing(entries, interaction.user.id),
             ephemeral=True,
@@ -86,7 +92,7 @@ class AtelierCog(
             )
             return
         try:
-            check_may_act_on(found, interaction.user.id, interaction.permissions, "see it")
+            check_may_act_on(found, interaction.user.id, server_powers(interaction), "see it")
         except RequestRefused as refusal:
             await interaction.response.send_message(
                 str(refusal), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()

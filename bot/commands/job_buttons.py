@@ -16,6 +16,7 @@ from bot.admission.inputs import Inputs
 from bot.admission.intake import Intake
 from bot.commands.action_rate import ActionRate
 from bot.commands.job_deletion import JobDeletion
+from bot.commands.powers import server_powers
 from bot.commands.private import INTERNAL_ERROR, tell_privately
 from bot.config import Limits
 from bot.lifecycle.supervisor import Supervisor
@@ -79,7 +80,7 @@ class JobActions:
             return False
         try:
             job = await self._job(job_id)
-            check_may_act_on(job, interaction.user.id, interaction.permissions, doing)
+            check_may_act_on(job, interaction.user.id, server_powers(interaction), doing)
         except RequestRefused as refusal:
             self._metrics.request_refused(refusal.reason)
             await tell_privately(interaction, str(refusal))
@@ -205,7 +206,7 @@ class JobActions:
                 init=await read(job.result_path) if start_from_result and job.result_path else None,
             )
 
-        options = replace(options, spoiler=job.spoiler)
+        options = replace(options, spoiler=job.spoiler, private=job.private)
         # Where the result is: its thread, or where delivery fell back to (channel, DM).
         await self._intake.queue_job(
             interaction, gather, options, follow_up_in=job.result_channel_id

@@ -37,6 +37,10 @@ NO_CONTENT = (
     "Attach a `content` picture — or right-click a picture in the channel → Apps → "
     "**Stylize: use as content** first."
 )
+PRIVATE_CONTENT = (
+    "Your last picture was in a private job, so I won't show it here. Attach a `content` "
+    "picture, or add `private:True` to paint it again in your direct messages."
+)
 NO_STYLE = (
     "Attach a `style` picture or choose a `preset` — or right-click a picture in the channel → "
     "Apps → **Stylize: use as style**."
@@ -112,12 +116,12 @@ class StylizeCog(commands.Cog):
             blend = BLEND_DEFAULT
         options = RequestedOptions(
             iterations, size, strength, preserve_colors, seed,
-            brush=brush, blend=blend, spoiler=spoiler, quality=quality,
+            brush=brush, blend=blend, spoiler=spoiler, quality=quality, private=private,
         )  # fmt: skip
         key = (interaction.guild_id, interaction.user.id)
 
         async def gather() -> Inputs:
-            return await self._gather(interaction, content, style, preset, style2)
+            return await self._gather(interaction, content, style, preset, style2, private)
 
         try:
             follow_up_in = (await interaction.user.create_dm()).id if private else None
@@ -140,9 +144,10 @@ class StylizeCog(commands.Cog):
         style: discord.Attachment | None,
         preset: str | None,
         style2: discord.Attachment | None,
+        private: bool,
     ) -> Inputs:
         style_bytes, style_name = await self._style(interaction, style, preset)
-        content_bytes = await self._content(interaction, content)
+        content_bytes = await self._content(interaction, content, private)
         if style2 is None:
             return Inputs(content_bytes, style_bytes, style_names=(style_name,))
         return Inputs(
@@ -153,12 +158,14 @@ class StylizeCog(commands.Cog):
         )
 
     async def _content(
-        self, interaction: discord.Interaction, content: discord.Attachment | None
+        self, interaction: discord.Interaction, content: discord.Attachment | None, private: bool
     ) -> bytes:
         picked = content or self._picks.peek(interaction.guild_id, interaction.user.id, "content")
         if picked is not None:
             return await self._downloads.one("content", picked)
         for job in await self._jobs.history(interaction.guild_id, interaction.user.id, 1):
+            if job.private and not private:
+                raise RequestRefused(PRIVATE_CONTENT, reason="missing_input")
             if not await self._jobs.files_deleted(job.id):
                 return await self._files.read(job.content_path)
         raise RequestRefused(NO_CONTENT, reason="missing_input")

@@ -38,8 +38,11 @@ def fit_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:
     return "\n".join(shown)
 
 
-def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None = None) -> str:
-    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order.
+def queue_listing(
+    entries: Sequence[tuple[str, int | None, str]], viewer_id: int | None = None
+) -> str:
+    """`/atelier queue`: (job id, member id, where it stands) per active job, in queue order;
+    the member id is None for another member's private job, which is listed without who or what.
 
     The viewer's own place comes first; the list is cut to fit one Discord message.
     """
@@ -57,6 +60,8 @@ def queue_listing(entries: Sequence[tuple[str, int, str]], viewer_id: int | None
         + fit_lines(
             [
                 f"{n}. `{job_id}` · <@{user_id}> · {where}"
+                if user_id is not None
+                else f"{n}. a private job · {where}"
                 for n, (job_id, user_id, where) in enumerate(entries, start=1)
             ],
             MESSAGE_LIMIT - len(header) - 1,

@@ -48,6 +48,7 @@ class RequestedOptions:
     blend: int | None = None  # only with a second style
     spoiler: bool | None = None  # None: the server's default
     quality: Quality | None = None
+    private: bool = False  # answered in the member's DMs; its pictures never shown in public
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,8 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE jobs ADD COLUMN init_path TEXT;",
     # `/stylize quality:variations`: the cap of grids per member and hour (0: grids off).
     "ALTER TABLE guild_settings ADD COLUMN grids_per_hour INTEGER NOT NULL DEFAULT 20;",
+    # `/stylize private:True`: its content is never reused for a public job.
+    "ALTER TABLE jobs ADD COLUMN private INTEGER NOT NULL DEFAULT 0;",
 )
 
 

@@ -43,6 +43,7 @@ class NewJob:
     style2_path: Path | None = None  # a second style, mixed in by `request.blend`
     style_names: tuple[str, ...] = ()  # how the member named the styles (preset or file name)
     spoiler: bool = False  # the result is posted behind a spoiler
+    private: bool = False  # asked for in private: its pictures never reach a public post
     post_mode: PostMode = "public"
     thread_name: str | None = None  # set when a thread is wanted for the job
 
@@ -85,6 +86,7 @@ class Job:
     delivered_to: int | None
     delivery_note: str | None
     init_path: Path | None  # the picture the engine starts from (Upscale ×2: the earlier result)
+    private: bool
 
     @property
     def destination_id(self) -> int:
