@@ -153,13 +153,17 @@ def backup_or_restore(config: Config, command: str, path: Path, *, replace: bool
     from bot.store.backup import BackupError, backup, restore
 
     try:
-        if command == "backup":
+        if command == "backup":  # SQLite's online backup: safe beside a running bot
             print(backup(config, path).line("backed up to"))
-        else:
-            print(restore(config, path, replace=replace).line("restored from"))
+        else:  # moves the database away: never under a running bot
+            with data_dir_lock(config.data_dir):
+                print(restore(config, path, replace=replace).line("restored from"))
     except BackupError as error:
         print(f"atelier {command}: {error}", file=sys.stderr)
         return EXIT_CRASH
+    except AlreadyRunning as error:
+        print(f"atelier {command}: {error}", file=sys.stderr)
+        return EXIT_ALREADY_RUNNING
     return 0
 
 

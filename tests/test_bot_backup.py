@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config
+from bot.config import EXIT_ALREADY_RUNNING, Config
 from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
 from bot.store.backup import BackupError, backup, restore
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
+from bot.store.instance_lock import data_dir_lock
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import NewJob
 from bot.store.jobs import JobStore
@@ -172,3 +174,65 @@ async def test_backup_and_restore_need_no_discord_token(tmp_path: Path) -> None:
     restored = bot("restore", str(tmp_path / "b.tar"))
     assert "already holds Atelier data" in restored.stderr and restored.returncode == 1
     assert bot("restore", "--replace", str(tmp_path / "b.tar")).returncode == 0
+
+
+async def test_a_restore_beside_a_running_bot_is_refused_and_moves_nothing(
+    tmp_path: Path,
+) -> None:
+    data_dir = tmp_path / "data"
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+    env["ATELIER_DATA_DIR"] = str(data_dir)
+    made = subprocess.run(
+        [sys.executable, "-m", "bot", "restore", "--replace", str(tmp_path / "a.tar")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "no backup file at" in made.stderr  # the lock was free: restore went ahead
+    config = config_for(data_dir)
+    async with Database(config.database_path):
+        pass
+    backup(config, tmp_path / "a.tar")
+    with data_dir_lock(data_dir):  # what a running bot holds
+        refused = subprocess.run(
+            [sys.executable, "-m", "bot", "restore", "--replace", str(tmp_path / "a.tar")],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert refused.returncode == EXIT_ALREADY_RUNNING
+    assert refused.stderr.startswith(
+        f"atelier restore: another Atelier (pid {os.getpid()}) is already running on {data_dir}"
+    )
+    assert not list(data_dir.glob("replaced-*")) and config.database_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "crafted"),
+    [("jobs", "id", ".."), ("styles", "file", "/etc/passwd"), ("styles", "file", "1/../../x")],
+)
+async def test_a_crafted_database_in_an_archive_is_refused_before_anything_moves(
+    tmp_path: Path, table: str, column: str, crafted: str
+) -> None:
+    crafted_dir = config_for(tmp_path / "crafted")
+    async with Database(crafted_dir.database_path) as database:
+        jobs, files = JobStore(database), JobFiles(crafted_dir.files_dir)
+        await add_job(jobs, files, "aaaa0001")
+        await StyleLibrary(database, crafted_dir.styles_dir).add(1, "Lilies", b"monet", 9)
+    with sqlite3.connect(crafted_dir.database_path) as db:
+        db.execute("UPDATE jobs SET files_deleted = 1")  # no files: only the row is crafted
+        db.execute(f"UPDATE {table} SET {column} = ?", (crafted,))
+    archive = backup(crafted_dir, tmp_path / "crafted.tar").path
+
+    live = config_for(tmp_path / "live")
+    async with Database(live.database_path) as database:
+        await add_job(JobStore(database), JobFiles(live.files_dir), "bbbb0001")
+    with pytest.raises(BackupError, match=f"{column if table == 'jobs' else 'style file'}"):
+        restore(live, archive, replace=True)
+    assert await job_ids(live) == ["bbbb0001"]
+    assert (live.files_dir / "bbbb0001" / "content").is_file()
+    assert not list(live.data_dir.glob("replaced-*"))
+
+
+async def test_a_backup_file_is_readable_by_the_admin_alone(tmp_path: Path) -> None:
+    config = config_for(tmp_path / "data")
+    async with Database(config.database_path) as database:
+        await add_job(JobStore(database), JobFiles(config.files_dir), "aaaa0001")
+    archive = backup(config, tmp_path / "atelier.tar.gz").path
+    assert archive.stat().st_mode & 0o777 == 0o600

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal, Protocol
 import discord
 
 from bot.rules.request import Quality
+from bot.store.job_rows import JOB_ID_PATTERN
 
 Action = Literal[
     "again", "stronger", "weaker", "upscale", "delete", "cancel", "variations",
@@ -21,7 +22,7 @@ Action = Literal[
 # Under a variations grid: paint a cell in full, or (after Vary) a new grid around a cell.
 PAINT: dict[Action, int] = {"paint1": 1, "paint2": 2, "paint3": 3, "paint4": 4}
 VARY: dict[Action, int] = {"vary1": 1, "vary2": 2, "vary3": 3, "vary4": 4}
-JOB_ID = r"(?P<job_id>[0-9a-f]{1,32})"
+JOB_ID = rf"(?P<job_id>{JOB_ID_PATTERN})"
 
 
 class JobActions(Protocol):

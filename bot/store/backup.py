@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.config import Config
 from bot.store.database import connect, migrate, schema_version
+from bot.store.job_rows import is_job_id
 
 DATABASE_NAME = "atelier.sqlite3"
 JOBS_DIR = "jobs"
@@ -81,6 +82,7 @@ def backup(config: Config, destination: Path) -> Summary:
                     tar.add(config.styles_dir / style, f"{STYLES_DIR}/{style}")
                     count += 1
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=2).encode())
+        os.chmod(partial, 0o600)  # members' pictures: for the admin's eyes only
         os.replace(partial, destination)
     return Summary(destination, len(files), count, version)
 
@@ -110,6 +112,7 @@ def restore(config: Config, source: Path, *, replace: bool = False) -> Summary:
                 unpacked = Path(tmp)
                 if not (unpacked / DATABASE_NAME).is_file():
                     raise BackupError(f"{source} holds no {DATABASE_NAME}: not an Atelier backup")
+                _check_rows(unpacked / DATABASE_NAME, source)
                 if existing:
                     _keep_aside(config)
                 os.replace(unpacked / DATABASE_NAME, config.database_path)
@@ -207,6 +210,41 @@ def _keep_aside(config: Config) -> None:
     for folder in (config.files_dir, config.styles_dir):
         if folder.exists():
             shutil.move(folder, aside / folder.name)
+
+
+def _check_rows(database: Path, source: Path) -> None:
+    """A restored database is an admin's file from anywhere: before anything is moved, every
+    job id must be a job id and every saved style's file a name inside the styles folder, since
+    both become paths (and a folder the clean-up removes)."""
+    conn = sqlite3.connect(database)
+    try:
+        bad = [f"job id {i!r}" for (i,) in conn.execute("SELECT id FROM jobs") if not is_job_id(i)]
+        try:
+            files = [f for (f,) in conn.execute("SELECT file FROM styles")]
+        except sqlite3.OperationalError:  # a database from before the style library
+            files = []
+        bad += [f"style file {f!r}" for f in files if not _inside_styles(f)]
+    except sqlite3.DatabaseError as error:
+        raise BackupError(f"cannot read the database in {source}: {error}") from None
+    finally:
+        conn.close()
+    if bad:
+        raise BackupError(
+            f"{source} was not restored: its database has {', '.join(bad[:3])}, which no "
+            "Atelier backup holds. Nothing was changed."
+        )
+
+
+def _inside_styles(file: str) -> bool:
+    """<server id>/<name>, as the style library writes it."""
+    path = PurePosixPath(file)
+    return (
+        not path.is_absolute()
+        and len(path.parts) == 2
+        and path.parts[0].isdigit()
+        and path.parts[1] not in ("", ".", "..")
+        and "\\" not in file
+    )
 
 
 def _relink(config: Config) -> tuple[int, int]:

@@ -7,6 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
+from bot.store.job_rows import is_job_id
+
 
 def write_durably(path: Path, data: bytes) -> None:
     """Write beside the target, fsync, then rename: a crash leaves the old file or the new one."""
@@ -28,6 +30,8 @@ class JobFiles:
         self.root = root
 
     def folder(self, job_id: str) -> Path:
+        if not is_job_id(job_id):  # a row from a crafted database must not name "../.."
+            raise ValueError(f"{job_id!r} is not a job id")
         return self.root / job_id
 
     async def save_inputs(self, job_id: str, content: bytes, style: bytes) -> tuple[Path, Path]:

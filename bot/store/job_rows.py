@@ -7,6 +7,7 @@ so adding a column means adding the field (and its migration), nothing else.
 
 from __future__ import annotations
 
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable
@@ -22,6 +23,15 @@ JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 PostMode = Literal["public", "bare", "status"]
 ACTIVE_STATES: tuple[JobState, ...] = ("queued", "running")
 FINAL_STATES: tuple[JobState, ...] = ("done", "failed", "cancelled")
+
+
+# Every id the bot ever drew (8 hex digits once, 16 now) and more: letters and digits only,
+# so an id can name a job's folder and nothing outside it.
+JOB_ID_PATTERN = "[0-9a-z]{1,32}"
+
+
+def is_job_id(text: str) -> bool:
+    return re.fullmatch(JOB_ID_PATTERN, text) is not None
 
 
 def new_job_id() -> str:
