@@ -80,6 +80,13 @@ def test_a_removed_job_leaves_the_others_in_their_order():
     assert "b2" not in queue and len(queue) == 2 and queue.place("b2") is None
 
 
+def test_the_place_a_newcomer_would_take_is_told_without_changing_the_line():
+    queue = queue_of(("a1", A), ("a2", A), ("a3", A))
+    assert (queue.place_for(B), queue.place_for(A), queue.place_for(OTHER_SERVER)) == (2, 4, 2)
+    assert queue.order() == ["a1", "a2", "a3"] and len(queue) == 3
+    assert FairQueue().place_for(A) == 1
+
+
 def test_one_key_waits_only_once():
     queue = queue_of(("a1", A))
     with pytest.raises(ValueError, match="already waiting"):

@@ -38,14 +38,17 @@ class AtelierCog(
         styles: StyleLibrary,
         limits: Limits,
         job_status: Callable[[str], str],
+        position: Callable[[str], int | None],
     ) -> None:
-        """`job_status(job_id)` is the line /atelier queue shows for an active job."""
+        """`job_status(job_id)` is the line /atelier queue shows for an active job,
+        `position(job_id)` its place in the engine's queue (0: running, None: not there yet)."""
         self._settings = settings
         self._jobs = jobs
         self._files = files
         self._styles = styles
         self._limits = limits
         self._job_status = job_status
+        self._position = position
         super().__init__()
 
     @app_commands.command(name="help", description="How to use Atelier, with this server's limits")
@@ -60,12 +63,19 @@ class AtelierCog(
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
         jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
+        jobs.sort(key=self._run_order)
         entries = [(job.id, job.user_id, self._job_status(job.id)) for job in jobs]
         await interaction.response.send_message(
             replies.queue_listing(entries, interaction.user.id),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    def _run_order(self, job: Job) -> tuple[bool, int]:
+        """Running jobs, then the engine's queue in the order it will run (members take
+        turns), then jobs not handed to the engine yet, oldest first (the sort is stable)."""
+        position = self._position(job.id)
+        return position is None, position or 0
 
     @app_commands.command(name="history", description="Your latest jobs, with their results")
     async def history(self, interaction: discord.Interaction) -> None:

@@ -31,6 +31,7 @@ class Owner:
 
 
 SHARED = Owner()  # everyone who does not say: one member of one group, first in, first out
+_NEXT = "\0next"  # a key no caller's job has, for `place_for`
 
 
 def round_robin(queues: Iterable[Sequence[T]]) -> list[T]:
@@ -101,6 +102,14 @@ class FairQueue(Generic[T]):
         if key not in self._owners:
             return None
         return next(n for n, (k, _) in enumerate(self._keyed_order(), start=1) if k == key)
+
+    def place_for(self, owner: Owner) -> int:
+        """The place a job of `owner` pushed now would take."""
+        self.push(_NEXT, owner, None)  # type: ignore[arg-type]  # taken out again below
+        try:
+            return self.place(_NEXT) or 0
+        finally:
+            self.remove(_NEXT)
 
     def _keyed_order(self) -> list[tuple[str, T]]:
         return round_robin(round_robin(members.values()) for members in self._groups.values())

@@ -30,7 +30,7 @@ from engine.pool.errors import EngineUnavailable, QueueFull
 from engine.pool.events import Failed, JobEvent, Queued, Started
 from engine.pool.fair_queue import SHARED, FairQueue, Owner
 from engine.pool.health import EngineHealth
-from engine.pool.inputs import Input, InputArg, as_input, as_inputs
+from engine.pool.inputs import Input, InputArg, as_input, style_inputs
 from engine.pool.job import Job
 from engine.pool.messages import AnimationWork, JobRequest
 from engine.pool.slot import Slot
@@ -165,13 +165,7 @@ class Scheduler(ABC):
             raise EngineUnavailable("the engine is shutting down")
         if len(self._queue) >= self._max_queue and not any(s.idle for s in self._slots):
             raise QueueFull(self._max_queue)
-        styles = as_inputs(style)
-        if not styles:
-            raise ValueError("at least one style image is needed")
-        if params.style_blend and len(params.style_blend) != len(styles):
-            raise ValueError(
-                f"{len(styles)} style images but {len(params.style_blend)} blend weights"
-            )
+        styles = style_inputs(style, len(params.style_blend or ()))
         job_id = job_id or uuid.uuid4().hex
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
@@ -193,6 +187,10 @@ class Scheduler(ABC):
             if slot.job is not None and slot.job.id == job_id:
                 return 0
         return self._queue.place(job_id)
+
+    def place_for(self, owner: Owner) -> int:
+        """The place in the queue a job of `owner` submitted now would take."""
+        return self._queue.place_for(owner)
 
     @property
     def queue_length(self) -> int:

@@ -43,6 +43,9 @@ class EngineService(Protocol):
         """1-based place in the order jobs will run (owners take turns), 0 while running,
         None once finished or unknown."""
 
+    def place_for(self, owner: Owner) -> int:
+        """The place a job of `owner` submitted now would take (for the first status line)."""
+
     @property
     def queue_length(self) -> int: ...
 
