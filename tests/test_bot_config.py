@@ -62,6 +62,8 @@ def test_every_variable_is_read() -> None:
             "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9000/gateway",
             "STATUS_EDIT_SECONDS": "0.5",
             "RETENTION_HOURS": "1",
+            "MAX_QUEUED_PER_GUILD": "7",
+            "ALLOWED_GUILDS": "111, 222,",
         }
     )
     assert config.data_dir == Path("/srv/atelier")
@@ -76,6 +78,8 @@ def test_every_variable_is_read() -> None:
     assert config.api_base == "http://127.0.0.1:9000/api/v10" and config.custom_api_base
     assert config.gateway_url == "ws://127.0.0.1:9000/gateway"
     assert config.status_edit_seconds == 0.5 and config.retention_hours == 1
+    assert config.max_queued_per_guild == 7
+    assert config.allowed_guilds == frozenset({111, 222})
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
@@ -85,7 +89,8 @@ def test_every_variable_is_documented_in_env_example() -> None:
         "ENGINE_MAX_QUEUE", "ENGINE_JOB_TIMEOUT", "DEFAULT_ITERATIONS", "DEFAULT_SIZE",
         "MAX_ITERATIONS", "MAX_SIZE", "MAX_INPUT_BYTES", "MAX_INPUT_PIXELS", "DEV_GUILD_ID",
         "LOG_LEVEL", "HEALTH_PORT", "HEALTH_HOST", "DISCORD_API_BASE", "DISCORD_GATEWAY_URL",
-        "STATUS_EDIT_SECONDS", "RETENTION_HOURS", "ENGINE_RAY_ADDRESS",
+        "STATUS_EDIT_SECONDS", "RETENTION_HOURS", "ENGINE_RAY_ADDRESS", "MAX_QUEUED_PER_GUILD",
+        "ALLOWED_GUILDS",
     ]  # fmt: skip
     for name in names:
         assert f"\n{name}=" in example, name
@@ -102,6 +107,8 @@ def test_every_variable_is_documented_in_env_example() -> None:
         ({"DISCORD_TOKEN": TOKEN, "ENGINE_WORKERS": "0"}, "ENGINE_WORKERS must be at least 1"),
         ({"DISCORD_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of"),
         ({"DISCORD_TOKEN": TOKEN, "STATUS_EDIT_SECONDS": "-1"}, "must be above 0"),
+        ({"DISCORD_TOKEN": TOKEN, "ALLOWED_GUILDS": "12, my server"}, "ALLOWED_GUILDS must be"),
+        ({"DISCORD_TOKEN": TOKEN, "MAX_QUEUED_PER_GUILD": "0"}, "must be at least 1"),
     ],
 )
 def test_bad_settings_say_which_variable_and_why(env: dict[str, str], message: str) -> None:

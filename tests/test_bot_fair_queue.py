@@ -72,3 +72,29 @@ async def test_a_member_with_ten_jobs_queued_does_not_hold_back_the_next_member(
         await wait_for_result(fake, thread_of(fake, mine[2]), mine[2])
         second, third = (started_at(status_of(fake, job)) for job in mine[1:3])
         assert second < started_at(status_of(fake, theirs)) < third
+
+
+async def test_a_server_with_its_share_of_the_queue_waiting_hears_so_and_another_server_gets_in(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path, limits=ENDLESS, max_queued_per_guild=1)
+    async with running_bot(fake, pool, config):
+        painter = await fake.add_member("long-painter")
+        running = await queued_job(await stylize(fake, user=painter, iterations=100_000))
+        await fake.wait_for(lambda: "🎨 " in status_of(fake, running).content, timeout=WAIT)
+        waiting = await queued_job(await stylize(fake, user=fake.member))
+
+        refused = await private_answer(await stylize(fake, user=fake.moderator))
+        assert refused.startswith("This server's queue is full (1 jobs waiting here"), refused
+
+        other_server = await fake.add_guild("Second Server")
+        there = fake.state.channels[other_server.channel_ids[0]]
+        visitor = await fake.add_member("visitor", guild=other_server)
+        assert (await private_answer(await stylize(fake, user=visitor, channel=there))).startswith(
+            "Queued as job"
+        )
+        cancel = await fake.click(
+            status_of(fake, running), f"atelier:cancel:{running}", user=painter
+        )
+        assert await private_answer(cancel) == f"Job `{running}` cancelled."
+        await wait_for_result(fake, thread_of(fake, waiting), waiting)
