@@ -9,8 +9,8 @@ the bot's free-space floor (a balloon file) for a while. Then it lets every acce
 prints: jobs accepted, answers posted (must equal accepted), answers posted twice (0), jobs lost
 (0), orphan files (0), the bot's peak RSS, bytes on disk per job and the slowest acknowledgement.
 
-    nice python bench/soak.py                 # 10 minutes
-    python bench/soak.py --minutes 2 --members 4
+    nice python -m bench.soak                 # 10 minutes
+    python -m bench.soak --minutes 2 --members 4
 """
 
 from __future__ import annotations

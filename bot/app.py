@@ -168,6 +168,7 @@ class AtelierBot(commands.Bot):
                 self.styles,
                 self.config.limits,
                 self.job_status,
+                self.pool.position,
             )
         )
         await self.add_cog(

@@ -70,6 +70,9 @@ class Config:
     engine_devices: tuple[str, ...] | None = None  # None: let the pool pick (every GPU, else CPU)
     engine_workers: int | None = None
     engine_max_queue: int = DEFAULT_MAX_QUEUE
+    # Half the whole queue: one server (one owner of many) cannot fill it for the others.
+    max_queued_per_guild: int = DEFAULT_MAX_QUEUE // 2
+    allowed_guilds: frozenset[int] = frozenset()  # empty: any server may add the bot
     engine_job_timeout: float = DEFAULT_JOB_TIMEOUT
     engine_weights: str = DEFAULT_WEIGHTS  # or "torchvision", or a path to a .pth file
     engine_ray_address: str = ""  # HOST:PORT of a Ray cluster's head; empty: local workers
@@ -145,6 +148,8 @@ def _from_env(cls: type[T], env: Mapping[str, str]) -> T:
 def _parse(name: str, raw: str, kind: object, meta: Mapping[str, Any]) -> object:
     clean = meta.get("clean")
     raw = clean(raw) if clean else raw
+    if kind == frozenset[int]:
+        return _ids(name, raw)
     base = next((t for t in get_args(kind) if t is not type(None)), kind)
     if base is int or base is float:
         try:
@@ -170,6 +175,18 @@ def _parse(name: str, raw: str, kind: object, meta: Mapping[str, Any]) -> object
     if base is not str:  # a new field of another type needs its reader here, not a silent str
         raise TypeError(f"no reader for {name}'s type {kind}")
     return raw
+
+
+def _ids(name: str, raw: str) -> frozenset[int]:
+    """Comma-separated Discord ids (snowflakes)."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    bad = [part for part in parts if not part.isdigit()]
+    if bad:
+        raise ConfigError(
+            f"{name} must be comma-separated server ids (Developer Mode → right-click the "
+            f"server → Copy Server ID), got {bad[0]!r}"
+        )
+    return frozenset(int(part) for part in parts)
 
 
 def load_config(dotenv_path: str | Path | None = None, *, require_token: bool = True) -> Config:

@@ -79,6 +79,10 @@ def test_every_variable_is_read() -> None:
         "ENGINE_MAX_QUEUE": "7",
         "ENGINE_JOB_TIMEOUT": "90",
         "HEALTH_HOST": "0.0.0.0",
+        "MIN_FREE_DISK_MB": "250",
+        "MEMBER_ACTIONS_PER_MINUTE": "12",
+        "MAX_QUEUED_PER_GUILD": "7",
+        "ALLOWED_GUILDS": "111, 222,",
     }
     assert set(env) == variable_names(Config)  # a new setting must be added here too
     config = Config.from_env(env)
@@ -96,6 +100,9 @@ def test_every_variable_is_read() -> None:
     assert config.status_edit_seconds == 0.5 and config.retention_hours == 1
     assert config.engine_max_queue == 7 and config.engine_job_timeout == 90
     assert config.health_host == "0.0.0.0"
+    assert config.max_queued_per_guild == 7
+    assert config.allowed_guilds == frozenset({111, 222})
+    assert config.min_free_disk_mb == 250 and config.member_actions_per_minute == 12
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
@@ -115,6 +122,8 @@ def test_every_variable_is_documented_in_env_example() -> None:
         ({"DISCORD_TOKEN": TOKEN, "ENGINE_WORKERS": "0"}, "ENGINE_WORKERS must be at least 1"),
         ({"DISCORD_TOKEN": TOKEN, "LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of"),
         ({"DISCORD_TOKEN": TOKEN, "STATUS_EDIT_SECONDS": "-1"}, "must be above 0"),
+        ({"DISCORD_TOKEN": TOKEN, "ALLOWED_GUILDS": "12, my server"}, "ALLOWED_GUILDS must be"),
+        ({"DISCORD_TOKEN": TOKEN, "MAX_QUEUED_PER_GUILD": "0"}, "must be at least 1"),
     ],
 )
 def test_bad_settings_say_which_variable_and_why(env: dict[str, str], message: str) -> None:

@@ -299,3 +299,18 @@ async def test_a_full_queue_refuses_admission(database: Database) -> None:
     await jobs.admit(new_job("aaaa0001", user_id=7), roomy)
     with pytest.raises(RequestRefused, match=r"The queue is full \(1 jobs waiting\)"):
         await jobs.admit(new_job("aaaa0002", user_id=8), roomy)
+
+
+async def test_a_server_with_its_share_of_the_queue_waiting_is_refused_and_another_gets_in(
+    database: Database,
+) -> None:
+    jobs = JobStore(database)
+    settings = GuildSettings(guild_id=1, jobs_per_member=5)
+    capped = Admission(settings, max_queue=10, now=0, max_queued_per_guild=2)
+    for n in (1, 2):
+        await jobs.admit(new_job(f"aaaa000{n}", user_id=n), capped)
+    with pytest.raises(RequestRefused, match=r"This server's queue is full \(2 jobs waiting") as no:
+        await jobs.admit(new_job("aaaa0003", user_id=3), capped)
+    assert no.value.reason == "server_queue_full"
+    elsewhere = Admission(GuildSettings(guild_id=2), max_queue=10, now=0, max_queued_per_guild=2)
+    await jobs.admit(new_job("aaaa0004", user_id=3, guild_id=2), elsewhere)

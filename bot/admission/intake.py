@@ -171,14 +171,18 @@ class Intake:
         for _ in range(ID_DRAWS):
             new = draw()
             try:
-                await self._jobs.admit(
-                    new, Admission(settings, self._config.engine_max_queue, self._clock())
-                )
+                await self._jobs.admit(new, self._admission(settings))
             except JobIdTaken:
                 log.warning("job id %s is taken; drawing another", new.id)
                 continue
             return new
         raise RuntimeError(f"{ID_DRAWS} job ids in a row were taken: is the id source random?")
+
+    def _admission(self, settings: GuildSettings) -> Admission:
+        config = self._config
+        return Admission(
+            settings, config.engine_max_queue, self._clock(), config.max_queued_per_guild
+        )
 
     def _new_job(
         self,

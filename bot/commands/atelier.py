@@ -39,14 +39,17 @@ class AtelierCog(
         styles: StyleLibrary,
         limits: Limits,
         job_status: Callable[[str], str],
+        position: Callable[[str], int | None],
     ) -> None:
-        """`job_status(job_id)` is the line /atelier queue shows for an active job."""
+        """`job_status(job_id)` is the line /atelier queue shows for an active job,
+        `position(job_id)` its place in the engine's queue (0: running, None: not there yet)."""
         self._settings = settings
         self._jobs = jobs
         self._files = files
         self._styles = styles
         self._limits = limits
         self._job_status = job_status
+        self._position = position
         super().__init__()
 
     @app_commands.command(name="help", description="How to use Atelier, with this server's limits")
@@ -61,6 +64,7 @@ class AtelierCog(
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")
     async def queue(self, interaction: discord.Interaction) -> None:
         jobs = await self._jobs.active(interaction.guild_id) if interaction.guild_id else []
+        jobs.sort(key=self._run_order)
         viewer = interaction.user.id
         entries = [
             (job.id, None if job.private and job.user_id != viewer else job.user_id,
@@ -72,6 +76,12 @@ class AtelierCog(
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )
+
+    def _run_order(self, job: Job) -> tuple[bool, int]:
+        """Running jobs, then the engine's queue in the order it will run (members take
+        turns), then jobs not handed to the engine yet, oldest first (the sort is stable)."""
+        position = self._position(job.id)
+        return position is None, position or 0
 
     @app_commands.command(name="history", description="Your latest jobs, with their results")
     async def history(self, interaction: discord.Interaction) -> None:

@@ -24,7 +24,16 @@ from bot.store.job_files import JobFiles
 from bot.store.job_rows import ACTIVE_STATES, Job
 from bot.store.jobs import JobStore
 from engine.events import Preview, Progress
-from engine.pool import Done, EngineService, EngineUnavailable, Failed, Queued, QueueFull, Started
+from engine.pool import (
+    Done,
+    EngineService,
+    EngineUnavailable,
+    Failed,
+    Owner,
+    Queued,
+    QueueFull,
+    Started,
+)
 from engine.pool import Job as EngineHandle
 
 log = logging.getLogger(__name__)
@@ -33,6 +42,13 @@ QUEUE_FULL_RETRY_SECONDS = 10.0
 PREVIEW_HEAD_START_SECONDS = 1.0  # the longest a full run waits for its instant preview
 CANCEL_WAIT_SECONDS = 15.0
 CancelOutcome = Literal["cancelled", "finished", "ended"]
+
+
+def engine_owner(job: Job) -> Owner:
+    """Whose turn a job waits for in the engine's queue: servers take turns, then members
+    within a server (direct messages count as one server)."""
+    group = "direct messages" if job.guild_id is None else f"guild {job.guild_id}"
+    return Owner(group, f"member {job.user_id}")
 
 
 class EngineRuns:
@@ -129,6 +145,7 @@ class EngineRuns:
                     job.request.style_params(),
                     job_id=job.id,
                     init_image=job.init_path,
+                    owner=engine_owner(job),
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")

@@ -33,12 +33,13 @@ class JobPosts:
         client: discord.Client,
         jobs: JobStore,
         files: JobFiles,
-        queue_length: Callable[[], int],
+        place_for: Callable[[Job], int],
     ) -> None:
+        """`place_for(job)` is the place in the engine's queue the job would take now."""
         self._client = client
         self._jobs = jobs
         self._files = files
-        self._queue_length = queue_length
+        self._place_for = place_for
 
     async def ensure(self, job: Job, *, resumed: bool) -> Job:
         """Make whatever of the job's messages does not exist yet; `resumed` when an earlier
@@ -62,7 +63,7 @@ class JobPosts:
         if found is None:
             files, embeds = await self._thumbnails(job) if job.post_mode == "public" else ([], [])
             found = await channel.send(
-                texts.opening_post_queued(job.user_id, job.id, self._queue_length() + 1),
+                texts.opening_post_queued(job.user_id, job.id, self._place_for(job)),
                 files=files,
                 embeds=embeds,
                 allowed_mentions=discord.AllowedMentions.none(),
@@ -110,7 +111,7 @@ class JobPosts:
         marker = f"Job `{job.id}`"
         found = await find_own_message(self._client, channel, marker) if resumed else None
         if found is None:
-            text = texts.job_status_text(job, texts.queued_line(self._queue_length() + 1))
+            text = texts.job_status_text(job, texts.queued_line(self._place_for(job)))
             reply_to = None
             if job.thread_id is None and job.request_message_id is not None:
                 reply_to = discord.MessageReference(

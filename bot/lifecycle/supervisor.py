@@ -16,7 +16,7 @@ from discord.ext import tasks
 
 from bot.lifecycle.delivery import Delivery
 from bot.lifecycle.driver import NOT_STARTED, HandOvers, JobDriver
-from bot.lifecycle.engine_runs import CancelOutcome, EngineRuns, cancel_outcome
+from bot.lifecycle.engine_runs import CancelOutcome, EngineRuns, cancel_outcome, engine_owner
 from bot.lifecycle.housekeeping import Housekeeping
 from bot.lifecycle.posts import JobPosts
 from bot.lifecycle.preview_lane import PreviewLane
@@ -59,7 +59,7 @@ def build_supervisor(
         client, jobs, files, edit_seconds=edit_seconds, retrying=retrying,
         on_retry=metrics.delivery_retried,
     )  # fmt: skip
-    posts = JobPosts(client, jobs, files, lambda: pool.queue_length)
+    posts = JobPosts(client, jobs, files, lambda job: pool.place_for(engine_owner(job)))
     hand_overs = HandOvers()
     driver = JobDriver(client, jobs, files, metrics, posts, runs, delivery, hand_overs, retrying)
     housekeeping = Housekeeping(jobs, files, retention_hours)

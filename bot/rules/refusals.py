@@ -16,6 +16,7 @@ RefusalReason = Literal[
     "channel_not_allowed",
     "bot_cannot_post",
     "queue_full",
+    "server_queue_full",
     "restarting",
     "unknown_job",
     "already_ended",

@@ -17,8 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
-from bot.rules.refusals import RequestRefused
-from bot.store.admission_checks import MEMBER_ACTIVITY, Admission, JobIdTaken
+from bot.store.admission_checks import (
+    MEMBER_ACTIVITY,
+    Admission,
+    JobIdTaken,
+    check_queue_room,
+)
 from bot.store.database import Database
 from bot.store.job_rows import (
     ACTIVE_STATES,
@@ -37,7 +41,8 @@ class JobStore:
         self._clock = clock
 
     async def admit(self, new: NewJob, admission: Admission) -> Job:
-        """Check the member's limit, cooldown and the queue cap and insert the row, atomically:
+        """Check the member's limit, cooldown and the queue caps (the whole queue's and the
+        server's) and insert the row, atomically:
         two requests at once cannot both pass. Raises RequestRefused with the reason, and
         JobIdTaken when the id is another job's."""
 
@@ -51,14 +56,7 @@ class JobStore:
                     check_grid_quota(admission.settings, grids or 0)
                 else:
                     check_member_quota(admission.settings, active or 0, last, admission.now)
-                (waiting,) = conn.execute(
-                    "SELECT COUNT(*) FROM jobs WHERE state = 'queued'"
-                ).fetchone()
-                if waiting >= admission.max_queue:
-                    raise RequestRefused(
-                        f"The queue is full ({waiting} jobs waiting); please try again later.",
-                        reason="queue_full",
-                    )
+                check_queue_room(conn, admission, new.guild_id)
                 try:
                     conn.execute(*insert_job(new, admission.now, inputs_ready=False))
                 except sqlite3.IntegrityError as error:

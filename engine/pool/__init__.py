@@ -17,12 +17,14 @@ from engine.pool.events import (
     Queued,
     Started,
 )
+from engine.pool.fair_queue import SHARED, Owner
 from engine.pool.health import EngineHealth
 from engine.pool.job import Job
 from engine.pool.pool import EnginePool
 from engine.pool.service import EngineService
 
 __all__ = [
+    "SHARED",
     "AnimationDone",
     "Done",
     "EngineHealth",
@@ -36,6 +38,7 @@ __all__ = [
     "Job",
     "JobEvent",
     "Outcome",
+    "Owner",
     "Preview",
     "Progress",
     "QueueFull",

@@ -41,3 +41,13 @@ def read_input(value: Input, name: str) -> bytes:
         raise UnreadableInput(
             f"{name}: its stored file could not be read ({exc.strerror or 'error'})"
         ) from None
+
+
+def style_inputs(style: InputArg | Sequence[InputArg], blend_weights: int) -> tuple[Input, ...]:
+    """The style pictures, at least one, as many as the blend weights given (if any)."""
+    styles = as_inputs(style)
+    if not styles:
+        raise ValueError("at least one style image is needed")
+    if blend_weights and blend_weights != len(styles):
+        raise ValueError(f"{len(styles)} style images but {blend_weights} blend weights")
+    return styles

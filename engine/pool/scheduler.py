@@ -2,7 +2,8 @@
 slots, time limits, cancel, and shutdown.
 
 The queue lives here, in the bot's process, so positions are exact, a cancelled queued job is a
-list removal that never reaches a worker, and a backend only has to run one job per slot.
+list removal that never reaches a worker, and a backend only has to run one job per slot. Jobs
+wait in a `FairQueue`: each submit names its `Owner`, and owners take turns.
 A backend subclasses `Scheduler`: it creates and looks after its slots (`_slots`), reports what
 they send with `_deliver` and `_slot_lost`, says how its slots go away in `_release_slots` and
 how they are doing in `health`. A slot that dies or cannot start is the backend's to bring back;
@@ -16,7 +17,6 @@ import itertools
 import os
 import uuid
 from abc import ABC, abstractmethod
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +28,9 @@ from engine.motion.store import FrameStore
 from engine.params import StyleParams
 from engine.pool.errors import EngineUnavailable, QueueFull
 from engine.pool.events import Failed, JobEvent, Queued, Started
+from engine.pool.fair_queue import SHARED, FairQueue, Owner
 from engine.pool.health import EngineHealth
-from engine.pool.inputs import Input, InputArg, as_input, as_inputs
+from engine.pool.inputs import Input, InputArg, as_input, style_inputs
 from engine.pool.job import Job
 from engine.pool.messages import AnimationWork, JobRequest
 from engine.pool.slot import Slot
@@ -58,6 +59,7 @@ class _Waiting:
     init: Input | None
     timeout: float
     animation: AnimationSettings | None = None
+    place: int = 0  # the place last told to the job's reader
 
 
 class Scheduler(ABC):
@@ -87,7 +89,7 @@ class Scheduler(ABC):
         self._stop_grace = stop_grace
 
         self._slots: list[Slot] = []
-        self._queue: deque[_Waiting] = deque()
+        self._queue: FairQueue[_Waiting] = FairQueue()
         self._serials = itertools.count(1)
         self._started = False
         self._closing = False
@@ -144,9 +146,11 @@ class Scheduler(ABC):
         init_image: InputArg | None = None,
         animation: AnimationSettings | None = None,
         frames_dir: os.PathLike[str] | None = None,
+        owner: Owner = SHARED,
     ) -> Job:
         """Queue a job; `timeout` overrides the backend's `job_timeout` for this one; the
-        painting starts from `init_image` when one is given.
+        painting starts from `init_image` when one is given; `owner` takes turns with the
+        other owners of waiting jobs (see fair_queue).
 
         Each picture is bytes or a path; a path is read only when a slot takes the job.
         With `animation`, the content is an animation or a video, painted frame by frame; each
@@ -161,13 +165,7 @@ class Scheduler(ABC):
             raise EngineUnavailable("the engine is shutting down")
         if len(self._queue) >= self._max_queue and not any(s.idle for s in self._slots):
             raise QueueFull(self._max_queue)
-        styles = as_inputs(style)
-        if not styles:
-            raise ValueError("at least one style image is needed")
-        if params.style_blend and len(params.style_blend) != len(styles):
-            raise ValueError(
-                f"{len(styles)} style images but {len(params.style_blend)} blend weights"
-            )
+        styles = style_inputs(style, len(params.style_blend or ()))
         job_id = job_id or uuid.uuid4().hex
         if self.position(job_id) is not None:
             raise ValueError(f"a job with id {job_id!r} is already queued or running")
@@ -177,21 +175,22 @@ class Scheduler(ABC):
         waiting = _Waiting(
             job, as_input(content), styles, init, timeout or self._job_timeout, animation
         )
-        self._queue.append(waiting)
-        job.publish(Queued(len(self._queue)))
+        self._queue.push(job_id, owner, waiting)
+        self._publish_positions()
         self._dispatch()
         return job
 
     def position(self, job: Job | str) -> int | None:
-        """1-based place in the queue, 0 while running, None once finished (or unknown)."""
+        """1-based place in the order jobs will run, 0 while running, None once finished."""
         job_id = job if isinstance(job, str) else job.id
         for slot in self._slots:
             if slot.job is not None and slot.job.id == job_id:
                 return 0
-        for place, waiting in enumerate(self._queue, start=1):
-            if waiting.job.id == job_id:
-                return place
-        return None
+        return self._queue.place(job_id)
+
+    def place_for(self, owner: Owner) -> int:
+        """The place in the queue a job of `owner` submitted now would take."""
+        return self._queue.place_for(owner)
 
     @property
     def queue_length(self) -> int:
@@ -222,24 +221,30 @@ class Scheduler(ABC):
             slot = next((s for s in self._slots if s.idle), None)
             if slot is None:
                 break
-            self._run(slot, self._queue.popleft())
+            self._run(slot, self._queue.pop())
             moved = True
         if moved:
             self._publish_positions()
 
     def _publish_positions(self) -> None:
-        for place, waiting in enumerate(self._queue, start=1):
-            waiting.job.publish(Queued(place))
+        """Tell each waiting job whose place changed (a newcomer may go ahead of others)."""
+        for place, waiting in enumerate(self._queue.order(), start=1):
+            if waiting.place != place:
+                waiting.place = place
+                waiting.job.publish(Queued(place))
 
     def _run(self, slot: Slot, waiting: _Waiting) -> None:
-        job = waiting.job
+        job, settings = waiting.job, waiting.animation
+        # An animation's request carries the frames finished so far, read at each start.
+        done = () if job.frames is None else job.frames.finished()
+        animation = None if settings is None else AnimationWork(settings, done)
         request = JobRequest(
             next(self._serials),
             waiting.content,
             waiting.styles,
             job.params,
             waiting.init,
-            _animation_work(waiting.animation, job.frames),
+            animation,
         )
         slot.take(job, request)
         timed_out = Failed("timeout", f"the job took over {waiting.timeout:g} s and was stopped")
@@ -255,12 +260,10 @@ class Scheduler(ABC):
         slot.timers.append(loop.call_later(self._stop_grace, slot.kill))
 
     async def _cancel(self, job: Job) -> None:
-        for waiting in self._queue:
-            if waiting.job is job:
-                self._queue.remove(waiting)
-                job.publish(CANCELLED)
-                self._publish_positions()
-                return
+        if self._queue.remove(job.id) is not None:
+            job.publish(CANCELLED)
+            self._publish_positions()
+            return
         for slot in self._slots:
             if slot.job is job:
                 self._stop(slot, CANCELLED)
@@ -268,7 +271,7 @@ class Scheduler(ABC):
 
     def _fail_queue(self, failure: Failed) -> None:
         while self._queue:
-            self._queue.popleft().job.publish(failure)
+            self._queue.pop().job.publish(failure)
 
     # -- news from slots ---------------------------------------------------------------------
 
@@ -294,12 +297,3 @@ class Scheduler(ABC):
         job = slot.release()
         if job is not None:
             job.publish(slot.stopping or WORKER_DIED)
-
-
-def _animation_work(
-    settings: AnimationSettings | None, frames: FrameStore | None
-) -> AnimationWork | None:
-    """An animation's request, with the frames finished so far (read at each start)."""
-    if settings is None:
-        return None
-    return AnimationWork(settings, () if frames is None else frames.finished())

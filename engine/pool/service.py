@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from engine.motion.settings import AnimationSettings
 from engine.params import StyleParams
+from engine.pool.fair_queue import SHARED, Owner
 from engine.pool.health import EngineHealth
 from engine.pool.inputs import InputArg
 from engine.pool.job import Job
@@ -35,9 +36,15 @@ class EngineService(Protocol):
         init_image: InputArg | None = None,
         animation: AnimationSettings | None = None,
         frames_dir: os.PathLike[str] | None = None,
+        owner: Owner = SHARED,
     ) -> Job: ...
 
-    def position(self, job: Job | str) -> int | None: ...
+    def position(self, job: Job | str) -> int | None:
+        """1-based place in the order jobs will run (owners take turns), 0 while running,
+        None once finished or unknown."""
+
+    def place_for(self, owner: Owner) -> int:
+        """The place a job of `owner` submitted now would take (for the first status line)."""
 
     @property
     def queue_length(self) -> int: ...
