@@ -19,6 +19,7 @@ from bot.commands.context_menus import Picks
 from bot.commands.job_buttons import JobActions
 from bot.commands.job_deletion import JobDeletion
 from bot.commands.private import INTERNAL_ERROR, tell_privately
+from bot.commands.servers import ServerGuard
 from bot.commands.stylize import StylizeCog
 from bot.config import DISCORD_GATEWAY_URL, Config
 from bot.lifecycle.preview_lane import PreviewLane
@@ -46,9 +47,15 @@ def point_at_api(config: Config) -> None:
 
 
 class AtelierTree(app_commands.CommandTree):
-    action_rate: ActionRate | None = None  # set by the bot once its metrics exist
+    # Set by the bot as it wires itself up.
+    server_guard: ServerGuard | None = None
+    action_rate: ActionRate | None = None
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """A command from a server outside ALLOWED_GUILDS, or from a member going too fast,
+        gets a sentence, not an answer."""
+        if self.server_guard is not None and not await self.server_guard.refuse(interaction):
+            return False
         return self.action_rate is None or await self.action_rate.allows(interaction)
 
     async def on_error(
@@ -104,6 +111,8 @@ class AtelierBot(commands.Bot):
         self.job_counts = JobCounts(self.jobs.counts_by_state)
         self.picks = PickedImages()
         self.preview_lane = preview_lane or PreviewLane()
+        self.server_guard = ServerGuard(self, config.allowed_guilds)
+        self.tree.server_guard = self.server_guard
         self._wire(retry, supervise_seconds)
 
     def _wire(self, retry: RetryPolicy, supervise_seconds: float) -> None:
@@ -149,6 +158,7 @@ class AtelierBot(commands.Bot):
         self.preview_lane.load_soon()
         await self._find_gateway()
         self.add_dynamic_items(*JOB_BUTTONS)
+        await self.add_cog(self.server_guard)
         await self.add_cog(
             StylizeCog(
                 self.intake,

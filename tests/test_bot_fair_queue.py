@@ -98,3 +98,37 @@ async def test_a_server_with_its_share_of_the_queue_waiting_hears_so_and_another
         )
         assert await private_answer(cancel) == f"Job `{running}` cancelled."
         await wait_for_result(fake, thread_of(fake, waiting), waiting)
+
+
+async def test_a_bot_kept_to_its_own_server_leaves_a_server_it_is_added_to(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    config = bot_config(fake, tmp_path, allowed_guilds=frozenset({int(fake.guild.id)}))
+    async with running_bot(fake, pool, config) as bot:
+        leaving = fake.fail("stall", method="DELETE", path=r"/users/@me/guilds/")
+        stranger = await fake.add_guild("A Stranger's Server")
+        there = fake.state.channels[stranger.channel_ids[0]]
+        await fake.wait_for(lambda: leaving.hits == 1, timeout=30)
+        asked = await fake.slash_command(
+            "atelier help", user=stranger.members[stranger.owner_id], channel=there
+        )
+        assert await private_answer(asked) == (
+            "Atelier is not available on this server: its host keeps it to their own communities."
+        )
+        fake.heal(leaving)
+
+        await fake.wait_for(lambda: not fake.bot_is_in(stranger), timeout=30)
+        await fake.wait_for(lambda: bot.get_guild(int(stranger.id)) is None, timeout=30)
+        home = await private_answer(await fake.slash_command("atelier help", user=fake.member))
+        assert "**/stylize**" in home
+
+
+async def test_at_start_up_a_bot_kept_to_its_own_server_leaves_the_others_it_is_in(
+    fake: FakeDiscord, pool: EnginePool, tmp_path: Path
+) -> None:
+    added_while_away = await fake.add_guild("Added While The Bot Was Down")
+    config = bot_config(fake, tmp_path, allowed_guilds=frozenset({int(fake.guild.id)}))
+    async with running_bot(fake, pool, config) as bot:
+        await fake.wait_for(lambda: not fake.bot_is_in(added_while_away), timeout=30)
+        assert [guild.id for guild in bot.guilds] == [int(fake.guild.id)]
+        assert fake.bot_is_in(fake.guild)

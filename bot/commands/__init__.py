@@ -4,8 +4,8 @@ Lives here: `/stylize` (`stylize`), the members' `/atelier` (`atelier`), the mod
 `/atelier-admin` (`admin`), the "use as content / style" context menus (`context_menus`), what
 the buttons under a job do (`job_buttons`, with Delete in `job_deletion`), the one way to
 answer a member privately (`private`), a member's server-wide powers for the moderator checks
-(`powers`), and how often one member may act (`action_rate`). Each receives the few components
-it uses.
+(`powers`), how often one member may act (`action_rate`), and keeping the bot to the servers
+its host allows (`servers`). Each receives the few components it uses.
 
 May import: bot.config, bot.rules, bot.store, bot.messages, bot.ops, bot.admission, bot.lifecycle
 """

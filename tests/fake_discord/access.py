@@ -1,7 +1,8 @@
 """What the bot may do where: its permissions in a channel (roles, then the channel's overwrites,
 as Discord computes them), and Discord's rules for DMs, archived threads and locked threads.
 
-- A channel the bot cannot view answers 403 50001 Missing Access to everything.
+- A channel the bot cannot view answers 403 50001 Missing Access to everything, and so does
+  every channel of a server the bot is not (or no longer) in.
 - Without Read Message History, a channel's history is empty and single messages are refused.
 - An archived thread takes no edits, reactions or member changes (400 50083) until someone
   unarchives it; sending a message unarchives it, unless it is locked.
@@ -33,6 +34,8 @@ class Access:
         guild = self.state.guild_of(channel)
         if guild is None:
             return perm.EVERYONE
+        if self.bot.id not in guild.members:
+            return 0
         return self.of(guild.members[self.bot.id], channel)
 
     def has(self, channel: Channel, needed: int) -> bool:

@@ -223,13 +223,17 @@ class FakeDiscord:
         return member
 
     async def add_guild(self, name: str) -> Guild:
-        """A new guild with an owner, the bot and #general; announced with GUILD_CREATE."""
+        """A new guild with an owner, the bot and #general; announced with GUILD_CREATE, which
+        for a server just joined carries no `unavailable` (discord.py's on_guild_join)."""
         guild = self._build_guild(name)
         self.state.changed()
-        await self.gateway.dispatch(
-            "GUILD_CREATE", payloads.guild(guild, self.state), intent=GUILDS_INTENT
-        )
+        joined = payloads.guild(guild, self.state)
+        del joined["unavailable"]
+        await self.gateway.dispatch("GUILD_CREATE", joined, intent=GUILDS_INTENT)
         return guild
+
+    def bot_is_in(self, guild: Guild) -> bool:
+        return self.bot.id in guild.members
 
     async def add_text_channel(
         self, name: str, *, guild: Guild | None = None, nsfw: bool = False
@@ -621,6 +625,8 @@ class FakeDiscord:
         guild = self.state.guild_of(where)
         if guild is not None and user.id not in guild.members:
             raise LookupError(f"{user.username} is not a member of {guild.name}")
+        if guild is not None and not self.bot_is_in(guild):
+            raise LookupError(f"the bot left {guild.name}: Discord sends it nothing from there")
         interaction = Interaction(
             id=self.state.snowflakes.next(),
             token=f"fake-interaction-{secrets.token_urlsafe(24)}",

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from . import payloads
-from .state import FakeState, User
+from .state import FakeState, Guild, User
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class Gateway:
         ready = {
             "v": 10,
             "user": payloads.user(self.bot) | {"verified": True, "mfa_enabled": False},
-            "guilds": [{"id": gid, "unavailable": True} for gid in self.state.guilds],
+            "guilds": [{"id": guild.id, "unavailable": True} for guild in self._guilds_joined()],
             "session_id": session.id,
             "resume_gateway_url": self.resume_url,
             "application": {"id": self.application_id, "flags": 0},
@@ -146,7 +146,7 @@ class Gateway:
         async with session.lock:
             session.ws = ws
             await self._deliver(session, "READY", ready)
-            for guild in self.state.guilds.values():
+            for guild in self._guilds_joined():
                 await self._deliver(session, "GUILD_CREATE", payloads.guild(guild, self.state))
         self.state.changed()
 
@@ -191,6 +191,10 @@ class Gateway:
         async with session.lock:
             await self._deliver(session, event, data)
         return True
+
+    def _guilds_joined(self) -> list[Guild]:
+        """The servers the bot is in: READY and GUILD_CREATE name only those."""
+        return [g for g in self.state.guilds.values() if self.bot.id in g.members]
 
     async def _deliver(self, session: Session, event: str, data: dict[str, Any]) -> None:
         session.seq += 1

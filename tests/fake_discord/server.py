@@ -23,7 +23,7 @@ from . import permissions as perm
 from .access import Access
 from .errors import DiscordError
 from .faults import Faults
-from .gateway import GUILDS_INTENT, Gateway
+from .gateway import GUILD_MEMBERS_INTENT, GUILDS_INTENT, Gateway
 from .messages import Messages, Upload
 from .ratelimits import RateLimits
 from .state import (
@@ -138,6 +138,7 @@ class RestApi:
             ("GET", "/gateway/bot", self.get_gateway),
             ("GET", "/users/@me", self.get_me),
             ("POST", "/users/@me/channels", self.open_dm),
+            ("DELETE", "/users/@me/guilds/{guild}", self.leave_guild),
             ("GET", "/users/{user}", self.get_user),
             ("GET", "/applications/@me", self.get_application),
             ("GET", "/oauth2/applications/@me", self.get_application),
@@ -285,9 +286,12 @@ class RestApi:
         return channel
 
     def _guild(self, request: web.Request) -> Guild:
+        """A server the bot is in; one it is not in answers 403 Missing Access."""
         guild = self.state.guilds.get(request.match_info["guild"])
         if guild is None:
             raise errors.unknown("Guild", errors.UNKNOWN_GUILD)
+        if self.bot.id not in guild.members:
+            raise errors.missing_access()
         return guild
 
     def _message(self, request: web.Request, channel: Channel) -> Message:
@@ -731,6 +735,21 @@ class RestApi:
         return no_content()
 
     # -- guilds ---------------------------------------------------------------------------------
+
+    async def leave_guild(self, request: web.Request) -> web.Response:
+        """The bot leaves a server: 204, then GUILD_DELETE (without `unavailable`: it is gone
+        for good) and, with the members intent, GUILD_MEMBER_REMOVE."""
+        guild = self.state.guilds.get(request.match_info["guild"])
+        if guild is None or self.bot.id not in guild.members:
+            raise errors.unknown("Guild", errors.UNKNOWN_GUILD)
+        if guild.owner_id == self.bot.id:
+            raise DiscordError(400, 50055, "Invalid guild")  # an owner deletes, never leaves
+        del guild.members[self.bot.id]
+        self.state.changed()
+        await self.gateway.dispatch("GUILD_DELETE", {"id": guild.id}, intent=GUILDS_INTENT)
+        removed = {"guild_id": guild.id, "user": payloads.user(self.bot)}
+        await self.gateway.dispatch("GUILD_MEMBER_REMOVE", removed, intent=GUILD_MEMBERS_INTENT)
+        return no_content()
 
     async def get_guild(self, request: web.Request) -> web.Response:
         return ok(payloads.guild(self._guild(request), self.state))
