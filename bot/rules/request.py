@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from engine.motion.settings import OutputFormat
 from engine.params import StyleParams
 
 # `strength` is a friendly 1..10 dial; each step multiplies the style weight by √2, 5 is the
@@ -48,6 +49,7 @@ class RequestedOptions:
     blend: int | None = None  # only with a second style
     spoiler: bool | None = None  # None: the server's default
     quality: Quality | None = None
+    output_format: OutputFormat | None = None  # an animation's file; None: as its source
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class StyleRequest:
     brush: float = BRUSH_DEFAULT
     blend: int | None = None  # the second style's share in percent; None: one style
     quality: Quality = "full"
+    output_format: OutputFormat | None = None  # only for an animated content
 
     @property
     def iterations_run(self) -> int:
@@ -91,6 +94,7 @@ class StyleRequest:
             "brush": self.brush,
             "blend": self.blend,
             "quality": self.quality,
+            "output_format": self.output_format,
         }
         values.update(changes)
         return RequestedOptions(**values)  # type: ignore[arg-type]

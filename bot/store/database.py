@@ -113,6 +113,11 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE jobs ADD COLUMN init_path TEXT;",
     # `/stylize quality:variations`: the cap of grids per member and hour (0: grids off).
     "ALTER TABLE guild_settings ADD COLUMN grids_per_hour INTEGER NOT NULL DEFAULT 20;",
+    # Animations: the member's output format, and the clip's limits (JSON; NULL for a still).
+    """
+    ALTER TABLE jobs ADD COLUMN output_format TEXT;
+    ALTER TABLE jobs ADD COLUMN animation TEXT;
+    """,
 )
 
 
