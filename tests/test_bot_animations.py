@@ -3,12 +3,18 @@ painted by the real one-worker pool at a few iterations and 32 px, ends as an an
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+import signal
+from pathlib import Path
 
 import pytest
+from bot_process_env import answered, bot_env, start_bot_process
 from bot_stories import (
     STYLE,
+    WAIT,
     public_message,
     queued_job,
     showed,
@@ -19,6 +25,7 @@ from bot_stories import (
 from fake_discord import FakeDiscord, Message
 from motion_clips import DURATIONS, gif_bytes, panned
 from PIL import Image
+from waiting import eventually
 
 from bot.app import AtelierBot
 
@@ -64,3 +71,49 @@ async def test_the_status_of_an_animation_counts_its_frames_with_an_eta(
     assert showed(status, lambda text: counting.search(text) is not None)
     finished = re.compile(rf"Frame [1-{FRAMES}] of {FRAMES}, finished")
     assert showed(status, lambda text: finished.search(text) is not None)
+
+
+@pytest.mark.usefixtures("without_nonce_window")
+async def test_an_animation_whose_bot_is_killed_carries_on_from_the_next_frame(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("killed-animation")
+    long_gif = (gif_bytes(panned(6, side=32), DURATIONS), "long-walk.gif")
+    first = await start_bot_process(env, log)
+    try:
+        await fake.wait_until_connected(timeout=WAIT)
+        job_id = await queued_job(
+            await stylize(fake, channel=channel, content=long_gif, style=STYLE, iterations=40)
+        )
+        kept = await eventually(lambda: finished_frames(tmp_path, job_id, at_least=2), timeout=WAIT)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        await first.wait()
+    kept = finished_frames(tmp_path, job_id, at_least=len(kept))
+    before = {path: path.stat().st_mtime_ns for path in kept}
+    thread = fake.thread_of(public_message(fake, channel, job_id))
+    status = status_message(fake, thread, job_id)
+    seen = len(status.revisions)
+
+    second = await start_bot_process(env, log)
+    try:
+        result = await wait_for_result(fake, thread, job_id)
+        await answered(env, job_id)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), 60)
+    assert frames_and_timing(result.attachments[0].data) == (6, DURATIONS, 0)
+    assert {path: path.stat().st_mtime_ns for path in before} == before  # not painted again
+    resumed = [int(m[1]) for r in status.revisions[seen:] if (m := FRAME.search(r.content))]
+    assert resumed and min(resumed) > len(kept), resumed
+
+
+FRAME = re.compile(r"frame (\d+) of 6")
+
+
+def finished_frames(tmp_path: Path, job_id: str, *, at_least: int) -> list[Path]:
+    """The frames of the job kept on disk, once there are `at_least` of them (else [])."""
+    found = sorted(tmp_path.rglob(f"{job_id}/frames/frame-*.png"))
+    return found if len(found) >= at_least else []
