@@ -11,6 +11,7 @@ from typing import Any, TypeVar, get_args, get_type_hints
 from dotenv import load_dotenv
 
 from engine.images import DEFAULT_MAX_PIXELS
+from engine.motion.settings import AnimationSettings
 from engine.params import DEFAULT_WEIGHTS, MAX_SIZE, MIN_SIZE, StyleParams
 from engine.pool.scheduler import DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_QUEUE
 
@@ -18,6 +19,7 @@ T = TypeVar("T")
 
 # What a job gets when nobody asked for anything: the engine's own defaults, not a second copy.
 ENGINE_DEFAULTS = StyleParams()
+ANIMATION_DEFAULTS = AnimationSettings()
 
 DISCORD_API_BASE = "https://discord.com/api/v10"
 DISCORD_GATEWAY_URL = "wss://gateway.discord.gg/"
@@ -61,6 +63,10 @@ class Limits:
     max_size: int = 1024
     max_input_bytes: int = 20 * 1024 * 1024
     max_input_pixels: int = DEFAULT_MAX_PIXELS
+    # An animated content or video clip: painted up to this many frames, seconds, frames a second.
+    max_frames: int = ANIMATION_DEFAULTS.max_frames
+    max_clip_seconds: float = ANIMATION_DEFAULTS.max_seconds
+    max_fps: float = ANIMATION_DEFAULTS.max_fps
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import discord
 
 from bot.config import Limits
-from bot.rules.images import check_attachment, check_image_bytes, check_shape
+from bot.rules.images import check_attachment, check_image_bytes, check_shape, content_size
 from bot.rules.refusals import RequestRefused
 from engine.images import probe_image
 from engine.params import StyleParams
@@ -39,7 +39,8 @@ class Inputs:
             ("second style", self.style2),
         ):
             if data is not None:
-                check_shape(label, probe_image(data), params)
+                size = content_size(data) if label == "content" else probe_image(data)
+                check_shape(label, size, params)
 
 
 class Downloads:

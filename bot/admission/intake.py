@@ -22,6 +22,8 @@ from bot.admission.inputs import Inputs
 from bot.config import Config
 from bot.messages.discord_errors import is_discord_failure
 from bot.ops.metrics import Metrics
+from bot.rules.animation import animation_limits
+from bot.rules.images import is_moving
 from bot.rules.limits import Clamped, check_channel, check_free_space, clamp_request
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import SEED_MAX, RequestedOptions
@@ -224,6 +226,8 @@ class Intake:
                 init_path = await self._files.save_init(job_id, inputs.init)
                 await self._jobs.set_init(job_id, init_path)
             await self._jobs.set_style_names(job_id, inputs.style_names)
+            if await asyncio.to_thread(is_moving, inputs.content):
+                await self._jobs.set_animation(job_id, animation_limits(self._config.limits))
         except BaseException as error:
             await self._files.delete(job_id)
             await self._jobs.discard(job_id)

@@ -11,6 +11,7 @@ from bot.admission.inputs import Downloads, Inputs
 from bot.admission.intake import Intake
 from bot.admission.picks import PickedImages
 from bot.ops.metrics import Metrics
+from bot.rules.animation import FORMAT_NAMES
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import (
     BLEND_DEFAULT,
@@ -21,6 +22,7 @@ from bot.rules.request import (
     SEED_MAX,
     STRENGTH_MAX,
     STRENGTH_MIN,
+    OutputFormat,
     Quality,
     RequestedOptions,
 )
@@ -63,6 +65,8 @@ OPTION_HELP = dict(
     spoiler="Post the result (and the inputs' thumbnails) behind a spoiler",
     quality="full: the painting (default) · preview: a one-pass sketch · "
     "variations: four sketches to pick from",
+    format=f"For an animated or video content, the file to answer with: {FORMAT_NAMES} "
+    "(default: a GIF for a GIF, an MP4 for a clip)",
 )
 BLEND_WITHOUT_STYLE2 = "`blend` mixes two styles: add a `style2` picture too, or leave `blend` out."
 
@@ -105,6 +109,7 @@ class StylizeCog(commands.Cog):
         private: bool = False,
         spoiler: bool | None = None,
         quality: Quality | None = None,
+        format: OutputFormat | None = None,
     ) -> None:
         # Downloading and checking two images can take longer than Discord's 3 seconds.
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -117,6 +122,7 @@ class StylizeCog(commands.Cog):
         options = RequestedOptions(
             iterations, size, strength, preserve_colors, seed,
             brush=brush, blend=blend, spoiler=spoiler, quality=quality, private=private,
+            output_format=format,
         )  # fmt: skip
         key = (interaction.guild_id, interaction.user.id)
 

@@ -23,7 +23,7 @@ from bot.lifecycle.own_messages import end_opening_post, find_own_message
 from bot.lifecycle.retry import FINAL_EDIT_POLICY, Retrying, TooLate
 from bot.lifecycle.status_message import status_message_of
 from bot.messages import texts
-from bot.messages.attachments import Upload, fit_upload
+from bot.messages.attachments import Upload, fit_result
 from bot.messages.buttons import result_view
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job
@@ -148,9 +148,10 @@ class Delivery:
         if job.state != "done" or job.result_path is None:
             return Answer(texts.failure_text(job.user_id, job.id, final_line(job)))
         try:
-            png = await self._files.read(job.result_path)
+            data = await self._files.read(job.result_path)
+            suffix = job.result_path.suffix.removeprefix(".")
             upload = await asyncio.to_thread(
-                fit_upload, png, job.filesize_limit, f"atelier-{job.id}"
+                fit_result, data, suffix, job.filesize_limit, f"atelier-{job.id}"
             )
         except (OSError, ValueError) as exc:
             log.error("job %s: its result could not be prepared for posting: %s", job.id, exc)

@@ -23,8 +23,9 @@ from bot.ops.metrics import Metrics
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import ACTIVE_STATES, Job
 from bot.store.jobs import JobStore
-from engine.events import Preview, Progress
+from engine.events import FrameDone, FrameProgress, Preview, Progress
 from engine.pool import (
+    AnimationDone,
     Done,
     EngineService,
     EngineUnavailable,
@@ -127,11 +128,15 @@ class EngineRuns:
 
     async def _submit(self, job: Job, status: StatusMessage) -> EngineHandle | None:
         styles = [p for p in (job.style_path, job.style2_path) if p]
-        painting = self._lane.paint(job.content_path, styles, job.request.style_params())
-        shown = self._previews.show_when_painted(job.id, painting, status)
-        # The preview first: a worker starting on the same cores would slow it several times
-        # over, and the full painting loses at most this head start.
-        await asyncio.wait({shown}, timeout=PREVIEW_HEAD_START_SECONDS)
+        if job.animation is None:  # an animation shows its finished frames instead
+            painting = self._lane.paint(job.content_path, styles, job.request.style_params())
+            shown = self._previews.show_when_painted(job.id, painting, status)
+            # The preview first: a worker starting on the same cores would slow it several
+            # times over, and the full painting loses at most this head start.
+            await asyncio.wait({shown}, timeout=PREVIEW_HEAD_START_SECONDS)
+        animation = None
+        if job.animation is not None:
+            animation = job.animation.settings(job.request.output_format, job.filesize_limit)
         while True:
             current = await self._jobs.require(job.id)
             if current.state not in ACTIVE_STATES:
@@ -146,6 +151,8 @@ class EngineRuns:
                     job_id=job.id,
                     init_image=job.init_path,
                     owner=engine_owner(job),
+                    animation=animation,
+                    frames_dir=job.frames_dir if animation is not None else None,
                 )
             except QueueFull:
                 status.show("⏳ Waiting for room in the queue…")
@@ -164,6 +171,11 @@ class EngineRuns:
             line = texts.starting_line(event.device)
         elif isinstance(event, Progress):
             line = texts.progress_line(event, time.time())
+        elif isinstance(event, FrameProgress):
+            line = texts.frame_progress_line(event, time.time())
+        elif isinstance(event, FrameDone):
+            status.show_preview(event.png, texts.frame_caption(event.index + 1, event.frames))
+            return
         elif isinstance(event, Preview):
             self._previews.drop(job.id)
             status.show_preview(event.png, texts.preview_caption(event.iteration, event.total))
@@ -180,16 +192,18 @@ class EngineRuns:
         status.show(line)
 
     async def _record_done(self, job: Job, event: Done) -> None:
+        animated = isinstance(event, AnimationDone)
         kept = await keep_result(
             self._jobs,
             self._files,
             job.id,
-            with_settings(event.png, job),
+            event.data if animated else with_settings(event.png, job),
             width=event.width,
             height=event.height,
             seconds=event.seconds,
             device=event.device,
             engine_note=event.note,
+            suffix=event.format if animated else "png",
         )
         if kept:
             self._metrics.job_done(event.device, event.seconds)

@@ -31,10 +31,12 @@ async def keep_result(
     seconds: float,
     device: str,
     engine_note: str | None,
+    suffix: str = "png",
 ) -> bool:
-    """Save and record the result; False when the disk was full and the job failed instead."""
+    """Save and record the result (`png`, or an animation's file of type `suffix`); False when
+    the disk was full and the job failed instead."""
     try:
-        path: Path = await files.save_result(job_id, png)
+        path: Path = await files.save_result(job_id, png, suffix)
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise

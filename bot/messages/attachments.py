@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from bot.rules.animation import ENVELOPE_BYTES
 from bot.rules.images import human_bytes
 from engine.images import decode_image, encode_png
 
-# Room for the multipart envelope and the message's JSON next to the file itself.
-ENVELOPE_BYTES = 64 * 1024
 THUMBNAIL_SIZE = 256
 SHRINK_STEP = 0.75
 
@@ -50,6 +49,16 @@ def fit_upload(png: bytes, limit: int, stem: str) -> Upload:
                 data, f"{stem}.webp", f"{over}, so this is a WebP scaled down to {width}×{height}."
             )
     raise ValueError(f"cannot fit an image into {limit} bytes")
+
+
+def fit_result(data: bytes, suffix: str, limit: int, stem: str) -> Upload:
+    """A result as posted: a PNG as `fit_upload` fits it; an animation as the engine encoded
+    it, already within the limit it was given (`bot.rules.animation`)."""
+    if suffix == "png":
+        return fit_upload(data, limit, stem)
+    if len(data) > limit - ENVELOPE_BYTES:
+        raise ValueError(f"the {suffix} result is over the {limit} bytes upload limit")
+    return Upload(data, f"{stem}.{suffix}", None)
 
 
 def thumbnail_png(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:

@@ -10,7 +10,7 @@ from bot.rules.request import (
     StyleRequest,
 )
 from bot.store.job_rows import Job
-from engine.events import Progress
+from engine.events import FrameProgress, Progress
 
 BAR_WIDTH = 12
 FAILURE_TITLES = {
@@ -88,6 +88,19 @@ def progress_line(progress: Progress, now: float) -> str:
         f"🎨 {progress_bar(progress.fraction)} {percent}% · "
         f"scale {progress.scale}/{progress.scales} · done <t:{round(now + progress.eta)}:R>"
     )
+
+
+def frame_progress_line(progress: FrameProgress, now: float) -> str:
+    """The live line of a running animation: which frame, and when the whole clip is done."""
+    percent = int(progress.fraction * 100)
+    return (
+        f"🎨 {progress_bar(progress.fraction)} {percent}% · "
+        f"frame {progress.frame} of {progress.frames} · done <t:{round(now + progress.eta)}:R>"
+    )
+
+
+def frame_caption(frame: int, frames: int) -> str:
+    return f"🖼️ Frame {frame} of {frames}, finished"
 
 
 def done_line(width: int, height: int, iterations: int, seconds: float, device: str) -> str:

@@ -9,6 +9,7 @@ from bot.config import Limits
 from bot.rules.refusals import RequestRefused
 from engine.errors import InvalidImage, TooManyPixels
 from engine.images import probe_image
+from engine.motion.clip import is_animation, probe_video
 from engine.params import StyleParams
 from engine.shapes import (
     MIN_FEATURE_SIDE,
@@ -32,11 +33,14 @@ def human_pixels(pixels: int) -> str:
 def check_attachment(
     label: str, filename: str, content_type: str | None, size: int, limits: Limits
 ) -> None:
-    """What Discord tells us before we download anything: type and size."""
-    if content_type and not content_type.lower().startswith("image/"):
+    """What Discord tells us before we download anything: type and size. The content may
+    also be a short video clip."""
+    kind = (content_type or "image/").lower()
+    if not (kind.startswith("image/") or (label == "content" and kind.startswith("video/"))):
+        clips = " (or, as content, an MP4, WebM or MOV clip)" if label == "content" else ""
         raise RequestRefused(
             f"The {label} image `{filename}` is not an image ({content_type}). "
-            "Attach a PNG, JPEG, WebP or GIF.",
+            f"Attach a PNG, JPEG, WebP or GIF{clips}.",
             reason="not_an_image",
         )
     if size > limits.max_input_bytes:
@@ -58,7 +62,11 @@ def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) ->
             reason="too_many_bytes",
         )
     try:
-        return probe_image(data, max_pixels=limits.max_input_pixels)
+        return (
+            content_size(data, limits.max_input_pixels)
+            if label == "content"
+            else probe_image(data, max_pixels=limits.max_input_pixels)
+        )
     except TooManyPixels as error:
         raise RequestRefused(
             f"The {label} image `{filename}` is {error.width}×{error.height} "
@@ -70,6 +78,21 @@ def check_image_bytes(label: str, filename: str, data: bytes, limits: Limits) ->
         raise RequestRefused(
             f"The {label} image `{filename}` could not be read: {error}.", reason="unreadable"
         ) from None
+
+
+def content_size(data: bytes, max_pixels: int | None = None) -> tuple[int, int]:
+    """(width, height) of a content: a picture, an animated picture or a short video clip."""
+    try:
+        return probe_image(data, max_pixels=max_pixels)
+    except InvalidImage:
+        if not is_animation(data):
+            raise
+        return probe_video(data) if max_pixels is None else probe_video(data, max_pixels=max_pixels)
+
+
+def is_moving(data: bytes) -> bool:
+    """Whether a content is painted as an animation: more than one frame, or a video."""
+    return is_animation(data)
 
 
 def check_shape(label: str, size: tuple[int, int], params: StyleParams) -> None:

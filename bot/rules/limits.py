@@ -123,6 +123,7 @@ def clamp_request(
         brush=brush,
         blend=blend,
         quality=options.quality or "full",
+        output_format=options.output_format,
     )
     return Clamped(request, tuple(notes))
 

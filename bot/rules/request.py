@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from engine.motion.settings import OutputFormat
 from engine.params import StyleParams
 
 # `strength` is a friendly 1..10 dial; each step multiplies the style weight by √2, 5 is the
@@ -49,6 +50,7 @@ class RequestedOptions:
     spoiler: bool | None = None  # None: the server's default
     quality: Quality | None = None
     private: bool = False  # answered in the member's DMs; its pictures never shown in public
+    output_format: OutputFormat | None = None  # an animation's file; None: as its source
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class StyleRequest:
     brush: float = BRUSH_DEFAULT
     blend: int | None = None  # the second style's share in percent; None: one style
     quality: Quality = "full"
+    output_format: OutputFormat | None = None  # only for an animated content
 
     @property
     def iterations_run(self) -> int:
@@ -92,6 +95,7 @@ class StyleRequest:
             "brush": self.brush,
             "blend": self.blend,
             "quality": self.quality,
+            "output_format": self.output_format,
         }
         values.update(changes)
         return RequestedOptions(**values)  # type: ignore[arg-type]

@@ -115,6 +115,11 @@ MIGRATIONS: tuple[str, ...] = (
     "ALTER TABLE guild_settings ADD COLUMN grids_per_hour INTEGER NOT NULL DEFAULT 20;",
     # `/stylize private:True`: its content is never reused for a public job.
     "ALTER TABLE jobs ADD COLUMN private INTEGER NOT NULL DEFAULT 0;",
+    # Animations: the member's output format, and the clip's limits (JSON; NULL for a still).
+    """
+    ALTER TABLE jobs ADD COLUMN output_format TEXT;
+    ALTER TABLE jobs ADD COLUMN animation TEXT;
+    """,
 )
 
 

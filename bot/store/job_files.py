@@ -51,9 +51,10 @@ class JobFiles:
         await asyncio.to_thread(write_durably, path, init)
         return path
 
-    async def save_result(self, job_id: str, png: bytes) -> Path:
-        path = self.folder(job_id) / "result.png"
-        await asyncio.to_thread(write_durably, path, png)
+    async def save_result(self, job_id: str, data: bytes, suffix: str = "png") -> Path:
+        """The finished picture, or an animation's file (`suffix` gif, mp4, webp)."""
+        path = self.folder(job_id) / f"result.{suffix}"
+        await asyncio.to_thread(write_durably, path, data)
         return path
 
     @staticmethod

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
+from bot.rules.animation import Animation, stored_animation
 from bot.rules.request import StyleRequest
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -97,6 +98,7 @@ class Job:
     delivery_note: str | None
     init_path: Path | None  # the picture the engine starts from (Upscale ×2: the earlier result)
     private: bool
+    animation: Animation | None  # set when the content is an animation or a video clip
 
     @property
     def destination_id(self) -> int:
@@ -107,6 +109,12 @@ class Job:
     def result_channel_id(self) -> int:
         """Where the result really is: delivery may have fallen back to the channel or a DM."""
         return self.delivered_to or self.destination_id
+
+    @property
+    def frames_dir(self) -> Path:
+        """Where an animation's finished frames are kept, beside its inputs: a resumed run
+        finds them there and carries on from the next frame."""
+        return self.content_path.parent / "frames"
 
     @property
     def all_notes(self) -> tuple[str, ...]:
@@ -131,6 +139,7 @@ _CONVERSIONS: dict[str, tuple[Callable[[object], object], Callable[[object], obj
     "Path": (Path, str),
     "Path | None": (_optional_path, _optional_str),
     "tuple[str, ...]": (_lines, "\n".join),
+    "Animation | None": (Animation.from_column, stored_animation),
 }  # type: ignore[dict-item]
 _REQUEST = tuple(f.name for f in fields(StyleRequest))
 

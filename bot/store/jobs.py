@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.rules.animation import Animation
 from bot.rules.limits import GRID_WINDOW_SECONDS, check_grid_quota, check_member_quota
 from bot.store.admission_checks import (
     MEMBER_ACTIVITY,
@@ -79,6 +80,11 @@ class JobStore:
 
     async def set_init(self, job_id: str, path: Path) -> None:
         await self._db.write("UPDATE jobs SET init_path = ? WHERE id = ?", (str(path), job_id))
+
+    async def set_animation(self, job_id: str, animation: Animation) -> None:
+        await self._db.write(
+            "UPDATE jobs SET animation = ? WHERE id = ?", (animation.to_column(), job_id)
+        )
 
     async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
         await self._db.write(

@@ -164,6 +164,23 @@ def _video_stream_exists(data: Source) -> bool:
     return True
 
 
+def probe_video(data: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) of an MP4, MOV or WebM clip under the pixel cap whose first frame
+    decodes; raises `InvalidImage` or `TooManyPixels` as `decode_clip` would."""
+    import av
+
+    with _open_video(data) as container:
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_pixels:
+            raise TooManyPixels(width, height, max_pixels)
+        try:
+            next(container.decode(stream))
+        except (av.FFmpegError, OSError, ValueError, StopIteration) as error:
+            raise InvalidImage("the video is damaged or truncated") from error
+        return width, height
+
+
 def _decode_video(data: Source, settings: AnimationSettings, max_pixels: int) -> Clip:
     import av
 

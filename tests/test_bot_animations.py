@@ -1,0 +1,119 @@
+"""Moving pictures through the real bot: an animated GIF as content against the fake Discord,
+painted by the real one-worker pool at a few iterations and 32 px, ends as an animated answer."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+from bot_process_env import answered, bot_env, start_bot_process
+from bot_stories import (
+    STYLE,
+    WAIT,
+    public_message,
+    queued_job,
+    showed,
+    status_message,
+    stylize,
+    wait_for_result,
+)
+from fake_discord import FakeDiscord, Message
+from motion_clips import DURATIONS, gif_bytes, panned
+from PIL import Image
+from waiting import eventually
+
+from bot.app import AtelierBot
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+FRAMES = 4
+SOURCE_TIMING = DURATIONS[:FRAMES]
+GIF = (gif_bytes(panned(FRAMES, side=32), SOURCE_TIMING), "walk.gif")
+
+
+async def painted(fake: FakeDiscord, job_id: str) -> Message:
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    return await wait_for_result(fake, thread, job_id)
+
+
+def frames_and_timing(data: bytes) -> tuple[int, list[int], int | None]:
+    with Image.open(io.BytesIO(data)) as image:
+        durations = []
+        for index in range(image.n_frames):
+            image.seek(index)
+            durations.append(image.info["duration"])
+        return image.n_frames, durations, image.info.get("loop")
+
+
+async def test_a_four_frame_gif_ends_as_an_animated_gif_with_four_frames_and_its_timing(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, content=GIF, style=STYLE, size=32))
+    result = await painted(fake, job_id)
+    (attachment,) = result.attachments
+    assert attachment.filename == f"atelier-{job_id}.gif"
+    assert frames_and_timing(attachment.data) == (FRAMES, SOURCE_TIMING, 0)
+
+
+async def test_the_status_of_an_animation_counts_its_frames_with_an_eta(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, content=GIF, style=STYLE, size=32))
+    await painted(fake, job_id)
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    status = status_message(fake, thread, job_id)
+    counting = re.compile(rf"frame [1-{FRAMES}] of {FRAMES} · done <t:\d+:R>")
+    assert showed(status, lambda text: counting.search(text) is not None)
+    finished = re.compile(rf"Frame [1-{FRAMES}] of {FRAMES}, finished")
+    assert showed(status, lambda text: finished.search(text) is not None)
+
+
+@pytest.mark.usefixtures("without_nonce_window")
+async def test_an_animation_whose_bot_is_killed_carries_on_from_the_next_frame(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    env = bot_env(fake, tmp_path)
+    log = tmp_path / "bot.log"
+    channel = await fake.add_text_channel("killed-animation")
+    long_gif = (gif_bytes(panned(6, side=32), DURATIONS), "long-walk.gif")
+    first = await start_bot_process(env, log)
+    try:
+        await fake.wait_until_connected(timeout=WAIT)
+        job_id = await queued_job(
+            await stylize(fake, channel=channel, content=long_gif, style=STYLE, iterations=40)
+        )
+        kept = await eventually(lambda: finished_frames(tmp_path, job_id, at_least=2), timeout=WAIT)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)
+        await first.wait()
+    kept = finished_frames(tmp_path, job_id, at_least=len(kept))
+    before = {path: path.stat().st_mtime_ns for path in kept}
+    thread = fake.thread_of(public_message(fake, channel, job_id))
+    status = status_message(fake, thread, job_id)
+    seen = len(status.revisions)
+
+    second = await start_bot_process(env, log)
+    try:
+        result = await wait_for_result(fake, thread, job_id)
+        await answered(env, job_id)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(second.wait(), 60)
+    assert frames_and_timing(result.attachments[0].data) == (6, DURATIONS, 0)
+    assert {path: path.stat().st_mtime_ns for path in before} == before  # not painted again
+    resumed = [int(m[1]) for r in status.revisions[seen:] if (m := FRAME.search(r.content))]
+    assert resumed and min(resumed) > len(kept), resumed
+
+
+FRAME = re.compile(r"frame (\d+) of 6")
+
+
+def finished_frames(tmp_path: Path, job_id: str, *, at_least: int) -> list[Path]:
+    """The frames of the job kept on disk, once there are `at_least` of them (else [])."""
+    found = sorted(tmp_path.rglob(f"{job_id}/frames/frame-*.png"))
+    return found if len(found) >= at_least else []
