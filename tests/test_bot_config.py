@@ -83,6 +83,9 @@ def test_every_variable_is_read() -> None:
         "MEMBER_ACTIONS_PER_MINUTE": "12",
         "MAX_QUEUED_PER_GUILD": "7",
         "ALLOWED_GUILDS": "111, 222,",
+        "MAX_FRAMES": "30",
+        "MAX_CLIP_SECONDS": "4",
+        "MAX_FPS": "12",
     }
     assert set(env) == variable_names(Config)  # a new setting must be added here too
     config = Config.from_env(env)
@@ -91,7 +94,7 @@ def test_every_variable_is_read() -> None:
     assert config.engine_workers == 4
     assert config.engine_weights == "torchvision"
     assert config.engine_ray_address == "10.0.0.1:6379"
-    assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000)
+    assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000, 30, 4, 12)
     assert config.dev_guild_id == 42
     assert config.log_level == "DEBUG"
     assert config.health_port == 0
@@ -103,6 +106,8 @@ def test_every_variable_is_read() -> None:
     assert config.max_queued_per_guild == 7
     assert config.allowed_guilds == frozenset({111, 222})
     assert config.min_free_disk_mb == 250 and config.member_actions_per_minute == 12
+    assert (config.limits.max_frames, config.limits.max_clip_seconds) == (30, 4)
+    assert config.limits.max_fps == 12
 
 
 def test_every_variable_is_documented_in_env_example() -> None:
