@@ -15,6 +15,7 @@ from bot_process_env import answered, bot_env, start_bot_process
 from bot_stories import (
     STYLE,
     WAIT,
+    private_answer,
     public_message,
     queued_job,
     showed,
@@ -46,6 +47,7 @@ def frames_and_timing(data: bytes) -> tuple[int, list[int], int | None]:
         durations = []
         for index in range(image.n_frames):
             image.seek(index)
+            image.load()  # WebP says a frame's duration once it is decoded
             durations.append(image.info["duration"])
         return image.n_frames, durations, image.info.get("loop")
 
@@ -117,3 +119,40 @@ def finished_frames(tmp_path: Path, job_id: str, *, at_least: int) -> list[Path]
     """The frames of the job kept on disk, once there are `at_least` of them (else [])."""
     found = sorted(tmp_path.rglob(f"{job_id}/frames/frame-*.png"))
     return found if len(found) >= at_least else []
+
+
+async def test_stronger_under_an_animation_keeps_its_format_and_show_and_history_say_so(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake, content=GIF, size=32, format="webp"))
+    result = await painted(fake, job_id)
+    assert result.attachments[0].filename == f"atelier-{job_id}.webp"
+    assert frames_and_timing(result.attachments[0].data)[:2] == (FRAMES, SOURCE_TIMING)
+    assert f"atelier:upscale:{job_id}" not in result.custom_ids  # it starts from a still
+
+    stronger_id = await queued_job(
+        await fake.click(result, f"atelier:stronger:{job_id}", user=fake.member)
+    )
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    stronger = await wait_for_result(fake, thread, stronger_id)
+    assert stronger.attachments[0].filename == f"atelier-{stronger_id}.webp"
+    assert frames_and_timing(stronger.attachments[0].data)[:2] == (FRAMES, SOURCE_TIMING)
+    assert (await bot.jobs.require(stronger_id)).request.strength == 7
+
+    shown = await private_answer(await fake.slash_command("atelier show", {"job": stronger_id}))
+    assert "🎞️ Animation: up to 48 frames" in shown and "answered as WEBP" in shown
+    history = await private_answer(await fake.slash_command("atelier history"))
+    assert f"`{stronger_id}`" in history and "🎞️ animation" in history
+
+    deleted = await fake.click(result, f"atelier:delete:{job_id}", user=fake.member)
+    assert await private_answer(deleted) == (
+        f"Deleted job `{job_id}`: its result message and its pictures are gone."
+    )
+    assert fake.message(result.id).deleted and not bot.files.folder(job_id).exists()
+
+
+async def test_an_instant_preview_of_an_animation_is_refused_with_a_sentence(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    answer = await private_answer(await stylize(fake, content=GIF, quality="preview"))
+    assert answer.startswith("An animated or video content is painted in full"), answer

@@ -22,18 +22,17 @@ from bot.admission.inputs import Inputs
 from bot.config import Config
 from bot.messages.discord_errors import is_discord_failure
 from bot.ops.metrics import Metrics
-from bot.rules.animation import animation_limits
+from bot.rules.animation import ANIMATIONS_STILL_ONLY, animation_limits
 from bot.rules.images import is_moving
 from bot.rules.limits import Clamped, check_channel, check_free_space, clamp_request
 from bot.rules.refusals import RequestRefused
-from bot.rules.request import SEED_MAX, RequestedOptions
+from bot.rules.request import SEED_MAX, RequestedOptions, StyleRequest
 from bot.rules.settings import GuildSettings
 from bot.store.admission_checks import Admission, JobIdTaken
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job, NewJob, PostMode, new_job_id
 from bot.store.jobs import JobStore
-from engine.params import StyleParams
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ class Intake:
         new = await self._admit(
             lambda: self._new_job(interaction, clamped, options, settings, follow_up_in), settings
         )
-        await self._save_inputs(new.id, gather, clamped.request.style_params())
+        await self._save_inputs(new.id, gather, clamped.request)
         job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
         await self._confirm(interaction, job, clamped.notes)
         return job
@@ -213,11 +212,14 @@ class Intake:
             else self._thread_name(interaction, job_id),
         )
 
-    async def _save_inputs(self, job_id: str, gather: GatherInputs, params: StyleParams) -> None:
+    async def _save_inputs(self, job_id: str, gather: GatherInputs, request: StyleRequest) -> None:
         """Fetch, check and save the pictures; on any failure the reservation is gone."""
         try:
             inputs = await gather()
-            await asyncio.to_thread(inputs.check_shapes, params)
+            await asyncio.to_thread(inputs.check_shapes, request.style_params())
+            moving = await asyncio.to_thread(is_moving, inputs.content)
+            if moving and request.quality != "full":
+                raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
             await self._files.save_inputs(job_id, inputs.content, inputs.style)
             if inputs.style2 is not None:
                 style2_path = await self._files.save_second_style(job_id, inputs.style2)
@@ -226,7 +228,7 @@ class Intake:
                 init_path = await self._files.save_init(job_id, inputs.init)
                 await self._jobs.set_init(job_id, init_path)
             await self._jobs.set_style_names(job_id, inputs.style_names)
-            if await asyncio.to_thread(is_moving, inputs.content):
+            if moving:
                 await self._jobs.set_animation(job_id, animation_limits(self._config.limits))
         except BaseException as error:
             await self._files.delete(job_id)

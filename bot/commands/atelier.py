@@ -109,7 +109,8 @@ class AtelierCog(
             )
             return
         png_text: dict[str, str] = {}
-        if found.result_path is not None and not await self._jobs.files_deleted(found.id):
+        png = found.result_path is not None and found.result_path.suffix == ".png"
+        if png and found.result_path and not await self._jobs.files_deleted(found.id):
             png_text = text_of(await self._files.read(found.result_path))
         dm = await self._dm_channel_id(interaction, [found])
         await interaction.response.send_message(

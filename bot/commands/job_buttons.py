@@ -23,6 +23,7 @@ from bot.lifecycle.supervisor import Supervisor
 from bot.messages.buttons import PAINT, VARY, Action, vary_view
 from bot.messages.texts import VARY_WHICH
 from bot.ops.metrics import Metrics
+from bot.rules.animation import ANIMATIONS_STILL_ONLY
 from bot.rules.limits import effective_limits
 from bot.rules.permissions import check_may_act_on
 from bot.rules.refusals import RequestRefused
@@ -155,6 +156,8 @@ class JobActions:
             raise RequestRefused(
                 f"Job `{job.id}` has no result to upscale.", reason="upscale_limit"
             )
+        if job.animation is not None:
+            raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="upscale_limit")
         settings = await self._settings.get(interaction.guild_id)
         largest = effective_limits(settings, self._limits).max_size
         wanted = job.request.size * UPSCALE_FACTOR
@@ -168,6 +171,8 @@ class JobActions:
         await self._follow_up(interaction, job, options, start_from_result=True)
 
     async def _variations(self, interaction: discord.Interaction, job: Job) -> None:
+        if job.animation is not None:
+            raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
         await self._follow_up(interaction, job, job.request.as_options(quality="variations"))
 
     async def _paint(self, number: int, interaction: discord.Interaction, job: Job) -> None:

@@ -208,7 +208,7 @@ class Delivery:
         return await channel.send(
             preface + answer.text,
             file=discord.File(io.BytesIO(upload.data), upload.filename, spoiler=job.spoiler),
-            view=result_view(job.id, job.request.quality),
+            view=result_view(job.id, job.request.quality, animated=job.animation is not None),
             allowed_mentions=mention,
             nonce=nonce,
         )

@@ -110,11 +110,16 @@ def cancel_view(job_id: str) -> discord.ui.View:
     return _view(BUTTON_OF["cancel"](job_id))
 
 
-def result_view(job_id: str, quality: Quality = "full") -> discord.ui.View:
-    """Under a finished picture; under a grid, a button per cell to paint it, and Vary."""
+def result_view(
+    job_id: str, quality: Quality = "full", *, animated: bool = False
+) -> discord.ui.View:
+    """Under a finished picture; under a grid, a button per cell to paint it, and Vary. An
+    animation has no Upscale or Variations: both start from a still."""
     actions: tuple[Action, ...] = (
         (*PAINT, "vary")
         if quality == "variations"
+        else ("again", "stronger", "weaker", "delete")
+        if animated
         else ("again", "stronger", "weaker", "upscale", "variations", "delete")
     )
     return _view(*(BUTTON_OF[action](job_id) for action in actions))

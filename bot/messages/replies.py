@@ -78,9 +78,24 @@ def history_line(job: Job, link: str | None) -> str:
     when = f"<t:{int(job.created_at)}:R>"
     outcome = {"done": "✅", "failed": "❌", "cancelled": "🚫"}.get(job.state, "⏳")
     where = f" · [result]({link})" if link else ""
+    if job.animation is not None:
+        where = f" · 🎞️ animation{where}"
     return (
         f"{outcome} `{job.id}` {when} · {job.request.size} px · {job.request.iterations} it · "
         f"strength {job.request.strength} · seed {job.request.seed}{where}"
+    )
+
+
+def animation_line(job: Job) -> str:
+    """What an animation job was painted within, and as what: its settings, as a still's PNG
+    carries its own."""
+    assert job.animation is not None
+    wanted = job.request.output_format
+    answer = f"as {wanted.upper()}" if wanted else "as its source (a GIF, or an MP4 for a clip)"
+    return (
+        f"🎞️ Animation: up to {job.animation.max_frames} frames, the first "
+        f"{job.animation.max_seconds:g} s, at most {job.animation.max_fps:g} frames a second · "
+        f"answered {answer}"
     )
 
 
@@ -97,6 +112,8 @@ def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
         lines.append(job.error)
     if link:
         lines.append(f"Result: {link}")
+    if job.animation is not None:
+        lines.append(animation_line(job))
     if png_text:
         lines.append("Written in the PNG: " + " · ".join(f"{k}: {v}" for k, v in png_text.items()))
     return fit_lines(lines)
