@@ -396,7 +396,7 @@ async def test_without_send_messages_in_threads_no_empty_thread_is_left_behind(
     assert fake.thread_of(public_message(fake, general, job_id)) is None
 
 
-async def test_a_cancel_that_arrives_after_the_result_says_it_already_finished(
+async def test_a_cancel_asked_after_the_result_is_posted_finds_the_job_finished(
     fake: FakeDiscord, pool: EnginePool, tmp_path: Path
 ) -> None:
     async with running_bot(fake, pool, bot_config(fake, tmp_path)) as bot:

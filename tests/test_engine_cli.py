@@ -1,7 +1,9 @@
 import io
+import select
 import signal
 import subprocess
 import sys
+from typing import IO
 
 import numpy as np
 import pytest
@@ -129,6 +131,13 @@ def test_an_unknown_extension_is_refused_before_any_work(tmp_path):
     assert not (tmp_path / "out.bmp").exists()
 
 
+def line_within(stream: IO[str], seconds: float) -> str:
+    """The next line of a child's pipe, failing the test (not hanging it) when none comes."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"no line within {seconds} s"
+    return stream.readline()
+
+
 def test_ctrl_c_saves_the_picture_so_far_and_says_so(tmp_path):
     content, style = tmp_path / "content.png", tmp_path / "style.png"
     small(ASTRONAUT, 64).save(content)
@@ -140,7 +149,7 @@ def test_ctrl_c_saves_the_picture_so_far_and_says_so(tmp_path):
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        first_line = process.stderr.readline()  # the first progress line: it is painting
+        first_line = line_within(process.stderr, 120)  # the first progress line: it paints
         assert "scale 1/2" in first_line, first_line
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
