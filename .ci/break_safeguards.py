@@ -28,6 +28,8 @@ LOST = "tests/test_bot_nothing_lost.py::"
 E2E = "tests/test_bot_e2e.py::"
 MEMBER = "tests/test_bot_member_stories.py::"
 DELIVERY = "tests/test_bot_delivery.py::"
+PREVIEWS = "tests/test_bot_preview_e2e.py::"
+PRIVACY = "tests/test_bot_privacy.py::"
 
 
 @dataclass(frozen=True)
@@ -154,13 +156,40 @@ SAFEGUARDS = (
         "pixel cap",
         "bot/rules/images.py",
         (
+            ("content_size(data, limits.max_input_pixels)", "content_size(data, None)"),
             (
-                "return probe_image(data, max_pixels=limits.max_input_pixels)",
-                "return probe_image(data, max_pixels=None)",
+                "else probe_image(data, max_pixels=limits.max_input_pixels)",
+                "else probe_image(data, max_pixels=None)",
             ),
         ),
         (
             "tests/test_bot_limits.py::test_an_image_with_too_many_pixels_is_refused_without_decoding_it",
+        ),
+    ),
+    Safeguard(
+        "spoiler flag (previews)",
+        "bot/lifecycle/status_message.py",
+        (('"preview.png", spoiler=self._spoiler)', '"preview.png", spoiler=False)'),),
+        (PREVIEWS + "test_a_spoilered_job_hides_its_previews_as_well_as_its_result",),
+    ),
+    Safeguard(
+        "private content not reused in public",
+        "bot/commands/stylize.py",
+        (("if job.private and not private:", "if False:"),),
+        (PRIVACY + "test_a_private_picture_is_never_reused_for_a_public_job",),
+    ),
+    Safeguard(
+        "moderator by server-wide permissions",
+        "bot/commands/atelier.py",
+        (
+            (
+                'check_may_act_on(found, interaction.user.id, server_powers(interaction), "see it")',
+                'check_may_act_on(found, interaction.user.id, interaction.permissions, "see it")',
+            ),
+        ),
+        (
+            PRIVACY
+            + "test_manage_messages_in_one_channel_does_not_open_another_members_private_job",
         ),
     ),
 )
