@@ -170,25 +170,28 @@ def probe_video(data: Source, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[
     import av
 
     with _open_video(data) as container:
-        stream = container.streams.video[0]
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if width * height > max_pixels:
-            raise TooManyPixels(width, height, max_pixels)
+        stream = _capped_stream(container, max_pixels)
         try:
             next(container.decode(stream))
         except (av.FFmpegError, OSError, ValueError, StopIteration) as error:
             raise InvalidImage("the video is damaged or truncated") from error
-        return width, height
+        return stream.codec_context.width, stream.codec_context.height
+
+
+def _capped_stream(container: av.container.InputContainer, max_pixels: int) -> av.VideoStream:
+    """The clip's video stream, once its frame size is known to be under the pixel cap."""
+    stream = container.streams.video[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > max_pixels:
+        raise TooManyPixels(width, height, max_pixels)
+    return stream
 
 
 def _decode_video(data: Source, settings: AnimationSettings, max_pixels: int) -> Clip:
     import av
 
     with _open_video(data) as container:
-        stream = container.streams.video[0]
-        width, height = stream.codec_context.width, stream.codec_context.height
-        if width * height > max_pixels:
-            raise TooManyPixels(width, height, max_pixels)
+        stream = _capped_stream(container, max_pixels)
         try:
             return _clip(_video_frames(container, stream), settings, 0, "video")
         except (av.FFmpegError, OSError, ValueError) as error:
