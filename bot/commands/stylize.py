@@ -47,6 +47,7 @@ NO_STYLE = (
     "Attach a `style` picture or choose a `preset` — or right-click a picture in the channel → "
     "Apps → **Stylize: use as style**."
 )
+NO_DM = "I can't open a direct message with you; check your privacy settings."
 STYLE_AND_PRESET = "Choose either a `style` picture or a `preset`, not both."
 NO_LIBRARY_IN_DMS = "Saved styles belong to a server: use `preset` in a server's channel."
 OPTION_HELP = dict(
@@ -132,10 +133,7 @@ class StylizeCog(commands.Cog):
         try:
             follow_up_in = (await interaction.user.create_dm()).id if private else None
         except discord.HTTPException:
-            await interaction.followup.send(
-                "I can't open a direct message with you; check your privacy settings.",
-                ephemeral=True,
-            )
+            await interaction.followup.send(NO_DM, ephemeral=True)
             return
         job = await self._intake.queue_job(interaction, gather, options, follow_up_in=follow_up_in)
         if job is not None:  # what was picked from the channel has been used
