@@ -236,3 +236,25 @@ async def test_a_backup_file_is_readable_by_the_admin_alone(tmp_path: Path) -> N
         await add_job(JobStore(database), JobFiles(config.files_dir), "aaaa0001")
     archive = backup(config, tmp_path / "atelier.tar.gz").path
     assert archive.stat().st_mode & 0o777 == 0o600
+
+
+async def test_pictures_a_follow_up_shares_are_backed_up_for_each_job_and_restore(
+    tmp_path: Path,
+) -> None:
+    live = config_for(tmp_path / "live")
+    async with Database(live.database_path) as database:
+        jobs, files = JobStore(database), JobFiles(live.files_dir)
+        await add_job(jobs, files, "aaaa0001")
+        first = await jobs.require("aaaa0001")
+        kept = {"content": first.content_path, "style": first.style_path}
+        content, style = await files.save_inputs("aaaa0002", b"", b"", kept)  # Run again
+        request = StyleRequest(iterations=4, size=32, strength=6, preserve_colors=False, seed=4)
+        await jobs.create(NewJob("aaaa0002", 1, 100, 7, request, (), content, style, 10_000_000))
+        assert os.path.samefile(content, first.content_path)
+        archive = backup(live, tmp_path / "atelier.tar").path
+    with tarfile.open(archive) as tar:
+        assert all(member.isfile() for member in tar.getmembers())
+    restored = config_for(tmp_path / "elsewhere")
+    assert restore(restored, archive).jobs == 2
+    for job_id in ("aaaa0001", "aaaa0002"):
+        assert (restored.files_dir / job_id / "content").read_bytes() == b"content aaaa0001"

@@ -1,5 +1,5 @@
-"""What no single member can take from everyone, end to end: the disk (a free-space floor, and a
-full disk met by a finished picture) and the bot's attention (a rate on commands and buttons).
+"""What no single member can take from everyone, end to end: the disk (a free-space floor, a
+full disk met by a finished picture, follow-ups that share their pictures) and the bot's attention (a rate on commands and buttons).
 The real bot against the fake Discord, with the real one-worker pool."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from bot_stories import (
+    CONTENT,
     LIMITS,
     WAIT,
     bot_config,
@@ -21,9 +22,11 @@ from bot_stories import (
     running_bot,
     status_message,
     stylize,
+    wait_for_result,
 )
 from fake_discord import FakeDiscord
 
+from bot.app import AtelierBot
 from bot.store.database import Database
 from bot.store.jobs import JobStore
 from engine.pool import EnginePool
@@ -101,3 +104,25 @@ async def test_a_member_going_too_fast_is_told_when_to_try_again_and_others_are_
         )
         pressed = await fake.click(status, f"atelier:cancel:{job_id}", user=fake.member)
         assert (await private_answer(pressed)).startswith("You're going a bit fast")
+
+
+async def test_run_again_shares_its_pictures_with_the_job_it_came_from_and_copies_nothing(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    job_id = await queued_job(await stylize(fake))
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    result = await wait_for_result(fake, thread, job_id)
+    again_id = await queued_job(
+        await fake.click(result, f"atelier:again:{job_id}", user=fake.member)
+    )
+    first, again = await bot.jobs.require(job_id), await bot.jobs.require(again_id)
+    for earlier, shared in ((first.content_path, again.content_path),
+                            (first.style_path, again.style_path)):  # fmt: skip
+        assert shared != earlier and os.path.samefile(shared, earlier)  # one file, two names
+    await wait_for_result(fake, thread, again_id)
+
+    deleted = await fake.click(result, f"atelier:delete:{job_id}", user=fake.member)
+    assert (await private_answer(deleted)).startswith(f"Deleted job `{job_id}`")
+    assert not bot.files.folder(job_id).exists()
+    assert again.content_path.read_bytes() == CONTENT[0]  # still there for the follow-up
+    assert os.stat(again.content_path).st_nlink == 1

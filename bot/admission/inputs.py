@@ -7,7 +7,7 @@ cannot make it fetch a URL of their choosing.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import discord
@@ -15,6 +15,7 @@ import discord
 from bot.config import Limits
 from bot.rules.images import check_attachment, check_image_bytes, check_shape, content_size
 from bot.rules.refusals import RequestRefused
+from bot.store.job_files import Kept
 from engine.images import probe_image
 from engine.params import StyleParams
 
@@ -29,6 +30,8 @@ class Inputs:
     style_names: tuple[str, ...] = ()  # preset or file names, written into the result
     # Where the painting starts (Upscale ×2: an earlier result, already checked when it was made).
     init: bytes | None = None
+    # For a follow-up: the earlier job's files these bytes came from, shared instead of copied.
+    kept: Kept = field(default_factory=dict)
 
     def check_shapes(self, params: StyleParams) -> None:
         # All already passed the pixel cap (now, or when their first job was accepted), which

@@ -220,12 +220,14 @@ class Intake:
             moving = await asyncio.to_thread(is_moving, inputs.content)
             if moving and request.quality != "full":
                 raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
-            await self._files.save_inputs(job_id, inputs.content, inputs.style)
+            await self._files.save_inputs(job_id, inputs.content, inputs.style, inputs.kept)
             if inputs.style2 is not None:
-                style2_path = await self._files.save_second_style(job_id, inputs.style2)
+                style2_path = await self._files.save_second_style(
+                    job_id, inputs.style2, inputs.kept
+                )
                 await self._jobs.set_second_style(job_id, style2_path)
             if inputs.init is not None:
-                init_path = await self._files.save_init(job_id, inputs.init)
+                init_path = await self._files.save_init(job_id, inputs.init, inputs.kept)
                 await self._jobs.set_init(job_id, init_path)
             await self._jobs.set_style_names(job_id, inputs.style_names)
             if moving:

@@ -202,13 +202,19 @@ class JobActions:
             )
         read = self._files.read
 
+        init = job.result_path if start_from_result else None
+        kept = {"content": job.content_path, "style": job.style_path}
+        kept |= {"style2": job.style2_path} if job.style2_path else {}
+        kept |= {"init": init} if init else {}
+
         async def gather() -> Inputs:
             return Inputs(
                 content=await read(job.content_path),
                 style=await read(job.style_path),
                 style2=await read(job.style2_path) if job.style2_path else None,
                 style_names=job.style_names,
-                init=await read(job.result_path) if start_from_result and job.result_path else None,
+                init=await read(init) if init else None,
+                kept=kept,
             )
 
         options = replace(options, spoiler=job.spoiler, private=job.private)

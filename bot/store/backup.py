@@ -69,7 +69,10 @@ def backup(config: Config, destination: Path) -> Summary:
             raise BackupError(f"cannot copy {config.database_path}: {error}") from None
         manifest = {"created_at": time.time(), "schema_version": version, "jobs": len(files)}
         partial = Path(tmp) / "archive"
-        with tarfile.open(partial, "w:gz" if destination.name.endswith(".gz") else "w") as tar:
+        mode = "w:gz" if destination.name.endswith(".gz") else "w"
+        # A picture shared by a job and its follow-ups (a hard link) goes in once per job, as a
+        # plain file: restore admits nothing else.
+        with tarfile.open(partial, mode, dereference=True) as tar:
             tar.add(snapshot, DATABASE_NAME)
             count = 0
             for job_id, paths in files.items():

@@ -5,9 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from bot.store.job_rows import is_job_id
+
+Kept = Mapping[str, Path]
+NOTHING_KEPT: Kept = MappingProxyType({})
 
 
 def write_durably(path: Path, data: bytes) -> None:
@@ -25,6 +30,20 @@ def write_durably(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
+def write_or_link(path: Path, data: bytes, kept: Path | None) -> None:
+    """`data` as the file `kept` already holds it (an earlier job's picture, for Run again and
+    the other buttons) becomes a hard link to it: nothing is copied, and the picture lives until
+    the last job folder holding it is deleted. Anything else is written."""
+    if kept is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(kept, path)
+            return
+        except OSError:  # another filesystem, or the earlier job's files just went: write it
+            pass
+    write_durably(path, data)
+
+
 class JobFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -34,21 +53,27 @@ class JobFiles:
             raise ValueError(f"{job_id!r} is not a job id")
         return self.root / job_id
 
-    async def save_inputs(self, job_id: str, content: bytes, style: bytes) -> tuple[Path, Path]:
-        content_path = self.folder(job_id) / "content"
-        style_path = self.folder(job_id) / "style"
-        await asyncio.to_thread(write_durably, content_path, content)
-        await asyncio.to_thread(write_durably, style_path, style)
-        return content_path, style_path
+    async def save_inputs(
+        self, job_id: str, content: bytes, style: bytes, kept: Kept = NOTHING_KEPT
+    ) -> tuple[Path, Path]:
+        """`kept` names, by input ("content", "style", "style2", "init"), the earlier job's file
+        the bytes were read from, to share rather than copy."""
+        return (
+            await self._save(job_id, "content", content, kept),
+            await self._save(job_id, "style", style, kept),
+        )
 
-    async def save_second_style(self, job_id: str, style2: bytes) -> Path:
-        path = self.folder(job_id) / "style2"
-        await asyncio.to_thread(write_durably, path, style2)
-        return path
+    async def save_second_style(
+        self, job_id: str, style2: bytes, kept: Kept = NOTHING_KEPT
+    ) -> Path:
+        return await self._save(job_id, "style2", style2, kept)
 
-    async def save_init(self, job_id: str, init: bytes) -> Path:
-        path = self.folder(job_id) / "init"
-        await asyncio.to_thread(write_durably, path, init)
+    async def save_init(self, job_id: str, init: bytes, kept: Kept = NOTHING_KEPT) -> Path:
+        return await self._save(job_id, "init", init, kept)
+
+    async def _save(self, job_id: str, name: str, data: bytes, kept: Kept) -> Path:
+        path = self.folder(job_id) / name
+        await asyncio.to_thread(write_or_link, path, data, kept.get(name))
         return path
 
     async def save_result(self, job_id: str, data: bytes, suffix: str = "png") -> Path:
