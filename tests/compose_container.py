@@ -13,6 +13,7 @@ Every docker command here is awaited, never blocking: the fake Discord runs on t
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import shlex
@@ -210,12 +211,15 @@ async def created(
 
 
 async def one_off(service: BotService, data: str, env: Path, *command: str) -> str:
-    """`docker compose run --rm bot COMMAND`: the image, volume and environment, once."""
+    """`docker compose run --rm bot COMMAND`: the image, volume and environment, once; leading
+    `--` options of COMMAND (e.g. `--user=root`) go to `docker run`."""
+    options = list(itertools.takewhile(lambda word: word.startswith("--"), command))
     return await docker(
         "run",
         "--rm",
+        *options,
         *service.data_args(data, env),
         service.image,
-        *command,
+        *command[len(options) :],
         timeout=300,
     )

@@ -227,6 +227,10 @@ async def test_a_backup_restored_into_a_new_volume_keeps_jobs_settings_styles_an
     # A new server: a fresh volume, the archive copied in, restored, then the bot started.
     async with volume() as fresh, created(SERVICE, fresh, env) as new:
         await docker("cp", str(tmp_path / "atelier.tar"), f"{new.name}:/data/restore.tar")
+        # A backup is readable by its owner alone, and `docker cp` hands the copy to root.
+        await one_off(
+            SERVICE, fresh, env, "--user=root", "chown", "10001:10001", "/data/restore.tar"
+        )
         restored = await one_off(
             SERVICE, fresh, env, "python", "-m", "bot", "restore", "/data/restore.tar"
         )
