@@ -39,7 +39,8 @@ def _actions(interaction: discord.Interaction) -> JobActions:
     return interaction.client.job_actions  # type: ignore[attr-defined]
 
 
-class JobButton(discord.ui.DynamicItem[discord.ui.Button], template=rf"atelier:[a-z]+:{JOB_ID}"):
+# Not subscripted: DynamicItem takes one type parameter in discord.py 2.7 and two in 2.6.
+class JobButton(discord.ui.DynamicItem, template=rf"atelier:[a-z]+:{JOB_ID}"):
     """What every job button shares; each action is a subclass with its own template
     (`BUTTON_OF`), which discord.py rebuilds from the custom id."""
 
