@@ -19,7 +19,7 @@ from bot.store.backup import BackupError, backup, restore
 from bot.store.database import MIGRATIONS, Database
 from bot.store.guild_settings import GuildSettingsStore
 from bot.store.instance_lock import data_dir_lock
-from bot.store.job_files import JobFiles
+from bot.store.job_files import NOTHING_KEPT, JobFiles, Kept
 from bot.store.job_rows import NewJob
 from bot.store.jobs import JobStore
 from bot.store.style_library import StyleLibrary
@@ -31,8 +31,9 @@ def config_for(data_dir: Path) -> Config:
     return Config(token="", data_dir=data_dir)
 
 
-async def add_job(jobs: JobStore, files: JobFiles, job_id: str) -> None:
-    content, style = await files.save_inputs(job_id, b"content " + job_id.encode(), b"style")
+async def add_job(jobs: JobStore, files: JobFiles, job_id: str, kept: Kept = NOTHING_KEPT) -> None:
+    """A queued job with its pictures; `kept` shares an earlier job's, as Run again does."""
+    content, style = await files.save_inputs(job_id, b"content " + job_id.encode(), b"style", kept)
     request = StyleRequest(iterations=4, size=32, strength=5, preserve_colors=False, seed=3)
     await jobs.create(NewJob(job_id, 1, 100, 7, request, (), content, style, 10_000_000))
 
@@ -247,10 +248,9 @@ async def test_pictures_a_follow_up_shares_are_backed_up_for_each_job_and_restor
         await add_job(jobs, files, "aaaa0001")
         first = await jobs.require("aaaa0001")
         kept = {"content": first.content_path, "style": first.style_path}
-        content, style = await files.save_inputs("aaaa0002", b"", b"", kept)  # Run again
-        request = StyleRequest(iterations=4, size=32, strength=6, preserve_colors=False, seed=4)
-        await jobs.create(NewJob("aaaa0002", 1, 100, 7, request, (), content, style, 10_000_000))
-        assert os.path.samefile(content, first.content_path)
+        await add_job(jobs, files, "aaaa0002", kept)  # Run again
+        again = await jobs.require("aaaa0002")
+        assert os.path.samefile(again.content_path, first.content_path)
         archive = backup(live, tmp_path / "atelier.tar").path
     with tarfile.open(archive) as tar:
         assert all(member.isfile() for member in tar.getmembers())
