@@ -9,9 +9,12 @@ from PIL import Image
 
 from bot.rules.animation import ENVELOPE_BYTES
 from bot.rules.images import human_bytes
+from engine.errors import InvalidImage
 from engine.images import decode_image, encode_png
+from engine.motion import AnimationSettings, decode_clip
 
 THUMBNAIL_SIZE = 256
+FIRST_FRAME = AnimationSettings(max_frames=1)
 SHRINK_STEP = 0.75
 
 
@@ -65,7 +68,11 @@ def thumbnail_png(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
     """A small PNG of an input for the public queue message (the original may be large).
 
     Decoded as the engine decodes it (sRGB from its ICC profile, upright, alpha on white), so
-    the thumbnail shows the colours the painting will start from."""
-    thumb = decode_image(data)
+    the thumbnail shows the colours the painting will start from; a video shows its first
+    frame."""
+    try:
+        thumb = decode_image(data)
+    except InvalidImage:
+        thumb = decode_clip(data, FIRST_FRAME).frames[0]
     thumb.thumbnail((size, size))
     return encode_png(thumb)

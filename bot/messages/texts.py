@@ -19,6 +19,7 @@ FAILURE_TITLES = {
     "timeout": "took too long and was stopped",
     "worker_died": "the painter crashed",
     "out_of_memory": "ran out of memory",
+    "too_large": "too big to post here",
     "error": "failed",
     "disk_full": "could not be kept",
 }

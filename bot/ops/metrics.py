@@ -152,7 +152,7 @@ class Metrics:
         self._durations.observe(seconds)
 
     def job_failed(self, kind: FailureKind | str) -> None:
-        """`kind` is the engine's FailureKind, or the bot's own ("crashed", "no_engine")."""
+        """`kind` is the engine's FailureKind, or the bot's own ("crashed", "no_engine", "disk_full")."""
         self._ended.labels("failed", kind).inc()
 
     def job_cancelled(self) -> None:

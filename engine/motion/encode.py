@@ -78,9 +78,14 @@ def encode_clip(
             return last
     assert last is not None
     raise TooLarge(
-        f"the animation is {len(last.data) / 1e6:.1f} MB even at its smallest, over the "
-        f"{max_bytes / 1e6:.1f} MB limit; try fewer frames or a smaller size"
+        f"the animation is {in_words(len(last.data))} even at its smallest, over the "
+        f"{in_words(max_bytes)} upload limit; try fewer frames, a smaller size or a GIF"
     )
+
+
+def in_words(nbytes: int) -> str:
+    """A file size as members read it: MB from one megabyte, KB below."""
+    return f"{nbytes / 1e6:.1f} MB" if nbytes >= 1_000_000 else f"{max(1, round(nbytes / 1e3))} KB"
 
 
 def _attempts(frames: int) -> Iterator[_Attempt]:

@@ -65,7 +65,7 @@ def run_animation(
     except Cancelled:
         return Failed("cancelled", "the job was cancelled")
     except TooLarge as exc:
-        return Failed("error", str(exc))
+        return Failed("too_large", str(exc))
     except EngineError as exc:
         return Failed("error", str(exc))
     return _done(encoded, clip, frames[0], request, time.monotonic() - began, stylizer)

@@ -8,7 +8,7 @@ from typing import Literal
 from engine.events import FrameDone, FrameProgress, Preview, Progress
 
 FailureKind = Literal[
-    "invalid_image", "cancelled", "timeout", "worker_died", "out_of_memory", "error"
+    "invalid_image", "cancelled", "timeout", "worker_died", "out_of_memory", "too_large", "error"
 ]
 
 
