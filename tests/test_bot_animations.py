@@ -199,6 +199,7 @@ async def test_an_instant_preview_of_a_four_frame_gif_is_a_four_frame_gif_with_i
     thread = fake.thread_of(public_message(fake, fake.channel, job_id))
     again = await wait_for_result(fake, thread, again_id)
     assert frames_and_timing(again.attachments[0].data)[:2] == (FRAMES, SOURCE_TIMING)
+    assert (await bot.jobs.require(again_id)).request.quality == "preview"
 
 
 async def test_variations_of_an_animation_are_refused_with_a_sentence(
