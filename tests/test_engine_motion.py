@@ -204,8 +204,13 @@ def test_the_instant_preview_of_a_gif_is_a_gif_with_one_palette_and_the_source_t
     data = gif_bytes(panned(4), DURATIONS[:4], loop=0)
     limits = AnimationSettings(max_frames=3)
 
+    counted: list[tuple[int, int]] = []
+
     encoded, note = preview_animation(shared_preview_model(), data, [style()],
-                                      StyleParams(size=SIDE), limits)  # fmt: skip
+                                      StyleParams(size=SIDE), limits,
+                                      lambda *frame: counted.append(frame))  # fmt: skip
+
+    assert counted == [(1, 3), (2, 3), (3, 3)]
 
     assert encoded.format == "gif" and gif_colour_tables(encoded.data) == (True, 0)
     back = decode_clip(encoded.data)

@@ -15,7 +15,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bot.lifecycle.preview_lane import PaintedPreview, PreviewLane
+from bot.lifecycle.preview_lane import FrameCounter, PaintedPreview, PreviewLane
 from bot.lifecycle.results import keep_result
 from bot.lifecycle.status_message import StatusMessage
 from bot.messages import texts
@@ -74,11 +74,18 @@ class _Painted:
     note: str
 
 
-async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: PreviewLane) -> Job:
-    """`quality:preview` or `variations`: the job's whole result is painted in the lane."""
+async def paint_preview_job(
+    job: Job,
+    jobs: JobStore,
+    files: JobFiles,
+    lane: PreviewLane,
+    on_frame: FrameCounter | None = None,
+) -> Job:
+    """`quality:preview` or `variations`: the job's whole result is painted in the lane;
+    `on_frame` (in the lane's thread) counts an animation's frames."""
     await jobs.mark_running(job.id)
     try:
-        result = await _paint(job, lane)
+        result = await _paint(job, lane, on_frame)
     except Exception as exc:
         log.warning("preview job %s failed: %s", job.id, exc)
         await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))
@@ -98,7 +105,7 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
     return await jobs.require(job.id)
 
 
-async def _paint(job: Job, lane: PreviewLane) -> _Painted:
+async def _paint(job: Job, lane: PreviewLane, on_frame: FrameCounter | None) -> _Painted:
     """A grid, a still's preview, or an animation's: every frame previewed, encoded in the
     job's format as its full painting would be."""
     styles = [p for p in (job.style_path, job.style2_path) if p]
@@ -106,7 +113,7 @@ async def _paint(job: Job, lane: PreviewLane) -> _Painted:
     if job.animation is not None:
         settings = job.animation.settings(job.request.output_format, job.filesize_limit)
         moving = await lane.paint_animation(
-            job.content_path, styles, job.request.style_params(), settings
+            job.content_path, styles, job.request.style_params(), settings, on_frame
         )
         note = "; ".join(line for line in (note, moving.note) if line)
         return _Painted(

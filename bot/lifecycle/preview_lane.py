@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from engine.preview import PreviewModel
 
 INTRA_OP_THREADS = 1
 Picture = bytes | Path  # an encoded image, or the file it is in (read in the lane's thread)
+FrameCounter = Callable[[int, int], None]  # (frame, frames), 1-based
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,15 @@ class PreviewLane:
         styles: Sequence[Picture],
         params: StyleParams,
         settings: AnimationSettings,
+        on_frame: FrameCounter | None = None,
     ) -> PaintedAnimation:
         """Every frame of an animated content previewed and encoded within `settings`; raises
-        `TooLarge` when even the smallest file is over the upload limit."""
+        `TooLarge` when even the smallest file is over the upload limit. `on_frame(frame,
+        frames)` is called in the lane's thread after each frame."""
         loop = asyncio.get_running_loop()
-        paint = functools.partial(self._paint_animation, content, styles, params, settings)
+        paint = functools.partial(
+            self._paint_animation, content, styles, params, settings, on_frame
+        )
         return await loop.run_in_executor(self._executor, paint)
 
     def load_soon(self) -> None:
@@ -126,10 +131,13 @@ class PreviewLane:
         styles: Sequence[Picture],
         params: StyleParams,
         settings: AnimationSettings,
+        on_frame: FrameCounter | None,
     ) -> PaintedAnimation:
         started = time.perf_counter()
         pictures = [decode_image(style) for style in styles]
-        encoded, note = preview_animation(self._loaded(), content, pictures, params, settings)
+        encoded, note = preview_animation(
+            self._loaded(), content, pictures, params, settings, on_frame
+        )
         seconds = time.perf_counter() - started
         return PaintedAnimation(
             encoded.data, encoded.format, encoded.width, encoded.height, seconds, note

@@ -68,12 +68,19 @@ def preview_animation(
     styles: Sequence[Image.Image],
     params: StyleParams,
     settings: AnimationSettings,
+    on_frame: Callable[[int, int], None] | None = None,
 ) -> tuple[Encoded, str | None]:
     """The clip's preview as the full painting's file would be: decoded within `settings`, one
     palette, the source's timing and loop, the job's format, under `settings.max_bytes` (else
-    `TooLarge`); with what was cut or given up, in words."""
+    `TooLarge`); with what was cut or given up, in words. `on_frame(frame, frames)` after each
+    frame, 1-based."""
     clip = decode_clip(content, settings)
-    frames = preview_clip(model, clip.frames, styles, params)
+
+    def counted(index: int, _: Image.Image) -> None:
+        if on_frame is not None:
+            on_frame(index + 1, len(clip.frames))
+
+    frames = preview_clip(model, clip.frames, styles, params, counted)
     fmt = output_format(settings, clip)
     encoded = encode_clip(frames, clip.durations_ms, clip.loop, fmt, settings.max_bytes)
     return encoded, result_note(clip, encoded)
