@@ -183,8 +183,28 @@ async def test_stronger_under_an_animation_keeps_its_format_and_show_and_history
     assert fake.message(result.id).deleted and not bot.files.folder(job_id).exists()
 
 
-async def test_an_instant_preview_of_an_animation_is_refused_with_a_sentence(
+async def test_an_instant_preview_of_a_four_frame_gif_is_a_four_frame_gif_with_its_timing(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
-    answer = await private_answer(await stylize(fake, content=GIF, quality="preview"))
-    assert answer.startswith("An animated or video content is painted in full"), answer
+    job_id = await queued_job(await stylize(fake, content=GIF, quality="preview", size=32))
+    result = await painted(fake, job_id)
+    (attachment,) = result.attachments
+    assert attachment.filename == f"atelier-{job_id}.gif"
+    assert frames_and_timing(attachment.data) == (FRAMES, SOURCE_TIMING, 0)
+    assert f"atelier:again:{job_id}" in result.custom_ids
+    assert f"atelier:variations:{job_id}" not in result.custom_ids  # it starts from a still
+    assert (await bot.jobs.require(job_id)).device == "CPU"  # the lane, not the engine
+
+    again_id = await queued_job(await fake.click(result, f"atelier:again:{job_id}"))
+    thread = fake.thread_of(public_message(fake, fake.channel, job_id))
+    again = await wait_for_result(fake, thread, again_id)
+    assert frames_and_timing(again.attachments[0].data)[:2] == (FRAMES, SOURCE_TIMING)
+    assert (await bot.jobs.require(again_id)).request.quality == "preview"
+
+
+async def test_variations_of_an_animation_are_refused_with_a_sentence(
+    fake: FakeDiscord, bot: AtelierBot
+) -> None:
+    answer = await private_answer(await stylize(fake, content=GIF, quality="variations"))
+    assert answer.startswith("An animated or video content is painted frame by frame"), answer
+    assert "Variations and Upscale ×2 are for still pictures" in answer

@@ -15,7 +15,7 @@ from engine.errors import InvalidImage
 from engine.motion import AnimationSettings, FrameStore, decode_clip, encode_clip, is_animation
 from engine.motion.flow import flow_between, warping_error
 from engine.motion.painter import paint_clip
-from engine.motion.preview import preview_clip
+from engine.motion.preview import preview_animation, preview_clip
 from engine.motion.store import resumed_frames
 from engine.params import StyleParams
 from tests.engine_images import ASTRONAUT
@@ -196,6 +196,26 @@ def test_the_instant_preview_of_a_clip_is_steadier_than_previewing_each_frame():
     alone = [pixels(model.stylize_with(frame, [style()], params)) for frame in sources]
 
     assert mean_warping_error(steady, sources) < mean_warping_error(alone, sources)
+
+
+def test_the_instant_preview_of_a_gif_is_a_gif_with_one_palette_and_the_source_timing():
+    from engine.preview import shared_preview_model
+
+    data = gif_bytes(panned(4), DURATIONS[:4], loop=0)
+    limits = AnimationSettings(max_frames=3)
+
+    counted: list[tuple[int, int]] = []
+
+    encoded, note = preview_animation(shared_preview_model(), data, [style()],
+                                      StyleParams(size=SIDE), limits,
+                                      lambda *frame: counted.append(frame))  # fmt: skip
+
+    assert counted == [(1, 3), (2, 3), (3, 3)]
+
+    assert encoded.format == "gif" and gif_colour_tables(encoded.data) == (True, 0)
+    back = decode_clip(encoded.data)
+    assert back.durations_ms == DURATIONS[:3] and back.loop == 0
+    assert note is not None and note.startswith("painted ")  # the fourth frame was cut
 
 
 @pytest.fixture(scope="module")

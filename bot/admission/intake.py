@@ -218,7 +218,7 @@ class Intake:
             inputs = await gather()
             await asyncio.to_thread(inputs.check_shapes, request.style_params())
             moving = await asyncio.to_thread(is_moving, inputs.content)
-            if moving and request.quality != "full":
+            if moving and request.quality == "variations":
                 raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
             await self._files.save_inputs(job_id, inputs.content, inputs.style, inputs.kept)
             if inputs.style2 is not None:

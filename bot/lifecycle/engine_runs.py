@@ -80,7 +80,7 @@ class EngineRuns:
     async def run(self, job: Job) -> Job:
         """Paint a queued job to its end (or park it at shutdown); the job as it is then."""
         if job.request.quality != "full":  # a preview or a grid: the lane paints it all
-            return await paint_preview_job(job, self._jobs, self._files, self._lane)
+            return await self._paint_in_lane(job)
         status = status_message_of(self._client, job, self._edit_seconds)
         status.start_editing()
         handle: EngineHandle | None = None
@@ -104,6 +104,22 @@ class EngineRuns:
             self._previews.drop(job.id)
             await status.stop_editing()
         return await self._jobs.require(job.id)
+
+    async def _paint_in_lane(self, job: Job) -> Job:
+        if job.animation is None:  # about a second: nothing to show on the way
+            return await paint_preview_job(job, self._jobs, self._files, self._lane)
+        # Frame by frame, an animation's preview takes a few seconds: the status counts them.
+        status = status_message_of(self._client, job, self._edit_seconds, cancellable=False)
+        loop = asyncio.get_running_loop()
+
+        def on_frame(frame: int, frames: int) -> None:  # in the lane's thread
+            loop.call_soon_threadsafe(status.show, texts.previewing_line(frame, frames))
+
+        status.start_editing()
+        try:
+            return await paint_preview_job(job, self._jobs, self._files, self._lane, on_frame)
+        finally:
+            await status.stop_editing()
 
     def forget(self, job_id: str) -> None:
         """The job's task is over: drop what this process remembered about it."""

@@ -1,5 +1,6 @@
 """Per job: paint the instant preview and show it in the status message, never failing the job;
-or, for `quality:preview`, make it the job's result, and for `quality:variations` the grid of
+or, for `quality:preview`, make it the job's result (for an animated content, every frame
+previewed and encoded as the full painting's file), and for `quality:variations` the grid of
 four around the job's settings.
 
 The engine's own previews (snapshots of the optimisation) are better once they come, so the
@@ -11,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any
 
-from bot.lifecycle.preview_lane import PaintedPreview, PreviewLane
+from bot.lifecycle.preview_lane import FrameCounter, PaintedPreview, PreviewLane
 from bot.lifecycle.results import keep_result
 from bot.lifecycle.status_message import StatusMessage
 from bot.messages import texts
@@ -24,6 +26,7 @@ from bot.store.job_files import JobFiles
 from bot.store.job_rows import Job
 from bot.store.jobs import JobStore
 from engine.errors import EngineError
+from engine.motion.encode import TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +62,30 @@ class InstantPreviews:
         status.show_preview(painted.png, texts.INSTANT_PREVIEW_CAPTION)
 
 
-async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: PreviewLane) -> Job:
-    """`quality:preview` or `variations`: the job's whole result is painted in the lane."""
+@dataclass(frozen=True)
+class _Painted:
+    """A lane-painted result as it is kept: the file's bytes and type, and its note."""
+
+    data: bytes
+    suffix: str
+    width: int
+    height: int
+    seconds: float
+    note: str
+
+
+async def paint_preview_job(
+    job: Job,
+    jobs: JobStore,
+    files: JobFiles,
+    lane: PreviewLane,
+    on_frame: FrameCounter | None = None,
+) -> Job:
+    """`quality:preview` or `variations`: the job's whole result is painted in the lane;
+    `on_frame` (in the lane's thread) counts an animation's frames."""
     await jobs.mark_running(job.id)
     try:
-        styles = [p for p in (job.style_path, job.style2_path) if p]
-        if job.request.quality == "variations":
-            variants = variants_around(job.request)
-            painted = await lane.paint_grid(job.content_path, styles, variants)
-            png = with_text(painted.png, {**request_fields(job), **variant_fields(variants)})
-        else:
-            painted = await lane.paint(job.content_path, styles, job.request.style_params())
-            png = with_settings(painted.png, job)
+        result = await _paint(job, lane, on_frame)
     except Exception as exc:
         log.warning("preview job %s failed: %s", job.id, exc)
         await jobs.mark_failed(job.id, texts.failed_line("error", preview_failure(exc)))
@@ -79,18 +94,43 @@ async def paint_preview_job(job: Job, jobs: JobStore, files: JobFiles, lane: Pre
             jobs,
             files,
             job.id,
-            png,
-            width=painted.width,
-            height=painted.height,
-            seconds=painted.seconds,
+            result.data,
+            width=result.width,
+            height=result.height,
+            seconds=result.seconds,
             device="CPU",
-            engine_note=instant_note(job.request),
+            engine_note=result.note,
+            suffix=result.suffix,
         )
     return await jobs.require(job.id)
 
 
+async def _paint(job: Job, lane: PreviewLane, on_frame: FrameCounter | None) -> _Painted:
+    """A grid, a still's preview, or an animation's: every frame previewed, encoded in the
+    job's format as its full painting would be."""
+    styles = [p for p in (job.style_path, job.style2_path) if p]
+    note = instant_note(job.request)
+    if job.animation is not None:
+        settings = job.animation.settings(job.request.output_format, job.filesize_limit)
+        moving = await lane.paint_animation(
+            job.content_path, styles, job.request.style_params(), settings, on_frame
+        )
+        note = "; ".join(line for line in (note, moving.note) if line)
+        return _Painted(
+            moving.data, moving.format, moving.width, moving.height, moving.seconds, note
+        )
+    if job.request.quality == "variations":
+        variants = variants_around(job.request)
+        painted = await lane.paint_grid(job.content_path, styles, variants)
+        png = with_text(painted.png, {**request_fields(job), **variant_fields(variants)})
+    else:
+        painted = await lane.paint(job.content_path, styles, job.request.style_params())
+        png = with_settings(painted.png, job)
+    return _Painted(png, "png", painted.width, painted.height, painted.seconds, note)
+
+
 def preview_failure(exc: Exception) -> str:
     """A sentence for the member: the engine's own errors are written for people, others not."""
-    if isinstance(exc, EngineError):
+    if isinstance(exc, EngineError | TooLarge):
         return str(exc)
     return "the preview could not be painted"

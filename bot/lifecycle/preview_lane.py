@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +21,14 @@ from PIL import Image
 from bot.lifecycle.variation_grid import compose, grid_still, paint_cells
 from bot.rules.variants import Variant
 from engine.images import decode_image, encode_png
+from engine.motion.preview import preview_animation
+from engine.motion.settings import AnimationSettings, OutputFormat
 from engine.params import StyleParams
 from engine.preview import PreviewModel
 
 INTRA_OP_THREADS = 1
 Picture = bytes | Path  # an encoded image, or the file it is in (read in the lane's thread)
+FrameCounter = Callable[[int, int], None]  # (frame, frames), 1-based
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,18 @@ class PaintedPreview:
     width: int
     height: int
     seconds: float
+
+
+@dataclass(frozen=True)
+class PaintedAnimation:
+    """An animated content's preview, encoded as its full painting would be."""
+
+    data: bytes
+    format: OutputFormat
+    width: int
+    height: int
+    seconds: float
+    note: str | None  # what the limits cut or the upload limit gave up, in words
 
 
 def painted(image: Image.Image, started: float) -> PaintedPreview:
@@ -57,6 +72,23 @@ class PreviewLane:
         raises whatever the model or images raise."""
         loop = asyncio.get_running_loop()
         paint = functools.partial(self._paint, content, styles, params)
+        return await loop.run_in_executor(self._executor, paint)
+
+    async def paint_animation(
+        self,
+        content: Picture,
+        styles: Sequence[Picture],
+        params: StyleParams,
+        settings: AnimationSettings,
+        on_frame: FrameCounter | None = None,
+    ) -> PaintedAnimation:
+        """Every frame of an animated content previewed and encoded within `settings`; raises
+        `TooLarge` when even the smallest file is over the upload limit. `on_frame(frame,
+        frames)` is called in the lane's thread after each frame."""
+        loop = asyncio.get_running_loop()
+        paint = functools.partial(
+            self._paint_animation, content, styles, params, settings, on_frame
+        )
         return await loop.run_in_executor(self._executor, paint)
 
     def load_soon(self) -> None:
@@ -92,6 +124,24 @@ class PreviewLane:
         pictures = [decode_image(style) for style in styles]
         cells = paint_cells(self._loaded(), grid_still(content), pictures, variants)
         return painted(compose(cells), started)
+
+    def _paint_animation(
+        self,
+        content: Picture,
+        styles: Sequence[Picture],
+        params: StyleParams,
+        settings: AnimationSettings,
+        on_frame: FrameCounter | None,
+    ) -> PaintedAnimation:
+        started = time.perf_counter()
+        pictures = [decode_image(style) for style in styles]
+        encoded, note = preview_animation(
+            self._loaded(), content, pictures, params, settings, on_frame
+        )
+        seconds = time.perf_counter() - started
+        return PaintedAnimation(
+            encoded.data, encoded.format, encoded.width, encoded.height, seconds, note
+        )
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -100,6 +100,11 @@ def frame_progress_line(progress: FrameProgress, now: float) -> str:
     )
 
 
+def previewing_line(frame: int, frames: int) -> str:
+    """The live line of an animation's instant preview, which has no ETA worth showing."""
+    return f"⚡ {progress_bar(frame / frames)} frame {frame} of {frames} previewed…"
+
+
 def frame_caption(frame: int, frames: int) -> str:
     return f"🖼️ Frame {frame} of {frames}, finished"
 

@@ -13,9 +13,9 @@ FORMAT_NAMES = " / ".join(FORMATS)
 # Room for the multipart envelope and the message's JSON next to the file itself.
 ENVELOPE_BYTES = 64 * 1024
 ANIMATIONS_STILL_ONLY = (
-    "An animated or video content is painted in full, frame by frame: instant previews, "
-    "Variations and Upscale ×2 are for still pictures. Use quality:full (Run again, Stronger "
-    "and Weaker work under an animation)."
+    "An animated or video content is painted frame by frame: Variations and Upscale ×2 are "
+    "for still pictures. Use quality:full or quality:preview (Run again, Stronger and Weaker "
+    "work under an animation)."
 )
 
 

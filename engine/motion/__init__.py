@@ -1,7 +1,7 @@
 """Moving pictures: animated GIF, WebP and APNG and short MP4/WebM/MOV clips, painted frame by
 frame without flicker (Ruder, Dosovitskiy and Brox 2016, "Artistic style transfer for videos").
 
-Torch-free here and in `settings`, `clip`, `flow`, `encode`, `store` and `preview`, so
+Torch-free here and in `settings`, `clip`, `flow`, `encode`, `answer`, `store` and `preview`, so
 the bot process can decode, preview, encode and keep frames; `painter` and `job` import torch and
 run in the engine's workers. May import `engine.images`, `engine.params`, `engine.events`,
 `engine.errors`, `engine.schedule`, `engine.preview` and `engine.stylizer`, never `bot`; only

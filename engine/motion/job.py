@@ -13,10 +13,10 @@ from PIL import Image
 from engine.errors import Cancelled, EngineError, InvalidImage
 from engine.events import FrameDone, FrameProgress
 from engine.images import decode_image, encode_png, from_pixels
+from engine.motion.answer import output_format, result_note
 from engine.motion.clip import Clip, decode_clip
 from engine.motion.encode import Encoded, TooLarge, encode_clip
 from engine.motion.painter import paint_clip
-from engine.motion.settings import AnimationSettings, OutputFormat
 from engine.motion.store import resumed_frames
 from engine.pool.events import AnimationDone, Failed
 from engine.pool.inputs import UnreadableInput, read_input
@@ -24,13 +24,6 @@ from engine.pool.messages import JobRequest
 from engine.stylizer import Stylizer
 
 Send = Callable[[FrameProgress | FrameDone], None]
-
-
-def output_format(settings: AnimationSettings, clip: Clip) -> OutputFormat:
-    """What the member asked for, else a GIF for an animated picture and an MP4 for a video."""
-    if settings.format is not None:
-        return settings.format
-    return "gif" if clip.kind == "image" else "mp4"
 
 
 def run_animation(
@@ -79,8 +72,6 @@ def _done(
     seconds: float,
     stylizer: Stylizer,
 ) -> AnimationDone:
-    notes = [f"painted {' and '.join(clip.limited)}"] if clip.limited else []
-    notes += [encoded.note] if encoded.note else []
     thumbnail: Image.Image = from_pixels(first)
     return AnimationDone(
         png=encode_png(thumbnail),
@@ -89,7 +80,7 @@ def _done(
         iterations=request.params.iterations,
         seconds=seconds,
         device=stylizer.device_name,
-        note="; ".join(notes) or None,
+        note=result_note(clip, encoded),
         data=encoded.data,
         format=encoded.format,
         frames=len(encoded.durations_ms),
