@@ -8,13 +8,10 @@ from dataclasses import dataclass
 from PIL import Image
 
 from bot.rules.animation import ENVELOPE_BYTES
-from bot.rules.images import human_bytes
-from engine.errors import InvalidImage
+from bot.rules.images import first_picture, human_bytes
 from engine.images import decode_image, encode_png
-from engine.motion import AnimationSettings, decode_clip
 
 THUMBNAIL_SIZE = 256
-FIRST_FRAME = AnimationSettings(max_frames=1)
 SHRINK_STEP = 0.75
 
 
@@ -70,9 +67,6 @@ def thumbnail_png(data: bytes, size: int = THUMBNAIL_SIZE) -> bytes:
     Decoded as the engine decodes it (sRGB from its ICC profile, upright, alpha on white), so
     the thumbnail shows the colours the painting will start from; a video shows its first
     frame."""
-    try:
-        thumb = decode_image(data)
-    except InvalidImage:
-        thumb = decode_clip(data, FIRST_FRAME).frames[0]
+    thumb = first_picture(data)
     thumb.thumbnail((size, size))
     return encode_png(thumb)

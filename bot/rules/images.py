@@ -5,11 +5,14 @@ Each check raises `RequestRefused` with the numbers the member needs to fix the 
 
 from __future__ import annotations
 
+from PIL import Image
+
 from bot.config import Limits
 from bot.rules.refusals import RequestRefused
 from engine.errors import InvalidImage, TooManyPixels
-from engine.images import probe_image
-from engine.motion.clip import is_animation, probe_video
+from engine.images import decode_image, probe_image
+from engine.motion.clip import decode_clip, is_animation, probe_video
+from engine.motion.settings import AnimationSettings
 from engine.params import StyleParams
 from engine.shapes import (
     MIN_FEATURE_SIDE,
@@ -18,6 +21,8 @@ from engine.shapes import (
     short_side,
     style_longest,
 )
+
+FIRST_FRAME = AnimationSettings(max_frames=1)
 
 
 def human_bytes(size: int) -> str:
@@ -88,6 +93,14 @@ def content_size(data: bytes, max_pixels: int | None = None) -> tuple[int, int]:
         if not is_animation(data):
             raise
         return probe_video(data) if max_pixels is None else probe_video(data, max_pixels=max_pixels)
+
+
+def first_picture(data: bytes) -> Image.Image:
+    """A picture decoded as the engine decodes stills, or a video's first frame."""
+    try:
+        return decode_image(data)
+    except InvalidImage:
+        return decode_clip(data, FIRST_FRAME).frames[0]
 
 
 def is_moving(data: bytes) -> bool:
