@@ -13,7 +13,7 @@ from bot_stories import (
     stylize,
     wait_for_result,
 )
-from fake_discord import FakeDiscord, Message
+from fake_discord import Channel, FakeDiscord, Member, Message
 from motion_clips import DURATIONS, gif_bytes, panned
 
 from bot.app import AtelierBot
@@ -26,6 +26,16 @@ CLIP = (encode_clip(panned(FRAMES, side=32), DURATIONS[:FRAMES], 0, "mp4").data,
 # The bot keeps 64 KiB of a server's upload limit for the message around the file, and asks for
 # at least 1 KB: a server taking 65 KiB leaves an animation its smallest room.
 TIGHT_UPLOAD_LIMIT = 64 * 1024 + 1024
+
+
+async def member_of_a_small_upload_server(
+    fake: FakeDiscord, server: str, member: str
+) -> tuple[Member, Channel]:
+    """A new member of a new server whose upload limit is TIGHT_UPLOAD_LIMIT, and its channel."""
+    guild = await fake.add_guild(server)
+    fake.set_upload_limit(TIGHT_UPLOAD_LIMIT, guild)
+    painter = await fake.add_member(member, guild=guild)
+    return painter, fake.state.channels[guild.channel_ids[0]]
 
 
 async def painted(fake: FakeDiscord, channel: object, job_id: str) -> Message:
@@ -55,10 +65,7 @@ async def test_an_mp4_clip_asked_for_as_a_gif_ends_as_a_gif(
 async def test_an_animation_over_the_upload_limit_is_made_smaller_and_the_answer_says_how(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
-    guild = await fake.add_guild("Small Uploads")
-    fake.set_upload_limit(TIGHT_UPLOAD_LIMIT, guild)
-    painter = await fake.add_member("gif-maker", guild=guild)
-    general = fake.state.channels[guild.channel_ids[0]]
+    painter, general = await member_of_a_small_upload_server(fake, "Small Uploads", "gif-maker")
     gif = (gif_bytes(panned(6, side=48), DURATIONS), "big-walk.gif")
 
     job_id = await queued_job(await stylize(fake, user=painter, channel=general, content=gif))
@@ -71,10 +78,7 @@ async def test_an_animation_over_the_upload_limit_is_made_smaller_and_the_answer
 async def test_an_mp4_that_cannot_fit_the_upload_limit_ends_with_a_sentence_about_its_size(
     fake: FakeDiscord, bot: AtelierBot
 ) -> None:
-    guild = await fake.add_guild("Tiny Uploads")
-    fake.set_upload_limit(TIGHT_UPLOAD_LIMIT, guild)
-    painter = await fake.add_member("clip-maker", guild=guild)
-    general = fake.state.channels[guild.channel_ids[0]]
+    painter, general = await member_of_a_small_upload_server(fake, "Tiny Uploads", "clip-maker")
 
     job_id = await queued_job(await stylize(fake, user=painter, channel=general, content=CLIP))
     thread = fake.thread_of(public_message(fake, general, job_id))
