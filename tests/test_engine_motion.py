@@ -12,7 +12,15 @@ import pytest
 from PIL import Image
 
 from engine.errors import InvalidImage
-from engine.motion import AnimationSettings, FrameStore, decode_clip, encode_clip, is_animation
+from engine.motion import (
+    AnimationSettings,
+    ClipFacts,
+    FrameStore,
+    decode_clip,
+    encode_clip,
+    is_animation,
+    probe_clip,
+)
 from engine.motion.flow import flow_between, warping_error
 from engine.motion.painter import paint_clip
 from engine.motion.preview import preview_animation, preview_clip
@@ -78,6 +86,18 @@ def test_the_limits_cut_frames_length_and_frame_rate_and_say_what_they_cut():
         "at most 8 frames a second",
     )
     assert shorter.durations_ms == [80, 120, 60] and shorter.limited == ("the first 0.25 s",)
+
+
+def test_the_probe_tells_frames_length_and_rate_of_a_gif_a_webp_and_an_mp4_without_decoding():
+    gif = gif_bytes(panned(6), DURATIONS)
+    webp = encode_clip(panned(4), DURATIONS[:4], 0, "webp").data
+    mp4 = encode_clip(panned(5), [100] * 5, 0, "mp4").data
+
+    assert probe_clip(gif) == ClipFacts("GIF", 6, 0.52, pytest.approx(6 / 0.52))
+    assert probe_clip(webp) == ClipFacts("WebP", 4, 0.36, pytest.approx(4 / 0.36))
+    video = probe_clip(mp4)
+    assert video.source == "video" and video.frames == 5
+    assert video.seconds == pytest.approx(0.5, abs=0.05) and video.fps == pytest.approx(10, abs=1)
 
 
 def test_a_gif_is_written_with_one_palette_for_every_frame_and_the_source_timing():

@@ -9,7 +9,7 @@ run in the engine's workers. May import `engine.images`, `engine.params`, `engin
 and `FrameDone`, and `engine.pool.events.AnimationDone`.
 """
 
-from engine.motion.clip import Clip, decode_clip, is_animation
+from engine.motion.clip import Clip, ClipFacts, decode_clip, is_animation, probe_clip
 from engine.motion.encode import Encoded, encode_clip
 from engine.motion.settings import FORMATS, AnimationSettings, OutputFormat
 from engine.motion.store import FrameStore
@@ -18,10 +18,12 @@ __all__ = [
     "FORMATS",
     "AnimationSettings",
     "Clip",
+    "ClipFacts",
     "Encoded",
     "FrameStore",
     "OutputFormat",
     "decode_clip",
     "encode_clip",
     "is_animation",
+    "probe_clip",
 ]

@@ -63,6 +63,16 @@ class Clip:
         return self.loop is not None
 
 
+@dataclass(frozen=True)
+class ClipFacts:
+    """What a clip holds before any limit: `source` is "GIF", "APNG", "WebP" or "video"."""
+
+    source: str
+    frames: int
+    seconds: float
+    fps: float
+
+
 def _source(data: Source) -> Source:
     return io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
 
@@ -75,6 +85,47 @@ def is_animation(data: Source) -> bool:
             return getattr(image, "n_frames", 1) > 1
     except InvalidImage:
         return _video_stream_exists(data)
+
+
+def probe_clip(data: Source) -> ClipFacts:
+    """Frame count, length and frame rate from the headers and frame infos, decoding no
+    picture (but a WebP's, whose frames tell their durations only once decoded), so the bot
+    can tell a member at queue time what the limits will cut. `InvalidImage` if unreadable."""
+    try:
+        with _open(data) as image:
+            durations = []
+            for frame in ImageSequence.Iterator(image):
+                if image.format == "WEBP":
+                    frame.load()
+                durations.append(_shown_ms(int(frame.info.get("duration") or 0)))
+            seconds = sum(durations) / 1000
+            source = {"PNG": "APNG", "WEBP": "WebP"}.get(image.format or "", image.format or "")
+            return ClipFacts(source, len(durations), seconds, len(durations) / seconds)
+    except InvalidImage:
+        return _probe_video(data)
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise InvalidImage("the animation is damaged or truncated") from error
+
+
+def _probe_video(data: Source) -> ClipFacts:
+    """From the container's metadata: the stream's frame count and duration where the file
+    says them, else the container's duration at the stream's average rate."""
+    import av
+
+    with _open_video(data) as container:
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        if stream.duration is not None and stream.time_base is not None:
+            seconds = float(stream.duration * stream.time_base)
+        else:
+            seconds = (container.duration or 0) / av.time_base
+        frames = stream.frames or max(1, round(seconds * rate))
+        return ClipFacts("video", frames, seconds or frames / rate, rate)
+
+
+def _shown_ms(duration: int) -> int:
+    """A frame's time as browsers show it."""
+    return BROWSER_FRAME_MS if duration < SHORTEST_FRAME_MS else duration
 
 
 def decode_clip(
@@ -103,7 +154,7 @@ def _image_frames(image: Image.Image) -> Iterator[Timed]:
             frame.load()  # some formats (WebP) set a frame's duration when it is decoded
             duration = int(frame.info.get("duration") or 0)
             yield _to_rgb(to_srgb(frame)), start
-            start += BROWSER_FRAME_MS if duration < SHORTEST_FRAME_MS else duration
+            start += _shown_ms(duration)
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise InvalidImage("the animation is damaged or truncated") from error
     yield None, start
