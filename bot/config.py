@@ -67,6 +67,8 @@ class Limits:
     max_frames: int = ANIMATION_DEFAULTS.max_frames
     max_clip_seconds: float = ANIMATION_DEFAULTS.max_seconds
     max_fps: float = ANIMATION_DEFAULTS.max_fps
+    # Every frame is a painting: a smaller ceiling than a still's keeps a clip's time in reach.
+    max_animation_size: int = 512
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,11 @@ def _check_limits(limits: Limits) -> None:
         raise ConfigError("DEFAULT_ITERATIONS must not be above MAX_ITERATIONS")
     if limits.default_size > limits.max_size:
         raise ConfigError("DEFAULT_SIZE must not be above MAX_SIZE")
-    for name, size in (("DEFAULT_SIZE", limits.default_size), ("MAX_SIZE", limits.max_size)):
+    sizes = (
+        ("DEFAULT_SIZE", limits.default_size),
+        ("MAX_SIZE", limits.max_size),
+        ("MAX_ANIMATION_SIZE", limits.max_animation_size),
+    )
+    for name, size in sizes:
         if not MIN_SIZE <= size <= MAX_SIZE:
             raise ConfigError(f"{name} must be between {MIN_SIZE} and {MAX_SIZE} px, got {size}")

@@ -86,6 +86,7 @@ def test_every_variable_is_read() -> None:
         "MAX_FRAMES": "30",
         "MAX_CLIP_SECONDS": "4",
         "MAX_FPS": "12",
+        "MAX_ANIMATION_SIZE": "128",
     }
     assert set(env) == variable_names(Config)  # a new setting must be added here too
     config = Config.from_env(env)
@@ -94,7 +95,7 @@ def test_every_variable_is_read() -> None:
     assert config.engine_workers == 4
     assert config.engine_weights == "torchvision"
     assert config.engine_ray_address == "10.0.0.1:6379"
-    assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000, 30, 4, 12)
+    assert config.limits == Limits(100, 256, 500, 768, 1_000_000, 2_000_000, 30, 4, 12, 128)
     assert config.dev_guild_id == 42
     assert config.log_level == "DEBUG"
     assert config.health_port == 0

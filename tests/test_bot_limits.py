@@ -9,12 +9,14 @@ import pytest
 from engine_images import png, png_header_only
 
 from bot.config import Limits
+from bot.rules.animation import fit_animation
 from bot.rules.images import check_attachment, check_image_bytes
 from bot.rules.limits import check_channel, check_member_quota, clamp_request, effective_limits
 from bot.rules.permissions import check_may_act_on, may_act_on
 from bot.rules.refusals import RequestRefused
 from bot.rules.request import RequestedOptions, StyleRequest, strength_factor
 from bot.rules.settings import GuildSettings, SettingsError, changed_settings
+from engine.motion import ClipFacts
 
 LIMITS = Limits(
     default_iterations=200,
@@ -176,3 +178,15 @@ def test_only_the_author_or_a_moderator_may_act_on_a_job() -> None:
     assert may_act_on(job, 7, member) and may_act_on(job, 8, moderator)
     with pytest.raises(RequestRefused, match=r"Only the author of job `ab12cd34` \(<@7>\)"):
         check_may_act_on(job, 8, member, "cancel it")
+
+
+def test_the_bots_own_ceiling_is_named_when_the_server_set_none_lower() -> None:
+    bot_limits = Limits(max_frames=4, max_animation_size=64)
+    server = GuildSettings(guild_id=1, max_frames=10, max_animation_size=32)
+    fitted = fit_animation(ClipFacts("video", 9, 0.9, 10.0), 48, server, bot_limits)
+
+    assert fitted.animation.max_frames == 4 and fitted.size == 32
+    assert fitted.notes == (
+        "frames capped at 4 by this bot (the video has 9)",
+        "size capped at 32 px for an animation by this server",
+    )

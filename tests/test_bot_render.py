@@ -11,6 +11,7 @@ from bot.config import Limits
 from bot.messages import replies, texts
 from bot.messages.attachments import fit_upload, thumbnail_png
 from bot.messages.buttons import JOB_BUTTONS, result_view
+from bot.rules.animation import Animation
 from bot.rules.limits import EffectiveLimits
 from bot.rules.request import StyleRequest
 from bot.rules.settings import GuildSettings
@@ -115,11 +116,12 @@ def test_a_long_queue_is_cut_to_fit_one_message_and_says_how_many_more() -> None
 
 def test_help_fits_one_message_however_many_styles_are_saved() -> None:
     bounds = EffectiveLimits(1000, 1024, 200, 512, False, False)
+    clips = (Animation(10_000, 3600.0, 240.0), 16_384)
     names = [f"{n:02d} " + "x" * 47 for n in range(200)]
-    text = replies.help_text(bounds, names)
+    text = replies.help_text(bounds, clips, names)
     assert len(text) <= replies.MESSAGE_LIMIT
     assert "Saved here: 00 xxx" in text and " more." in text
-    assert "Saved here: Monet, Hokusai." in replies.help_text(bounds, ["Monet", "Hokusai"])
+    assert "Saved here: Monet, Hokusai." in replies.help_text(bounds, clips, ["Monet", "Hokusai"])
 
 
 def test_a_long_style_list_is_cut_at_a_line_and_says_how_many_more() -> None:

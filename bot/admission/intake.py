@@ -9,12 +9,12 @@ public messages exist before the member is told it is queued.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import random
 import shutil
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import discord
 
@@ -22,10 +22,10 @@ from bot.admission.inputs import Inputs
 from bot.config import Config
 from bot.messages.discord_errors import is_discord_failure
 from bot.ops.metrics import Metrics
-from bot.rules.animation import ANIMATIONS_STILL_ONLY, animation_limits
-from bot.rules.images import is_moving
+from bot.rules.animation import ANIMATIONS_STILL_ONLY, FittedAnimation, fit_animation
+from bot.rules.images import motion_of
 from bot.rules.limits import Clamped, check_channel, check_free_space, clamp_request
-from bot.rules.refusals import RequestRefused
+from bot.rules.refusals import RequestRefused, saving_refusal
 from bot.rules.request import SEED_MAX, RequestedOptions, StyleRequest
 from bot.rules.settings import GuildSettings
 from bot.store.admission_checks import Admission, JobIdTaken
@@ -148,9 +148,9 @@ class Intake:
         new = await self._admit(
             lambda: self._new_job(interaction, clamped, options, settings, follow_up_in), settings
         )
-        await self._save_inputs(new.id, gather, clamped.request)
+        scaled = await self._save_inputs(new.id, gather, clamped.request, settings)
         job = await self._hand_over(new.id)  # from here on the job runs, whatever happens here
-        await self._confirm(interaction, job, clamped.notes)
+        await self._confirm(interaction, job, clamped.notes + scaled)
         return job
 
     async def _check_free_space(self) -> None:
@@ -212,14 +212,17 @@ class Intake:
             else self._thread_name(interaction, job_id),
         )
 
-    async def _save_inputs(self, job_id: str, gather: GatherInputs, request: StyleRequest) -> None:
-        """Fetch, check and save the pictures; on any failure the reservation is gone."""
+    async def _save_inputs(
+        self, job_id: str, gather: GatherInputs, request: StyleRequest, settings: GuildSettings
+    ) -> tuple[str, ...]:
+        """Fetch, check and save the pictures; on any failure the reservation is gone. Returns
+        what an animation's limits scaled down, for the member."""
         try:
             inputs = await gather()
+            fitted = await self._fit_animation(inputs, request, settings)
+            if fitted is not None:
+                request = replace(request, size=fitted.size)
             await asyncio.to_thread(inputs.check_shapes, request.style_params())
-            moving = await asyncio.to_thread(is_moving, inputs.content)
-            if moving and request.quality == "variations":
-                raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
             await self._files.save_inputs(job_id, inputs.content, inputs.style, inputs.kept)
             if inputs.style2 is not None:
                 style2_path = await self._files.save_second_style(
@@ -230,8 +233,8 @@ class Intake:
                 init_path = await self._files.save_init(job_id, inputs.init, inputs.kept)
                 await self._jobs.set_init(job_id, init_path)
             await self._jobs.set_style_names(job_id, inputs.style_names)
-            if moving:
-                await self._jobs.set_animation(job_id, animation_limits(self._config.limits))
+            if fitted is not None:
+                await self._jobs.set_animation(job_id, fitted.animation, fitted.size)
         except BaseException as error:
             await self._files.delete(job_id)
             await self._jobs.discard(job_id)
@@ -239,6 +242,18 @@ class Intake:
                 log.error("could not save the inputs of job %s: %s", job_id, error)
                 raise saving_refusal(error) from None
             raise
+        return () if fitted is None else fitted.notes
+
+    async def _fit_animation(
+        self, inputs: Inputs, request: StyleRequest, settings: GuildSettings
+    ) -> FittedAnimation | None:
+        """An animated content within the server's and the bot's limits; None for a still."""
+        facts = await asyncio.to_thread(motion_of, inputs.content)
+        if facts is None:
+            return None
+        if request.quality == "variations":
+            raise RequestRefused(ANIMATIONS_STILL_ONLY, reason="conflicting_options")
+        return fit_animation(facts, request.size, settings, self._config.limits)
 
     @staticmethod
     async def _confirm(interaction: discord.Interaction, job: Job, notes: tuple[str, ...]) -> None:
@@ -271,16 +286,3 @@ class Intake:
         if not (perms.create_public_threads and perms.send_messages_in_threads):
             return None  # an empty thread is worse than replies in the channel
         return f"🎨 {interaction.user.display_name} · {job_id}"[:100]
-
-
-def saving_refusal(error: OSError) -> RequestRefused:
-    if error.errno == errno.ENOSPC:
-        return RequestRefused(
-            "I'm out of disk space for new pictures, so the job was not queued and nothing was "
-            "kept. Please try again later (the bot's admin needs to free some space).",
-            reason="disk_full",
-        )
-    return RequestRefused(
-        "I could not save your pictures, so the job was not queued. Please try again.",
-        reason="not_started",
-    )

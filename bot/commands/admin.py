@@ -41,6 +41,10 @@ SETTING_HELP = dict(
     jobs_per_member="Jobs one member may have waiting or running at once",
     cooldown="Seconds a member waits between two jobs",
     grids_per_hour="Variations grids one member may ask for per hour (0 turns grids off)",
+    max_frames="Most frames of an animated or video content that are painted",
+    max_clip_seconds="Longest part of an animation or clip that is painted (seconds)",
+    max_fps="Highest frame rate an animation is painted at (frames a second)",
+    max_animation_size="Largest frames an animation is painted at (longest side, px)",
     allow_channel="Allow /stylize in this channel (once any is allowed, only those are)",
     disallow_channel="Remove a channel from the allowed list",
     spoiler_by_default="Post results behind a spoiler unless the member says otherwise",
@@ -87,7 +91,30 @@ class AdminCog(
         disallow_channel: discord.TextChannel | None = None,
         spoiler_by_default: bool | None = None,
         input_thumbnails: bool | None = None,
+        max_frames: app_commands.Range[int, 1, 10_000] | None = None,
+        max_clip_seconds: app_commands.Range[float, 0.1, 3600.0] | None = None,
+        max_fps: app_commands.Range[float, 0.1, 240.0] | None = None,
+        max_animation_size: app_commands.Range[int, 1, 16_384] | None = None,
         reset: bool = False,
+    ) -> None:
+        await self._change_settings(
+            interaction, reset, allow_channel, disallow_channel,
+            max_iterations=max_iterations, max_size=max_size,
+            default_iterations=default_iterations, default_size=default_size,
+            jobs_per_member=jobs_per_member, cooldown_seconds=cooldown,
+            grids_per_hour=grids_per_hour,
+            spoiler_by_default=spoiler_by_default, input_thumbnails=input_thumbnails,
+            max_frames=max_frames, max_clip_seconds=max_clip_seconds, max_fps=max_fps,
+            max_animation_size=max_animation_size,
+        )  # fmt: skip
+
+    async def _change_settings(
+        self,
+        interaction: discord.Interaction,
+        reset: bool,
+        allow_channel: discord.TextChannel | None,
+        disallow_channel: discord.TextChannel | None,
+        **values: object,
     ) -> None:
         # default_member_permissions cannot be set on a subcommand: this check is the real one.
         if interaction.guild_id is None or not can_manage_settings(server_powers(interaction)):
@@ -101,14 +128,7 @@ class AdminCog(
             if reset
             else await store.get(interaction.guild_id)
         )
-        changes = requested_changes(
-            current, allow_channel, disallow_channel,
-            max_iterations=max_iterations, max_size=max_size,
-            default_iterations=default_iterations, default_size=default_size,
-            jobs_per_member=jobs_per_member, cooldown_seconds=cooldown,
-            grids_per_hour=grids_per_hour,
-            spoiler_by_default=spoiler_by_default, input_thumbnails=input_thumbnails,
-        )  # fmt: skip
+        changes = requested_changes(current, allow_channel, disallow_channel, **values)
         try:
             updated = changed_settings(current, limits, **changes)
         except SettingsError as error:

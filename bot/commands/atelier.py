@@ -16,6 +16,7 @@ from bot.commands.powers import server_powers
 from bot.config import Limits
 from bot.messages import replies
 from bot.messages.png_metadata import text_of
+from bot.rules.animation import animation_bounds
 from bot.rules.limits import effective_limits
 from bot.rules.permissions import check_may_act_on
 from bot.rules.refusals import RequestRefused
@@ -58,7 +59,10 @@ class AtelierCog(
         bounds = effective_limits(settings, self._limits)
         styles = await self._styles.all(interaction.guild_id) if interaction.guild_id else []
         await interaction.response.send_message(
-            replies.help_text(bounds, [s.name for s in styles]), ephemeral=True
+            replies.help_text(
+                bounds, animation_bounds(settings, self._limits), [s.name for s in styles]
+            ),
+            ephemeral=True,
         )
 
     @app_commands.command(name="queue", description="Show the jobs waiting and running here")

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.config import Limits
 from bot.messages.texts import request_line
+from bot.rules.animation import Animation
 from bot.rules.limits import EffectiveLimits
 from bot.rules.request import (
     BLEND_DEFAULT,
@@ -24,7 +25,7 @@ from bot.rules.settings import GuildSettings
 from bot.store.job_rows import Job
 
 MESSAGE_LIMIT = 2000  # characters Discord takes in one message
-HELP_STYLE_NAMES_BUDGET = 500  # the rest of the help takes about 1,400
+HELP_STYLE_NAMES_BUDGET = 350  # the rest of the help takes about 1,600
 
 
 def fit_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT) -> str:
@@ -122,8 +123,8 @@ def show_text(job: Job, png_text: Mapping[str, str], link: str | None) -> str:
 def settings_text(settings: GuildSettings, limits: Limits) -> str:
     """`/atelier-admin settings`: what this server has set, beside the bot's defaults and ceilings."""
 
-    def value(own: int | None, fallback: int, unit: str = "") -> str:
-        return f"**{own}{unit}**" if own is not None else f"{fallback}{unit} (bot default)"
+    def value(own: float | None, fallback: float, unit: str = "") -> str:
+        return f"**{own:g}{unit}**" if own is not None else f"{fallback:g}{unit} (bot default)"
 
     channels = (
         ", ".join(f"<#{c}>" for c in sorted(settings.allowed_channels))
@@ -148,6 +149,12 @@ def settings_text(settings: GuildSettings, limits: Limits) -> str:
             + ("**yes**" if settings.spoiler_by_default else "**no**"),
             "Input thumbnails: "
             + ("**shown**" if settings.input_thumbnails else "**only in channels marked NSFW**"),
+            f"Animations: up to {value(settings.max_frames, limits.max_frames)} frames, the first "
+            f"{value(settings.max_clip_seconds, limits.max_clip_seconds, ' s')}, at most "
+            f"{value(settings.max_fps, limits.max_fps)} frames a second, "
+            f"{value(settings.max_animation_size, limits.max_animation_size, ' px')}"
+            f" · bot ceilings {limits.max_frames} frames, {limits.max_clip_seconds:g} s, "
+            f"{limits.max_fps:g} a second, {limits.max_animation_size} px",
         ]
     )
 
@@ -163,8 +170,12 @@ def names_within(names: Sequence[str], budget: int) -> str:
     return ", ".join(shown)
 
 
-def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
-    """`/atelier help`: every option, with this server's limits and saved styles."""
+def help_text(
+    bounds: EffectiveLimits, clips: tuple[Animation, int], style_names: Sequence[str]
+) -> str:
+    """`/atelier help`: every option, with this server's limits (`clips`: for animations, and
+    their frames' largest size) and saved styles."""
+    clip, clip_size = clips
     saved = (
         f"Saved here: {names_within(style_names, HELP_STYLE_NAMES_BUDGET)}."
         if style_names
@@ -190,6 +201,9 @@ def help_text(bounds: EffectiveLimits, style_names: Sequence[str]) -> str:
             f"{BRUSH_DEFAULT:g} is normal.",
             "• `quality` — `full` paints (default); `preview` answers at once with a "
             "one-pass sketch.",
+            "• `content` may move (a GIF, WebP, APNG or short MP4/WebM/MOV): painted frame by "
+            f"frame, up to {clip.max_frames} frames, the first {clip.max_seconds:g} s, "
+            f"{clip.max_fps:g} frames a second, {clip_size} px here; `format` — gif, mp4 or webp.",
             "• `private` — progress and result come to your direct messages instead.",
             "• `spoiler` — the result behind a spoiler (empty: this server's default).",
             "**Right-click** a picture in the channel → Apps → **Stylize: use as content** / "

@@ -11,7 +11,7 @@ from bot.config import Limits
 from bot.rules.refusals import RequestRefused
 from engine.errors import InvalidImage, TooManyPixels
 from engine.images import decode_image, probe_image
-from engine.motion.clip import decode_clip, is_animation, probe_video
+from engine.motion.clip import ClipFacts, decode_clip, is_animation, probe_clip, probe_video
 from engine.motion.settings import AnimationSettings
 from engine.params import StyleParams
 from engine.shapes import (
@@ -103,9 +103,17 @@ def first_picture(data: bytes) -> Image.Image:
         return decode_clip(data, FIRST_FRAME).frames[0]
 
 
-def is_moving(data: bytes) -> bool:
-    """Whether a content is painted as an animation: more than one frame, or a video."""
-    return is_animation(data)
+def motion_of(data: bytes) -> ClipFacts | None:
+    """A content painted as an animation (more than one frame, or a video): its frames, length
+    and rate before any limit; None for a still."""
+    if not is_animation(data):
+        return None
+    try:
+        return probe_clip(data)
+    except InvalidImage as error:
+        raise RequestRefused(
+            f"The content animation could not be read: {error}.", reason="unreadable"
+        ) from None
 
 
 def check_shape(label: str, size: tuple[int, int], params: StyleParams) -> None:

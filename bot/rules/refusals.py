@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from typing import Literal
 
 RefusalReason = Literal[
@@ -49,3 +50,17 @@ class RequestRefused(Exception):
     def __init__(self, message: str, *, reason: RefusalReason) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def saving_refusal(error: OSError) -> RequestRefused:
+    """Why a member's pictures could not be kept, in their words."""
+    if error.errno == errno.ENOSPC:
+        return RequestRefused(
+            "I'm out of disk space for new pictures, so the job was not queued and nothing was "
+            "kept. Please try again later (the bot's admin needs to free some space).",
+            reason="disk_full",
+        )
+    return RequestRefused(
+        "I could not save your pictures, so the job was not queued. Please try again.",
+        reason="not_started",
+    )

@@ -31,6 +31,11 @@ class GuildSettings:
     spoiler_by_default: bool = False  # results posted behind a spoiler unless asked otherwise
     input_thumbnails: bool = True  # False: no input thumbnails in channels not marked NSFW
     grids_per_hour: int = DEFAULT_GRIDS_PER_HOUR  # variations grids per member; 0: none
+    # An animated or video content, apart from stills: each None is the bot's ceiling.
+    max_frames: int | None = None
+    max_clip_seconds: float | None = None
+    max_fps: float | None = None
+    max_animation_size: int | None = None
 
 
 class SettingsError(ValueError):
@@ -47,6 +52,10 @@ def changed_settings(current: GuildSettings, limits: Limits, **changes: object) 
     _at_most("jobs per member", updated.jobs_per_member, MAX_JOBS_PER_MEMBER, 1)
     _at_most("cooldown", updated.cooldown_seconds, MAX_COOLDOWN_SECONDS, 0)
     _at_most("grids per hour", updated.grids_per_hour, MAX_GRIDS_PER_HOUR, 0)
+    _at_most("max frames", updated.max_frames, limits.max_frames, 1)
+    _at_most("max clip seconds", updated.max_clip_seconds, limits.max_clip_seconds, 0.1)
+    _at_most("max fps", updated.max_fps, limits.max_fps, 0.1)
+    _at_most("max animation size", updated.max_animation_size, limits.max_animation_size, MIN_SIZE)
     max_iterations = updated.max_iterations or limits.max_iterations
     max_size = updated.max_size or limits.max_size
     if updated.default_iterations and updated.default_iterations > max_iterations:
@@ -61,13 +70,13 @@ def changed_settings(current: GuildSettings, limits: Limits, **changes: object) 
     return updated
 
 
-def _at_most(name: str, value: int | None, ceiling: int, floor: int) -> None:
+def _at_most(name: str, value: float | None, ceiling: float, floor: float) -> None:
     if value is None:
         return
     if value < floor:
-        raise SettingsError(f"{name} must be at least {floor}, got {value}")
+        raise SettingsError(f"{name} must be at least {floor:g}, got {value:g}")
     if value > ceiling:
-        raise SettingsError(f"{name} can be at most {ceiling} on this bot, got {value}")
+        raise SettingsError(f"{name} can be at most {ceiling:g} on this bot, got {value:g}")
 
 
 SETTING_NAMES = tuple(f.name for f in fields(GuildSettings))

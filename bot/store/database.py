@@ -120,6 +120,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN output_format TEXT;
     ALTER TABLE jobs ADD COLUMN animation TEXT;
     """,
+    # A server's own limits for animations (NULL: the bot's ceiling).
+    """
+    ALTER TABLE guild_settings ADD COLUMN max_frames INTEGER;
+    ALTER TABLE guild_settings ADD COLUMN max_clip_seconds REAL;
+    ALTER TABLE guild_settings ADD COLUMN max_fps REAL;
+    ALTER TABLE guild_settings ADD COLUMN max_animation_size INTEGER;
+    """,
 )
 
 

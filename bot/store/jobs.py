@@ -81,9 +81,11 @@ class JobStore:
     async def set_init(self, job_id: str, path: Path) -> None:
         await self._db.write("UPDATE jobs SET init_path = ? WHERE id = ?", (str(path), job_id))
 
-    async def set_animation(self, job_id: str, animation: Animation) -> None:
+    async def set_animation(self, job_id: str, animation: Animation, size: int) -> None:
+        """The job's content moves: the limits it is painted within, and its frames' size."""
         await self._db.write(
-            "UPDATE jobs SET animation = ? WHERE id = ?", (animation.to_column(), job_id)
+            "UPDATE jobs SET animation = ?, size = ? WHERE id = ?",
+            (animation.to_column(), size, job_id),
         )
 
     async def set_style_names(self, job_id: str, names: tuple[str, ...]) -> None:
