@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image, PngImagePlugin
 
 from bench.seed_recipe import INPUT_SCALE
-from engine.stylizer import to_image, to_tensor
+from engine.tensors import to_image, to_tensor
 from engine.vgg import VGGFeatures
 from engine.weights import load_weights
 

@@ -19,7 +19,8 @@ from bench.speed import EXAMPLES
 from engine.images import decode_image, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, ContentLoss, StyleLoss
 from engine.params import BASE_STYLE_WEIGHT
-from engine.stylizer import Stylizer, to_tensor
+from engine.stylizer import Stylizer
+from engine.tensors import to_tensor
 
 CAT = EXAMPLES.parents[1] / "tests" / "images" / "cat.png"
 RAW_STYLE_WEIGHT = 1e3

@@ -46,7 +46,8 @@ from engine.images import decode_image, resize_longest
 from engine.losses import CONTENT_LAYER, STYLE_LAYERS, gram
 from engine.params import BASE_STYLE_WEIGHT, StyleParams
 from engine.preview import shared_preview_model
-from engine.stylizer import Stylizer, to_tensor
+from engine.stylizer import Stylizer
+from engine.tensors import to_tensor
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = Path(__file__).resolve().parent / "results"

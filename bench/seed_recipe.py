@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.images import resize_longest
-from engine.stylizer import to_image, to_tensor
+from engine.tensors import to_image, to_tensor
 from engine.vgg import VGGFeatures
 from engine.weights import load_weights
 

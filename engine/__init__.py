@@ -13,7 +13,7 @@ from engine.params import StyleParams
 if TYPE_CHECKING:
     from PIL import Image
 
-    from engine.stylizer import PreviewCallback, ProgressCallback, StopCheck
+    from engine.painting_run import PreviewCallback, ProgressCallback, StopCheck
 
 __all__ = [
     "Cancelled",

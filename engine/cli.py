@@ -49,6 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--size", type=int, default=defaults.size, help="longest side, px")
     parser.add_argument("--iterations", type=int, default=defaults.iterations)
+    _add_weights(parser, defaults)
+    _add_starts(parser, defaults)
+    _add_look(parser, defaults)
+    parser.add_argument(
+        "--preview",
+        action="store_true",
+        help="only the instant feed-forward preview (one pass, no VGG optimisation)",
+    )
+    parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--weights",
+        default=DEFAULT_WEIGHTS,
+        help="embedded, torchvision (if cached locally) or a .pth state dict",
+    )
+    motion_cli.add_arguments(parser)
+    return parser
+
+
+def _add_weights(parser: argparse.ArgumentParser, defaults: StyleParams) -> None:
+    """How much each term of the loss counts."""
     weight = parser.add_mutually_exclusive_group()
     weight.add_argument(
         "--strength",
@@ -67,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.palette_weight,
         help="pull towards the style's colours, relative to the style weight (0: off)",
     )
+
+
+def _add_starts(parser: argparse.ArgumentParser, defaults: StyleParams) -> None:
+    """Where the optimisation starts and how it moves."""
     parser.add_argument("--init", choices=INITS, default=defaults.init)
     parser.add_argument(
         "--init-image",
@@ -84,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
+        "--min-scale",
+        type=int,
+        default=defaults.min_scale,
+        help="longest side of the coarsest scale",
+    )
+
+
+def _add_look(parser: argparse.ArgumentParser, defaults: StyleParams) -> None:
+    """What the painting takes from the style."""
+    parser.add_argument(
         "--preserve-colors",
         action="store_true",
         help="keep the content's colours; transfer only light and texture",
@@ -97,25 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--style-blend", type=str, default="", help="comma-separated weights, one per style image"
     )
-    parser.add_argument(
-        "--min-scale",
-        type=int,
-        default=defaults.min_scale,
-        help="longest side of the coarsest scale",
-    )
-    parser.add_argument(
-        "--preview",
-        action="store_true",
-        help="only the instant feed-forward preview (one pass, no VGG optimisation)",
-    )
-    parser.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
-    parser.add_argument(
-        "--weights",
-        default=DEFAULT_WEIGHTS,
-        help="embedded, torchvision (if cached locally) or a .pth state dict",
-    )
-    motion_cli.add_arguments(parser)
-    return parser
 
 
 def params_from_args(args: argparse.Namespace) -> StyleParams:
@@ -199,6 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         return motion_cli.run(args, params)
     if args.preview:  # no torch needed
         return write_preview(args, params)
+    return paint_still(args, params)
+
+
+def paint_still(args: argparse.Namespace, params: StyleParams) -> int:
+    """Paint a still with a live progress bar; the exit code."""
     # Imported late so that `--help` and argument errors answer without loading torch.
     from engine.stylizer import Stylizer
 

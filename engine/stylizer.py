@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,14 +14,13 @@ from PIL import Image
 from engine.color import (
     colour_gaussian,
     luminance,
-    match_colours,
     match_luminance,
     recolor,
     tempered_palette,
 )
 from engine.device import precision_for, resolve_device
 from engine.errors import Cancelled
-from engine.events import Preview, Progress
+from engine.events import Preview
 from engine.images import encode_png, resize_longest
 from engine.losses import (
     CONTENT_LAYER,
@@ -33,111 +30,27 @@ from engine.losses import (
     StyleLoss,
     total_variation,
 )
+from engine.painting_run import (
+    BestPicture,
+    Callbacks,
+    PaintingRun,
+    PreviewCallback,
+    ProgressCallback,
+    StopCheck,
+    make_optimizer,
+)
 from engine.params import DEFAULT_WEIGHTS, StyleParams
-from engine.schedule import Stage, plan, stage_costs
+from engine.schedule import Stage, plan
+from engine.starts import first_scale, in_palette, initial_picture, preview_at, start_from
+from engine.tensors import to_image, to_pixels, to_tensor
 from engine.vgg import VGGFeatures
 from engine.weights import load_weights
 
 # Style images bigger than this add memory and time but no visible detail.
 MAX_STYLE_SIDE = 2048
-# The inits whose pictures are carried onto the style's palette (in_palette): "content" stays
-# the literal photo.
-PALETTE_INITS = ("auto", "preview")
-# init="auto" starts from the feed-forward preview mixed with the content (in the style's
-# palette), the content's share growing with the budget up to all of it here: few iterations
-# cannot move far from their start, so a preview start makes 10-40 iterations look painted, while
-# from this many on the content start keeps the content more faithful (python -m bench.quality;
-# docs/benchmarks.md).
-CONTENT_START_ITERATIONS = 120
-ADAM_LR = 0.02
 
-ProgressCallback = Callable[[Progress], None]
-PreviewCallback = Callable[[Preview], None]
-StopCheck = Callable[[], bool]
 # A term added to the loss of every stage (the temporal loss of a clip's later frames).
 ExtraLoss = Callable[[torch.Tensor], torch.Tensor]
-
-
-def to_tensor(image: Image.Image, device: torch.device) -> torch.Tensor:
-    """8-bit RGB image to a 1×3×H×W float tensor in 0..1."""
-    pixels = torch.from_numpy(np.asarray(image.convert("RGB")).copy())
-    return pixels.to(device).permute(2, 0, 1).float().div(255).unsqueeze(0)
-
-
-def to_pixels(tensor: torch.Tensor) -> np.ndarray:
-    """1×3×H×W tensor to H×W×3 float32 in 0..1, full precision (for 16-bit output)."""
-    return tensor.detach().squeeze(0).clamp(0, 1).permute(1, 2, 0).float().cpu().numpy()
-
-
-def to_image(tensor: torch.Tensor) -> Image.Image:
-    pixels = tensor.detach().squeeze(0).clamp(0, 1).mul(255).round().byte()
-    return Image.fromarray(pixels.permute(1, 2, 0).cpu().numpy())
-
-
-@dataclass(frozen=True)
-class _Callbacks:
-    on_progress: ProgressCallback | None
-    on_preview: PreviewCallback | None
-    should_stop: StopCheck | None
-
-
-@dataclass
-class _Run:
-    """One `stylize` call: its settings, callbacks, the scale being painted, progress and ETA."""
-
-    params: StyleParams
-    callbacks: _Callbacks
-    stages: list[Stage]
-    started: float = field(default_factory=time.perf_counter)
-    index: int = 0  # of the stage being optimised
-    colour: torch.Tensor | None = None  # the content in colour at this stage's size
-    done: int = 0
-    done_cost: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.costs = stage_costs(self.stages)
-        self.total = sum(s.iterations for s in self.stages)
-        self.total_cost = sum(
-            c * s.iterations for c, s in zip(self.costs, self.stages, strict=True)
-        )
-
-    @property
-    def stage(self) -> Stage:
-        return self.stages[self.index]
-
-    def advance(self, width: int, height: int, loss: float) -> Progress:
-        self.done += 1
-        self.done_cost += self.costs[self.index]
-        elapsed = time.perf_counter() - self.started
-        eta = elapsed / self.done_cost * (self.total_cost - self.done_cost)
-        return Progress(
-            scale=self.index + 1,
-            scales=len(self.stages),
-            width=width,
-            height=height,
-            iteration=self.done,
-            total=self.total,
-            loss=loss,
-            elapsed=elapsed,
-            eta=eta,
-        )
-
-
-@dataclass
-class BestPicture:
-    """The lowest-loss picture one stage has seen. L-BFGS's first curvature steps can overshoot
-    far (without a line search nothing pulls them back), and with few iterations the last step
-    may be such an overshoot: the stage then ends on the best picture it had instead."""
-
-    image: torch.Tensor | None = None
-    loss: float = math.inf
-
-    def keep(self, image: torch.Tensor, loss: float) -> None:
-        if loss < self.loss:
-            self.image, self.loss = image, loss
-
-    def better_than(self, final: torch.Tensor, final_loss: float) -> torch.Tensor:
-        return final if self.image is None or final_loss <= self.loss else self.image
 
 
 @dataclass(frozen=True)
@@ -191,7 +104,7 @@ class Stylizer:
         """The painted picture, 8-bit RGB. `should_stop()` raises `Cancelled` with the picture so
         far (`Cancelled.partial`). An `init_image` (e.g. an earlier result, to repaint it bigger)
         is where the optimisation starts instead of `params.init`'s choice."""
-        callbacks = _Callbacks(on_progress, on_preview, should_stop)
+        callbacks = Callbacks(on_progress, on_preview, should_stop)
         painted = self._paint(
             content, styles, params or StyleParams(), callbacks, init_image, StyleCache(), None
         )
@@ -212,7 +125,7 @@ class Stylizer:
         """As `stylize`, but H×W×3 float32 in 0..1, for outputs deeper than 8 bits. Pictures
         painted with one `style_cache` share the style's targets; `extra_loss` is added to the
         loss (it receives the picture being optimised: grey when colours are kept)."""
-        callbacks = _Callbacks(on_progress, None, should_stop)
+        callbacks = Callbacks(on_progress, None, should_stop)
         painted = self._paint(
             content,
             styles,
@@ -229,7 +142,7 @@ class Stylizer:
         content: Image.Image,
         styles: Image.Image | Sequence[Image.Image],
         params: StyleParams,
-        callbacks: _Callbacks,
+        callbacks: Callbacks,
         init_image: Image.Image | None,
         style_cache: StyleCache,
         extra_loss: ExtraLoss | None,
@@ -239,7 +152,7 @@ class Stylizer:
         if not styles or len(blend) != len(styles):
             raise ValueError(f"{len(styles)} style images but {len(blend)} blend weights")
         generator = torch.Generator().manual_seed(params.seed)
-        run = _Run(
+        run = PaintingRun(
             params, callbacks, plan(params.size, params.iterations, first_scale(params, init_image))
         )
         image: torch.Tensor | None = None
@@ -257,7 +170,7 @@ class Stylizer:
                 image = start_from(init_image, target, params)
             elif image is None:
                 preview = functools.partial(preview_at, content, styles, params)
-                image = self._initial(params, target, style.tensors[0], generator, preview, goal)
+                image = initial_picture(params, target, style.tensors[0], generator, preview, goal)
             else:
                 upscaled = F.interpolate(image, size=target.shape[-2:], mode="bicubic")
                 image = in_palette(upscaled, goal, params)
@@ -287,31 +200,6 @@ class Stylizer:
         if params.preserve_colors:
             return match_luminance(luminance(tensor), content)
         return tensor
-
-    @staticmethod
-    def _initial(
-        params: StyleParams,
-        content: torch.Tensor,
-        style: torch.Tensor,
-        generator: torch.Generator,
-        preview: Callable[[int], Image.Image],
-        palette: tuple[torch.Tensor, torch.Tensor],
-    ) -> torch.Tensor:
-        if params.init == "noise":
-            return torch.rand(content.shape, generator=generator).to(content.device)
-        if params.init == "style":
-            return F.interpolate(style, size=content.shape[-2:], mode="bicubic").clamp(0, 1)
-        if params.init == "content":
-            return content.clone()
-        share = content_share(params)
-        if share == 1.0:
-            return in_palette(content, palette, params)
-        height, width = content.shape[-2:]
-        start = to_tensor(preview(max(height, width)).resize((width, height)), content.device)
-        start = luminance(start) if params.preserve_colors else start
-        if share == 0.0:
-            return start
-        return start.lerp(in_palette(content, palette, params), share)
 
     def _objective(
         self,
@@ -343,7 +231,10 @@ class Stylizer:
         return objective
 
     def _optimise(
-        self, run: _Run, start: torch.Tensor, objective: Callable[[torch.Tensor], torch.Tensor]
+        self,
+        run: PaintingRun,
+        start: torch.Tensor,
+        objective: Callable[[torch.Tensor], torch.Tensor],
     ) -> torch.Tensor:
         params, callbacks = run.params, run.callbacks
         image = start.detach().contiguous().requires_grad_(True)
@@ -387,63 +278,6 @@ class Stylizer:
         return recolor(image, colour) if params.preserve_colors else image
 
 
-def first_scale(params: StyleParams, init_image: Image.Image | None) -> int:
-    """The coarsest scale to paint at. An init image already holds the composition down to its
-    own size, so the schedule starts there: coarser stages would only blur it away."""
-    if init_image is None:
-        return params.min_scale
-    return max(params.min_scale, max(init_image.size))
-
-
-def start_from(init_image: Image.Image, target: torch.Tensor, params: StyleParams) -> torch.Tensor:
-    """The init image at the first stage's size, grey like the target when colours are kept."""
-    height, width = target.shape[-2:]
-    start = to_tensor(init_image.resize((width, height), Image.Resampling.BICUBIC), target.device)
-    return luminance(start) if params.preserve_colors else start
-
-
-def in_palette(
-    image: torch.Tensor, palette: tuple[torch.Tensor, torch.Tensor], params: StyleParams
-) -> torch.Tensor:
-    """For init auto and preview, unless the member keeps their colours: the picture carried onto
-    the palette (the style's, tempered by a strength below 1). Done to the start and again at
-    each finer scale, where the optimisation has let the colours drift back towards the
-    content's (the palette distances: docs/benchmarks.md, "How the defaults were picked")."""
-    if params.init not in PALETTE_INITS or params.preserve_colors or params.strength == 0:
-        return image
-    return match_colours(image, palette)
-
-
-def content_share(params: StyleParams) -> float:
-    """How much of the start is the content (in the style's palette for init=auto), the rest
-    being the preview."""
-    if params.init == "content":
-        return 1.0
-    if params.init == "preview":
-        return 0.0
-    return min(1.0, params.iterations / CONTENT_START_ITERATIONS)
-
-
-def preview_at(
-    content: Image.Image, styles: list[Image.Image], params: StyleParams, longest: int
-) -> Image.Image:
-    """The feed-forward preview (engine/preview) with the job's settings: most of the look in
-    one pass, as a start."""
-    from engine.preview import shared_preview_model
-
-    return shared_preview_model().stylize_with(content, styles, params.with_changes(size=longest))
-
-
 @functools.cache
 def shared_stylizer(device: str = "auto", weights: str = DEFAULT_WEIGHTS) -> Stylizer:
     return Stylizer(device, weights)
-
-
-def make_optimizer(name: str, image: torch.Tensor) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam([image], lr=ADAM_LR)
-    # One function evaluation per step() so every iteration can report progress and be cancelled;
-    # tolerances off: how small a gradient is says nothing about convergence with scaled losses.
-    return torch.optim.LBFGS(
-        [image], lr=1, max_iter=1, history_size=20, tolerance_grad=0, tolerance_change=0
-    )

@@ -23,10 +23,12 @@ from bot_stories import (
     wait_for_result,
 )
 from fake_discord import FakeDiscord
+from motion_clips import DURATIONS, gif_bytes, panned
 from waiting import eventually
 
 from bot.config import EXIT_ENGINE_UNAVAILABLE
 from bot.ops.backend import RAY_MISSING
+from engine.motion import decode_clip
 
 DEVICE = re.compile(r"on cpu of \S+ \(([0-9a-f]{8})\)")
 
@@ -54,7 +56,7 @@ def ray_bot_env(fake: FakeDiscord, data_dir: Path, address: str) -> dict[str, st
     )
 
 
-async def test_on_a_ray_cluster_a_job_is_painted_by_an_atelier_actor_and_parked_on_sigterm(
+async def test_on_a_ray_cluster_a_still_and_a_gif_are_painted_by_atelier_actors_and_parked_on_sigterm(
     fake_discord: FakeDiscord, cluster, tmp_path: Path
 ) -> None:
     from ray_cluster import atelier_actors
@@ -73,6 +75,13 @@ async def test_on_a_ray_cluster_a_job_is_painted_by_an_atelier_actor_and_parked_
         node = DEVICE.search(status.content)[1]  # the status names the machine that painted it
         actors = atelier_actors()
         assert any(f"-{node}-" in name for name in actors), (status.content, actors)
+
+        gif = (gif_bytes(panned(4, side=32), DURATIONS[:4]), "walk.gif")
+        moving = await queued_job(await stylize(fake, content=gif, size=32, iterations=4))
+        thread = fake.thread_of(public_message(fake, fake.channel, moving))
+        (painted,) = (await wait_for_result(fake, thread, moving)).attachments
+        clip = decode_clip(painted.data)
+        assert painted.filename.endswith(".gif") and clip.durations_ms == DURATIONS[:4]
 
         parked = await queued_job(await stylize(fake, iterations=50))
         status = status_message(

@@ -7,16 +7,12 @@ from PIL import Image
 from engine.color import colour_gaussian, match_colours, tempered_palette, to_yiq
 from engine.errors import Cancelled
 from engine.losses import PaletteLoss
+from engine.painting_run import BestPicture
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
-from engine.stylizer import (
-    CONTENT_START_ITERATIONS,
-    BestPicture,
-    Stylizer,
-    content_share,
-    in_palette,
-    to_tensor,
-)
+from engine.starts import CONTENT_START_ITERATIONS, content_share, in_palette
+from engine.stylizer import Stylizer
+from engine.tensors import to_tensor
 from tests.engine_images import ASTRONAUT, HUBBLE, small
 
 TINY = StyleParams(size=40, iterations=6, min_scale=40)

@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.images import decode_image
-from engine.stylizer import to_tensor
+from engine.tensors import to_tensor
 from engine.vgg import VGGFeatures, vgg19_features
 from engine.weights import (
     CONV_INDICES,

@@ -23,8 +23,9 @@ from engine.losses import scaled_error
 from engine.motion.flow import flow_between, warp
 from engine.motion.progress import ClipClock, frame_costs
 from engine.motion.settings import AnimationSettings
+from engine.painting_run import StopCheck
 from engine.params import StyleParams
-from engine.stylizer import StopCheck, StyleCache, Stylizer
+from engine.stylizer import StyleCache, Stylizer
 
 FrameCallback = Callable[[int, np.ndarray], None]
 FrameProgressCallback = Callable[[FrameProgress], None]

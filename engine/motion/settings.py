@@ -10,9 +10,9 @@ OutputFormat = Literal["gif", "mp4", "webp"]
 FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
 
 # Each later frame starts from the previous result warped along the flow, so it needs only a
-# fraction of the first frame's iterations, all at the finest scale: 8 of the default 120, about
-# 3 s at 256 px on 2 CPU cores (python -m bench.motion).
-LATER_SHARE = 1 / 15
+# fraction of the first frame's iterations, all at the finest scale: 4 of the default 120
+# (docs/benchmarks.md has the measurements).
+LATER_SHARE = 1 / 30
 MIN_LATER_ITERATIONS = 4
 # The temporal term's weight, relative to the content weight (python -m bench.motion).
 TEMPORAL_WEIGHT = 20.0

@@ -33,7 +33,10 @@ from engine.pool.throttle import Throttle
 if TYPE_CHECKING:
     from PIL import Image
 
+    from engine.params import StyleParams
     from engine.stylizer import Stylizer
+
+    Decoded = tuple[Image.Image, list[Image.Image], Image.Image | None]  # content, styles, init
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +106,6 @@ def run_job(
     should_stop: Callable[[], bool],
     config: WorkerConfig,
 ) -> Done | Failed:
-    from torch.cuda import OutOfMemoryError
-
     from engine.images import encode_png
 
     if request.animation is not None:
@@ -112,6 +113,32 @@ def run_job(
 
         return run_animation(stylizer, request, send, should_stop)
     began = time.monotonic()
+    inputs = _decode_inputs(request)
+    if isinstance(inputs, Failed):
+        return inputs
+    throttle = Throttle(config.preview_interval, start=began)
+
+    def on_preview(preview: Preview) -> None:
+        if throttle.allow(time.monotonic()):
+            send(preview)
+
+    painted = _paint_within_memory(stylizer, request, inputs, send, on_preview, should_stop)
+    if isinstance(painted, Failed):
+        return painted
+    image, params, ooms = painted
+    return Done(
+        png=encode_png(image),
+        width=image.width,
+        height=image.height,
+        iterations=params.iterations,
+        seconds=time.monotonic() - began,
+        device=stylizer.device_name,
+        note=oom_note(params.size) if ooms else None,
+    )
+
+
+def _decode_inputs(request: JobRequest) -> Decoded | Failed:
+    """Content, styles and init image, or the failure that names the unreadable one."""
     try:
         content = _decode(request.content, "content image")
         styles = [
@@ -123,26 +150,30 @@ def run_job(
         return Failed("invalid_image", str(exc))
     except UnreadableInput as exc:
         return Failed("error", str(exc))
+    return content, styles, init
 
-    throttle = Throttle(config.preview_interval, start=began)
 
-    def on_preview(preview: Preview) -> None:
-        if throttle.allow(time.monotonic()):
-            send(preview)
+def _paint_within_memory(
+    stylizer: Stylizer,
+    request: JobRequest,
+    inputs: Decoded,
+    send: Callable[[Progress | Preview], None],
+    on_preview: Callable[[Preview], None],
+    should_stop: Callable[[], bool],
+) -> tuple[Image.Image, StyleParams, int] | Failed:
+    """The painting, retried smaller each time the GPU runs out of memory: the picture, the
+    settings it was painted with and how many times memory ran out."""
+    from torch.cuda import OutOfMemoryError
 
+    content, styles, init = inputs
     params, ooms = request.params, 0
     while True:
         try:
             image = stylizer.stylize(
-                content,
-                styles,
-                params,
-                on_progress=send,
-                on_preview=on_preview,
-                should_stop=should_stop,
-                init_image=init,
-            )
-            break
+                content, styles, params, on_progress=send, on_preview=on_preview,
+                should_stop=should_stop, init_image=init,
+            )  # fmt: skip
+            return image, params, ooms
         except Cancelled:
             return Failed("cancelled", "the job was cancelled")
         except InvalidImage as exc:
@@ -159,16 +190,6 @@ def run_job(
             return Failed("out_of_memory", TOO_BIG)
         log.warning("job %s ran out of GPU memory; retrying at %d px", request.serial, smaller.size)
         params = smaller
-
-    return Done(
-        png=encode_png(image),
-        width=image.width,
-        height=image.height,
-        iterations=params.iterations,
-        seconds=time.monotonic() - began,
-        device=stylizer.device_name,
-        note=oom_note(params.size) if ooms else None,
-    )
 
 
 def _decode(data: Input, name: str) -> Image.Image:
