@@ -10,7 +10,7 @@ from engine.losses import PaletteLoss
 from engine.painting_run import BestPicture
 from engine.params import StyleParams
 from engine.preview import shared_preview_model
-from engine.starts import CONTENT_START_ITERATIONS, content_share, in_palette
+from engine.starts import CONTENT_START_ITERATIONS, content_share, in_palette, initial_picture
 from engine.stylizer import Stylizer
 from engine.tensors import to_tensor
 from tests.engine_images import ASTRONAUT, HUBBLE, small
@@ -233,7 +233,7 @@ def test_the_default_start_wears_the_styles_palette(content, style):
     def start(**changes):
         params = StyleParams(iterations=CONTENT_START_ITERATIONS, **changes)
         no_preview = lambda _side: pytest.fail("a content start needs no preview")  # noqa: E731
-        return Stylizer._initial(params, photo, painting, torch.Generator(), no_preview, palette)
+        return initial_picture(params, photo, painting, torch.Generator(), no_preview, palette)
 
     assert torch.allclose(colour_gaussian([start()], [1.0])[0], palette[0], atol=0.02)
     assert torch.equal(start(init="content"), photo)  # the literal content, as before issue 9
