@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import TypeVar
 
 from bot.config import Limits
 from bot.rules.settings import GuildSettings
 from engine.motion.clip import ClipFacts
-from engine.motion.settings import FORMATS, AnimationSettings, OutputFormat
+from engine.motion.settings import FORMATS, AnimationSettings, OutputFormat, comes_too_soon
 
 FORMAT_NAMES = " / ".join(FORMATS)
 # Room for the multipart envelope and the message's JSON next to the file itself.
 ENVELOPE_BYTES = 64 * 1024
+Bound = TypeVar("Bound", int, float)
 ANIMATIONS_STILL_ONLY = (
     "An animated or video content is painted frame by frame: Variations and Upscale ×2 are "
     "for still pictures. Use quality:full or quality:preview (Run again, Stronger and Weaker "
@@ -61,51 +63,45 @@ class FittedAnimation:
     notes: tuple[str, ...]
 
 
-def _ceiling(own: float | None, bot: float) -> tuple[float, str]:
+def _ceiling(own: Bound | None, bot: Bound) -> tuple[Bound, str]:
     """The lower of a server's own limit and the bot's, and who set it."""
     return (own, "this server") if own is not None and own < bot else (bot, "this bot")
 
 
-def _ceilings(settings: GuildSettings, limits: Limits) -> tuple[tuple[float, str], ...]:
-    """Frames, seconds, frame rate and frame size, each with who set it."""
-    return (
-        _ceiling(settings.max_frames, limits.max_frames),
-        _ceiling(settings.max_clip_seconds, limits.max_clip_seconds),
-        _ceiling(settings.max_fps, limits.max_fps),
-        _ceiling(settings.max_animation_size, limits.max_animation_size),
-    )
-
-
 def animation_bounds(settings: GuildSettings, limits: Limits) -> tuple[Animation, int]:
     """What any animation is painted within on a server, and its frames' largest size."""
-    (frames, _), (seconds, _), (fps, _), (longest, _) = _ceilings(settings, limits)
-    return Animation(int(frames), seconds, fps), int(longest)
+    animation = Animation(
+        _ceiling(settings.max_frames, limits.max_frames)[0],
+        _ceiling(settings.max_clip_seconds, limits.max_clip_seconds)[0],
+        _ceiling(settings.max_fps, limits.max_fps)[0],
+    )
+    return animation, _ceiling(settings.max_animation_size, limits.max_animation_size)[0]
 
 
 def fit_animation(
     facts: ClipFacts, size: int, settings: GuildSettings, limits: Limits
 ) -> FittedAnimation:
     """The limits an animated content is painted within, noting each one its clip is over."""
-    (frames, frames_by), (seconds, seconds_by), (fps, fps_by), (longest, size_by) = _ceilings(
-        settings, limits
-    )
+    bounds, longest = animation_bounds(settings, limits)
     notes = []
-    if facts.seconds > seconds:
+    if facts.seconds > bounds.max_seconds:
+        by = _ceiling(settings.max_clip_seconds, limits.max_clip_seconds)[1]
         notes.append(
-            f"only the first {seconds:g} s are painted, as set by {seconds_by} "
+            f"only the first {bounds.max_seconds:g} s are painted, as set by {by} "
             f"(the {facts.source} lasts {facts.seconds:.1f} s)"
         )
-    if facts.fps > fps + 0.05:
+    if comes_too_soon(1000 / facts.fps, bounds.max_fps):
+        by = _ceiling(settings.max_fps, limits.max_fps)[1]
         notes.append(
-            f"frame rate capped at {fps:g} a second by {fps_by} "
+            f"frame rate capped at {bounds.max_fps:g} a second by {by} "
             f"(the {facts.source} has {facts.fps:.0f})"
         )
-    if facts.frames > frames:
+    if facts.frames > bounds.max_frames:
+        by = _ceiling(settings.max_frames, limits.max_frames)[1]
         notes.append(
-            f"frames capped at {frames:g} by {frames_by} (the {facts.source} has {facts.frames})"
+            f"frames capped at {bounds.max_frames} by {by} (the {facts.source} has {facts.frames})"
         )
     if size > longest:
-        notes.append(f"size capped at {longest:g} px for an animation by {size_by}")
-    return FittedAnimation(
-        Animation(int(frames), seconds, fps), int(min(size, longest)), tuple(notes)
-    )
+        by = _ceiling(settings.max_animation_size, limits.max_animation_size)[1]
+        notes.append(f"size capped at {longest} px for an animation by {by}")
+    return FittedAnimation(bounds, min(size, longest), tuple(notes))

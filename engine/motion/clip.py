@@ -19,7 +19,7 @@ from PIL import Image, ImageSequence
 
 from engine.errors import InvalidImage, TooManyPixels
 from engine.images import DEFAULT_MAX_PIXELS, Source, _open, _to_rgb, open_image, to_srgb
-from engine.motion.settings import AnimationSettings
+from engine.motion.settings import AnimationSettings, comes_too_soon
 
 if TYPE_CHECKING:
     import av
@@ -163,7 +163,6 @@ def _image_frames(image: Image.Image) -> Iterator[Timed]:
 def _clip(frames: Iterator[Timed], settings: AnimationSettings, loop: object, kind: str) -> Clip:
     kept: list[Timed] = []
     limited: list[str] = []
-    step = 1000 / settings.max_fps
     end_ms = None
     for image, start in frames:
         end_ms = start
@@ -172,7 +171,7 @@ def _clip(frames: Iterator[Timed], settings: AnimationSettings, loop: object, ki
         if start >= settings.max_seconds * 1000:
             limited.append(f"the first {settings.max_seconds:g} s")
             break
-        if kept and start - kept[-1][1] < step - 0.5:
+        if kept and comes_too_soon(start - kept[-1][1], settings.max_fps):
             if not any(reason.startswith("at most") for reason in limited):
                 limited.append(f"at most {settings.max_fps:g} frames a second")
             continue

@@ -18,6 +18,14 @@ MIN_LATER_ITERATIONS = 4
 TEMPORAL_WEIGHT = 20.0
 # The instant preview keeps this much of the warped previous frame where the flow holds.
 PREVIEW_CARRY = 0.6
+# Frame durations are whole milliseconds, so a clip at the rate cap can read a little over it
+# (33 ms a frame is 30.3 a second): a frame is dropped only when it comes this much early.
+RATE_SLACK_MS = 0.5
+
+
+def comes_too_soon(gap_ms: float, max_fps: float) -> bool:
+    """Whether a frame `gap_ms` after the last one kept is over the `max_fps` rate."""
+    return gap_ms < 1000 / max_fps - RATE_SLACK_MS
 
 
 @dataclass(frozen=True)
