@@ -2,20 +2,25 @@
 
 Each frame t samples a photo at g_t(x) = centre + A_t (x - middle) + shift_t, so the exact flow
 from frame t to frame t+1 is g_{t+1}⁻¹(g_t(x)) - x, and a pixel is visible in both where that
-point lies inside frame t+1. `orbit` is an animated GIF of two layers moving apart (occlusions,
-a motion boundary), as a real GIF is; its flow is estimated (DIS), not known.
+point lies inside frame t+1. `real_gif` reads a bundled animated GIF (bench/bunny_gif.py), whose
+flow is estimated (DIS), not known.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from engine.images import decode_image
+from engine.images import decode_image, resize_longest
+from engine.motion.clip import decode_clip
+from engine.motion.flow import flow_between
+from engine.motion.settings import AnimationSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,14 @@ class KnownClip:
 def _affine(scale: float, angle: float) -> np.ndarray:
     c, s = math.cos(angle) * scale, math.sin(angle) * scale
     return np.array([[c, -s], [s, c]], dtype=np.float64)
+
+
+def real_gif(path: Path, side: int, frames: int) -> KnownClip:
+    """The first `frames` frames of an animated GIF as the engine decodes it, at `side` px."""
+    clip = decode_clip(path.read_bytes(), AnimationSettings(max_frames=frames))
+    images = [resize_longest(frame, side) for frame in clip.frames]
+    pairs = [flow_between(a, b) for a, b in itertools.pairwise(images)]
+    return KnownClip(path.stem, images, [f for f, _ in pairs], [m for _, m in pairs])
 
 
 def known_motion(name: str, photo_path, side: int, frames: int) -> KnownClip:
@@ -58,20 +71,3 @@ def known_motion(name: str, photo_path, side: int, frames: int) -> KnownClip:
             flows.append(flow)
             masks.append(inside.astype(np.float32))
     return KnownClip(name, images, flows, masks)
-
-
-def orbit(background_path, foreground_path, side: int, frames: int) -> list[Image.Image]:
-    """A disc of one photo sliding across another that pans the other way, in GIF colours."""
-    back = decode_image(background_path).resize((side * 2, side), Image.Resampling.LANCZOS)
-    disc_side = side // 2
-    front = decode_image(foreground_path).resize((disc_side, disc_side), Image.Resampling.LANCZOS)
-    mask = Image.new("L", front.size, 0)
-    ImageDraw.Draw(mask).ellipse((0, 0, disc_side - 1, disc_side - 1), fill=255)
-    result = []
-    for t in range(frames):
-        frame = back.crop((t * 2, 0, t * 2 + side, side))
-        x = round(side * 0.1 + t * (side * 0.4 / max(1, frames - 1)))
-        y = round(side * 0.25 + 0.1 * side * math.sin(t / 3))
-        frame.paste(front, (x, y), mask)
-        result.append(frame.quantize(256).convert("RGB"))
-    return result

@@ -21,7 +21,7 @@ from engine.motion import (
     is_animation,
     probe_clip,
 )
-from engine.motion.flow import flow_between, warping_error
+from engine.motion.flow import carry, flow_between, warp, warping_error
 from engine.motion.painter import paint_clip
 from engine.motion.preview import preview_animation, preview_clip
 from engine.motion.store import resumed_frames
@@ -155,6 +155,20 @@ def test_the_flow_follows_a_pan_and_distrusts_the_strip_that_comes_into_view():
     assert np.median(flow[interior][..., 0]) == pytest.approx(3, abs=0.3)
     assert np.median(np.abs(flow[interior][..., 1])) < 0.3
     assert mask[:, -2:].mean() < 0.5 < mask[interior].mean()  # the right edge is new
+
+
+def test_brushwork_carried_from_frame_to_frame_keeps_its_fine_detail():
+    painting = np.random.default_rng(7).random((48, 48, 3), dtype=np.float32)
+    half_a_pixel = np.zeros((48, 48, 2), np.float32)
+    half_a_pixel[..., 0] = 0.5
+    carried, warped = painting, painting
+    for _ in range(4):  # four frames of a slow pan
+        carried, warped = carry(carried, half_a_pixel), warp(warped, half_a_pixel)
+
+    interior = (slice(8, -8), slice(8, -8))
+    assert carried.min() >= 0 and carried.max() <= 1
+    assert carried[interior].std() > 0.75 * painting.std()
+    assert warped[interior].std() < 0.6 * painting.std()  # what bilinear blur leaves
 
 
 def test_frames_kept_on_disk_come_back_in_order_up_to_the_first_gap(tmp_path):

@@ -20,7 +20,7 @@ from engine.color import luminance
 from engine.events import FrameProgress, Progress
 from engine.images import from_pixels, resize_longest
 from engine.losses import scaled_error
-from engine.motion.flow import flow_between, warp
+from engine.motion.flow import carry, flow_between
 from engine.motion.progress import ClipClock, frame_costs
 from engine.motion.settings import AnimationSettings
 from engine.painting_run import StopCheck
@@ -43,7 +43,7 @@ class Guide:
 def guide(frame: Image.Image, earlier: Image.Image, painted: np.ndarray) -> Guide:
     """The painted `earlier` frame carried onto `frame` along their optical flow."""
     flow, mask = flow_between(frame, earlier)
-    return Guide(warp(painted, flow), mask)
+    return Guide(carry(painted, flow), mask)
 
 
 def to_tensor_image(pixels: np.ndarray, device: torch.device) -> torch.Tensor:

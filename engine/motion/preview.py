@@ -15,7 +15,7 @@ from engine.images import Source, from_pixels, resize_longest
 from engine.motion.answer import output_format, result_note
 from engine.motion.clip import decode_clip
 from engine.motion.encode import Encoded, encode_clip
-from engine.motion.flow import flow_between, warp
+from engine.motion.flow import carry, flow_between
 from engine.motion.settings import PREVIEW_CARRY, AnimationSettings
 from engine.params import StyleParams
 from engine.preview.model import PreviewModel
@@ -26,8 +26,8 @@ def steadied(
 ) -> np.ndarray:
     """`painted` with PREVIEW_CARRY of the warped `previous` mixed in where `mask` trusts the
     flow. Arrays are H×W×3 float32 in 0..1; `flow` maps `painted`'s pixels into `previous`."""
-    carry = PREVIEW_CARRY * mask[..., None]
-    return painted * (1 - carry) + warp(previous, flow) * carry
+    kept = PREVIEW_CARRY * mask[..., None]
+    return painted * (1 - kept) + carry(previous, flow) * kept
 
 
 def preview_clip(
